@@ -1,0 +1,13 @@
+"""seglight: segmentation of intracellular structures in 3D microscopy images.
+
+Three parts share one package:
+
+- the *Binarizer* (:mod:`seglight.predict`, :mod:`seglight.classic`) turns an image into a
+  binary mask, with a classic workflow or a trained network, through one interface;
+- the *Curator* (:mod:`seglight.curate`) turns binarizer outputs into training triplets;
+- the *Trainer* (:mod:`seglight.train`) fits 3D U-Nets on those triplets.
+
+Images enter the program as ZYX arrays (:func:`seglight.io.read_image`).
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,29 @@
+"""Shared fixtures: small images on disk, and the team's real sample data when present."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def ovule():
+    """The real confocal ovule crop (raw uint8, label uint16, spacing ZYX µm); skips without ../shared."""
+    path = SHARED_DATA / "sample_ovule.h5"
+    if not path.exists():
+        pytest.skip("../shared/data/sample_ovule.h5 is not present (it is only in the team's checkout)")
+    h5py = pytest.importorskip("h5py")
+    with h5py.File(path, "r") as f:
+        raw = f["raw"][:]
+        label = f["label"][:]
+        spacing = tuple(float(v) for v in f["raw"].attrs["element_size_um"])
+    return raw, label, spacing

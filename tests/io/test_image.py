@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+import tifffile
+
+from seglight.errors import SeglightError
+from seglight.io import image_stem, read_image, write_ome_tiff
+
+
+def test_ome_tiff_roundtrip_keeps_voxels_and_spacing(tmp_path, rng):
+    data = rng.integers(0, 4000, (6, 20, 24), dtype=np.uint16)
+    path = write_ome_tiff(tmp_path / "cell.ome.tif", data, (0.29, 0.108, 0.108), "lamin")
+    img = read_image(path)
+    np.testing.assert_array_equal(img.data, data)
+    assert img.spacing_um == pytest.approx((0.29, 0.108, 0.108))
+    assert img.channel_name == "lamin"
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+
+
+def test_plain_tiff_is_read_as_zyx(tmp_path, rng):
+    data = rng.random((5, 16, 12)).astype(np.float32)
+    tifffile.imwrite(tmp_path / "a.tif", data)
+    img = read_image(tmp_path / "a.tif")
+    assert img.shape == (5, 16, 12)
+    np.testing.assert_array_equal(img.data, data)
+
+
+def test_channel_by_index_and_name(tmp_path, rng):
+    from bioio_ome_tiff.writers import OmeTiffWriter
+
+    data = rng.integers(0, 255, (2, 4, 8, 8), dtype=np.uint8)  # CZYX
+    OmeTiffWriter.save(data, tmp_path / "two.ome.tif", dim_order="CZYX",
+                       channel_names=["dna", "lamin"])
+    assert np.array_equal(read_image(tmp_path / "two.ome.tif", channel=1).data, data[1])
+    assert np.array_equal(read_image(tmp_path / "two.ome.tif", channel="lamin").data, data[1])
+    with pytest.raises(SeglightError, match=r"channel 2 is out of range.*channel=0..1"):
+        read_image(tmp_path / "two.ome.tif", channel=2)
+    with pytest.raises(SeglightError, match="no channel named 'golgi'"):
+        read_image(tmp_path / "two.ome.tif", channel="golgi")
+
+
+def test_2d_image_is_refused_with_a_clear_message(tmp_path):
+    tifffile.imwrite(tmp_path / "flat.tif", np.zeros((32, 32), np.uint8))
+    with pytest.raises(SeglightError, match=r"flat.tif: the image is 2D"):
+        read_image(tmp_path / "flat.tif")
+
+
+def test_unreadable_and_missing_files_name_the_file(tmp_path):
+    bad = tmp_path / "broken.tif"
+    bad.write_bytes(b"this is not a tiff")
+    with pytest.raises(SeglightError, match="broken.tif"):
+        read_image(bad)
+    with pytest.raises(SeglightError, match="no such file"):
+        read_image(tmp_path / "missing.tif")
+
+
+def test_image_stem_strips_double_suffixes():
+    assert image_stem("a/cell_01.ome.tif") == "cell_01"
+    assert image_stem("cell.TIFF") == "cell"
+    assert image_stem("x.czi") == "x"
