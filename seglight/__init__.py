@@ -10,4 +10,10 @@ Three parts share one package:
 Images enter the program as ZYX arrays (:func:`seglight.io.read_image`).
 """
 
+from pathlib import Path
+
 __version__ = "0.1.0"
+
+#: The Hydra configuration tree (``conf/`` at the repository root; seglight is installed
+#: editable from its clone, like most research code bases).
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"

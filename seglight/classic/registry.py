@@ -6,7 +6,7 @@ in Python: they all come from ``conf/model/classic/<name>.yaml`` (one source of 
 and any of them can be overridden by the caller.
 
 ``record(step_name, array)`` stores an intermediate result for inspection
-(``save_intermediates=true``); it does nothing unless inspection is on.
+(``save_intermediates=true``); it is :func:`seglight.binarizer.no_record` unless inspection is on.
 """
 
 from __future__ import annotations
@@ -29,7 +29,3 @@ def workflow(name: str) -> Callable[[Workflow], Workflow]:
         return fn
 
     return register
-
-
-def no_record(name: str, array: np.ndarray) -> None:
-    """The default ``record``: inspection is off."""
