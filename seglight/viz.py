@@ -27,8 +27,8 @@ def to_uint8(img2d: np.ndarray, low_pct: float = 0.5, high_pct: float = 99.8) ->
     lo, hi = np.percentile(finite, [low_pct, high_pct])
     if hi <= lo:
         lo, hi = float(finite.min()), float(finite.max())
-    if hi <= lo:
-        return np.zeros(img.shape, np.uint8)
+    if hi <= lo:  # constant: black if zero, white otherwise (an all-ones costmap is white)
+        return np.full(img.shape, 255 if hi > 0 else 0, np.uint8)
     out = (np.nan_to_num(img, nan=lo) - lo) / (hi - lo)
     return (np.clip(out, 0, 1) * 255).astype(np.uint8)
 
