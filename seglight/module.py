@@ -65,7 +65,7 @@ class SegmentationModule(L.LightningModule):
         self._panels: list[np.ndarray] = []
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        return self.net(x)
+        return self.net.heads(x)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         heads = self(batch["image"])

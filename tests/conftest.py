@@ -17,10 +17,12 @@ def rng() -> np.random.Generator:
 
 @pytest.fixture
 def ovule():
-    """The real confocal ovule crop (raw uint8, label uint16, spacing ZYX µm); skips without ../shared."""
+    """The real confocal ovule crop: (raw uint8, label uint16, spacing ZYX µm).
+
+    Skips where ../shared is absent, as in a user's clone."""
     path = SHARED_DATA / "sample_ovule.h5"
     if not path.exists():
-        pytest.skip("../shared/data/sample_ovule.h5 is not present (it is only in the team's checkout)")
+        pytest.skip("../shared/data/sample_ovule.h5 is absent (it is only in the team's checkout)")
     h5py = pytest.importorskip("h5py")
     with h5py.File(path, "r") as f:
         raw = f["raw"][:]

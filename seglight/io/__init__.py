@@ -1,6 +1,13 @@
 """Image input/output: ZYX arrays with physical voxel sizes, and the curated triplet format."""
 
-from seglight.io.curated import Sample, Triplet, find_triplets, load_triplet, next_index, write_triplet
+from seglight.io.curated import (
+    Sample,
+    Triplet,
+    find_triplets,
+    load_triplet,
+    next_index,
+    write_triplet,
+)
 from seglight.io.image import (
     ImageZYX,
     image_layout,

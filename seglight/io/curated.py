@@ -43,7 +43,8 @@ class Triplet:
 
 
 def split_role(stem: str) -> tuple[str, str]:
-    """``cell_GT`` -> ``("cell", "_GT")``, ``cell_CM`` -> ``("cell", "_CM")``, ``cell`` -> ``("cell", "")``."""
+    """Split a stem into sample name and role: ``cell_GT`` -> ``("cell", "_GT")``,
+    ``cell_CM`` -> ``("cell", "_CM")``, ``cell`` -> ``("cell", "")``."""
     for suffix in (GT_SUFFIX, CM_SUFFIX):
         if stem.endswith(suffix):
             return stem[: -len(suffix)], suffix

@@ -4,7 +4,7 @@ Unpadded networks such as ``unet_xy`` return a smaller block than they are fed (
 convolution trims one voxel per side), so data loading, losses and tiled inference must
 know the relation. Every network is a :class:`SegmentationNetwork`:
 
-- ``forward(x)`` returns a *list* of logits tensors ``(B, n_classes, Z, Y, X)``, the main
+- ``forward(x)`` returns logits ``(B, n_classes, Z, Y, X)``, or a list of them: the main
   head first, then auxiliary heads, all at the main output's size;
 - ``output_shape(input_zyx)`` gives the main output size for an input size, and raises
   :class:`~seglight.errors.ConfigError` naming the nearest valid input when it is invalid;
@@ -31,13 +31,12 @@ class SegmentationNetwork(nn.Module):
     #: number of classes of each head (2 = background, foreground)
     n_classes: int = 2
 
-    def output_shape(self, input_zyx: Sequence[int]) -> ZYX:
-        """Main output size for an input of size ``input_zyx``; ConfigError if invalid."""
-        raise NotImplementedError
-
     def _axis_out(self, size: int, axis: int) -> int | None:
-        """Output size along one axis, or None when ``size`` is not a valid input there."""
-        raise NotImplementedError
+        """Output size along one axis, or None when ``size`` is not a valid input there.
+
+        The default suits a same-padded network that takes any size; override it otherwise.
+        """
+        return size if size >= 1 else None
 
     def valid_input_shape(self, at_least_zyx: Sequence[int]) -> ZYX:
         """The smallest valid input size that is at least ``at_least_zyx`` on every axis."""
@@ -51,7 +50,8 @@ class SegmentationNetwork(nn.Module):
             out.append(candidate)
         return tuple(out)  # type: ignore[return-value]
 
-    def _checked_output_shape(self, input_zyx: Sequence[int]) -> ZYX:
+    def output_shape(self, input_zyx: Sequence[int]) -> ZYX:
+        """Main output size for an input of size ``input_zyx``; ConfigError if invalid."""
         if len(input_zyx) != 3:
             raise ConfigError(f"patch size {list(input_zyx)} must have three values [z, y, x]")
         out = [self._axis_out(int(s), a) for a, s in enumerate(input_zyx)]
@@ -67,9 +67,14 @@ class SegmentationNetwork(nn.Module):
         """A one-line human description of which input sizes are valid."""
         return "see the network's documentation"
 
+    def heads(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """``forward`` as a list of heads, whether it returns one tensor or several."""
+        out = self(x)
+        return [out] if isinstance(out, torch.Tensor) else list(out)
+
     def predict_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Main head only: what inference needs."""
-        return self(x)[0]
+        return self.heads(x)[0]
 
 
 def center_crop(x: torch.Tensor, shape_zyx: Sequence[int]) -> torch.Tensor:

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from seglight.errors import ConfigError
-from seglight.networks.base import ZYX, SegmentationNetwork
+from seglight.networks.base import SegmentationNetwork
 
 
 class MonaiNetwork(SegmentationNetwork):
@@ -36,9 +36,6 @@ class MonaiNetwork(SegmentationNetwork):
 
     def _axis_out(self, size: int, axis: int) -> int | None:
         return size if size >= 1 and size % self.divisor[axis] == 0 else None
-
-    def output_shape(self, input_zyx: Sequence[int]) -> ZYX:
-        return self._checked_output_shape(input_zyx)
 
     def size_rule(self) -> str:
         return "z, y, x divisible by {}, {}, {}".format(*self.divisor)

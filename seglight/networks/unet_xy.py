@@ -20,14 +20,12 @@ Variants, all from one class:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from seglight.errors import ConfigError
-from seglight.networks.base import ZYX, SegmentationNetwork, center_crop
+from seglight.networks.base import SegmentationNetwork, center_crop
 
 _LEVELS = 3  # pooling steps; the bottleneck sits below the third
 
@@ -130,9 +128,6 @@ class UNetXY(SegmentationNetwork):
         if s < 1:
             return None
         return s * self.zoom if xy else s
-
-    def output_shape(self, input_zyx: Sequence[int]) -> ZYX:
-        return self._checked_output_shape(input_zyx)
 
     def size_rule(self) -> str:
         k = self.zoom

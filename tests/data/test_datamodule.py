@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from seglight.data import CuratedDataModule
+from seglight.data.datamodule import split_triplets
+from seglight.errors import ConfigError, SeglightError
+from seglight.io import Triplet, write_triplet
+
+
+def _folder(tmp_path, n=5, shape=(6, 32, 32)):
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        image = rng.integers(100, 2000, shape).astype(np.uint16)
+        write_triplet(tmp_path, f"img_{i}", image, (image > 1500).astype(np.uint8))
+    return tmp_path
+
+
+def test_split_by_fraction_and_by_names():
+    triplets = [Triplet(f"t{i}", None, None) for i in range(10)]
+    train, val = split_triplets(triplets, 0.2, None)
+    assert len(val) == 2 and not set(train) & set(val) and len(train) + len(val) == 10
+    train, val = split_triplets(triplets, 0.5, ["t3"])
+    assert [t.name for t in val] == ["t3"] and len(train) == 9
+    with pytest.raises(ConfigError, match=r"\['nope'\] are not in the curated folder"):
+        split_triplets(triplets, 0.2, ["nope"])
+    single = [Triplet("only", None, None)]
+    assert split_triplets(single, 0.2, None) == (single, single)
+
+
+def test_datamodule_serves_normalized_batches(tmp_path):
+    dm = CuratedDataModule(str(_folder(tmp_path)), [{"op": "min_max"}], patch_zyx=(4, 16, 16),
+                           batch_size=2, samples_per_epoch=4, val_fraction=0.4,
+                           augmentation={})
+    dm.setup("fit")
+    batch = next(iter(dm.train_dataloader()))
+    assert batch["image"].shape == (2, 1, 4, 16, 16)
+    assert -0.5 < float(batch["image"].min()) and float(batch["image"].max()) < 1.5
+    assert len(dm.val_set) == 2 * 4
+
+
+def test_empty_folder_says_what_to_do(tmp_path):
+    dm = CuratedDataModule(str(tmp_path), [], patch_zyx=(4, 16, 16))
+    with pytest.raises(SeglightError, match="no curated triplets.*data.path="):
+        dm.setup("fit")

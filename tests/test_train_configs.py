@@ -1,0 +1,96 @@
+"""Every model x data config, and every experiment, composes and runs one fast_dev_run step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hydra.utils import instantiate
+from omegaconf import open_dict
+
+from seglight.errors import ConfigError
+from seglight.io import write_triplet
+from seglight.train import train
+from tests.hydra_utils import compose_config, options
+
+MODELS = options("model")
+DATA = options("data")
+EXPERIMENTS = options("experiment")
+
+
+@pytest.fixture
+def curated(tmp_path):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "curated"
+    for i in range(2):
+        image = rng.integers(300, 3000, (8, 48, 48)).astype(np.uint16)
+        gt = (image > 2500).astype(np.uint8)
+        write_triplet(folder, f"cell_{i}", image, gt, np.ones(image.shape, np.float32))
+    return folder
+
+
+def _shrink(cfg, curated):
+    """Tiny network and the smallest valid patch, so each config runs in seconds on CPU."""
+    with open_dict(cfg):
+        if "width" in cfg.model.net:
+            cfg.model.net.width = 2
+        net = instantiate(cfg.model.net)
+        cfg.data.patch_zyx = list(net.valid_input_shape((8, 32, 32)))
+        cfg.data.batch_size = 1
+        cfg.data.samples_per_epoch = 1
+        cfg.data.val_patches_per_image = 1
+        cfg.data.num_workers = 0
+        if cfg.data.demo is None:
+            cfg.data.path = str(curated)
+        else:
+            cfg.data.demo.n_images = 2
+            cfg.data.demo.shape_zyx = [16, 64, 64]
+        cfg.trainer.accelerator = "cpu"
+        cfg.trainer.precision = "32-true"
+        cfg.trainer.devices = 1
+    return cfg
+
+
+def _fast_dev_run(overrides, tmp_path, curated):
+    cfg = compose_config("train", [*overrides, "debug=fast_dev_run"], tmp_path)
+    train(_shrink(cfg, curated))
+
+
+@pytest.mark.parametrize("data", DATA)
+@pytest.mark.parametrize("model", MODELS)
+def test_every_model_and_data_config_runs(model, data, tmp_path, curated):
+    _fast_dev_run([f"model={model}", f"data={data}"], tmp_path, curated)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_runs(experiment, tmp_path, curated):
+    _fast_dev_run([f"experiment={experiment}"], tmp_path, curated)
+
+
+def test_lamin_without_data_says_what_to_do_in_one_line(tmp_path, capsys):
+    cfg = compose_config("train", ["data=lamin"], tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        train(cfg)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "data.path=" in err and "lamin" in err and "no curated triplets" in err
+
+
+def test_invalid_patch_names_nearest_valid_size(tmp_path, curated):
+    cfg = compose_config("train", ["model=unet_xy", f"data.path={curated}", "data=lamin",
+                                   "data.patch_zyx=[40,100,101]"], tmp_path)
+    with open_dict(cfg):
+        cfg.data.path = str(curated)
+    from seglight.config import validate_train_config
+
+    with pytest.raises(ConfigError, match=r"data.patch_zyx=\[40, 100, 101\].*\[40, 100, 108\]"):
+        validate_train_config(cfg)
+
+
+def test_optuna_search_and_launchers_compose(tmp_path):
+    cfg = compose_config("train", ["hparams_search=optuna"], tmp_path)
+    assert cfg.hydra.sweeper.direction == "maximize"
+    assert "model.optimizer.lr" in cfg.hydra.sweeper.params
+    for launcher in ("slurm", "local"):
+        cfg = compose_config("train", [f"hydra/launcher={launcher}"], tmp_path)
+        assert "submitit" in cfg.hydra.launcher._target_
