@@ -148,7 +148,7 @@ def rasterize(polygons: Sequence[Polygon], shape_zyx: tuple[int, int, int], what
     return mask
 
 
-def read_region_mask(path: Path, shape_zyx: tuple[int, int, int], what: str,
+def read_region_mask(path: Path, shape_zyx: tuple[int, int, int], kind: str,
                      log: Log = _stderr) -> np.ndarray:
     """Read a region mask file (voxels > 0 are in the region) as a boolean ZYX mask.
 
@@ -162,11 +162,11 @@ def read_region_mask(path: Path, shape_zyx: tuple[int, int, int], what: str,
         data = np.broadcast_to(data, shape_zyx)
     if data.shape != tuple(shape_zyx):
         raise SeglightError(
-            f"{path}: {what} mask shape {data.shape} matches neither the image {tuple(shape_zyx)} "
+            f"{path}: {kind} mask shape {data.shape} matches neither the image {tuple(shape_zyx)} "
             f"nor its Y×X {tuple(shape_zyx[1:])}"
         )
     if not data.any():
-        log(f"{path}: the {what} mask is empty (no voxel > 0); it changes nothing")
+        log(f"{path}: the {kind} mask is empty (no voxel > 0); it changes nothing")
     return np.array(data)
 
 
@@ -494,14 +494,13 @@ class Curator:
                 )
             return data
 
-        what = f"{item.raw.name}:"
         return Loaded(
             image=image,
             seg=same_shape(item.seg),
             seg2=same_shape(item.seg2) if item.seg2 else None,
-            mask=read_region_mask(item.mask, image.shape, f"{what} excluding", self.log)
+            mask=read_region_mask(item.mask, image.shape, "excluding", self.log)
             if item.mask else None,
-            merge_mask=read_region_mask(item.merge_mask, image.shape, f"{what} merging", self.log)
+            merge_mask=read_region_mask(item.merge_mask, image.shape, "merging", self.log)
             if item.merge_mask else None,
         )
 
@@ -630,7 +629,10 @@ class Curator:
             except SeglightError as err:
                 summary.failed += 1
                 summary.failures.append(str(err))
-                (bar.write if progress else self.log)(f"failed: {err}")
+                if progress:
+                    bar.write(f"failed: {err}", file=sys.stderr)
+                else:
+                    self.log(f"failed: {err}")
         return summary
 
 
