@@ -311,8 +311,11 @@ class CurateConfig:
             raise ConfigError(f"curate: unknown key(s) {unknown}; known keys: {sorted(known)}")
         return cls(**{k: v for k, v in cfg.items() if k in known})
 
-    def validate(self) -> None:
+    def validate(self, interactive: bool = False) -> None:
         """Check the configuration before any work, with one readable line per problem.
+
+        Args:
+            interactive: a person decides (napari), so no decisions file is needed.
 
         Raises:
             ConfigError: a missing or wrong value, naming the key and what to do.
@@ -321,6 +324,8 @@ class CurateConfig:
             raise ConfigError(f"mode={self.mode!r}; choose mode=takeall, sorting or merging")
         needed = {"takeall": ["raw", "seg", "out"], "sorting": ["raw", "seg", "out", "decisions"],
                   "merging": ["raw", "seg1", "seg2", "out"]}[self.mode]
+        if interactive:
+            needed = [k for k in needed if k != "decisions"]
         missing = [k for k in needed if not getattr(self, k)]
         if missing:
             usage = {
@@ -332,7 +337,7 @@ class CurateConfig:
                 f"mode={self.mode} needs {', '.join(k + '=' for k in missing)}; usage: "
                 f"python -m seglight.curate {usage}"
             )
-        if self.mode == "merging" and not (self.decisions or self.merge_mask):
+        if self.mode == "merging" and not (self.decisions or self.merge_mask or interactive):
             raise ConfigError(
                 "mode=merging needs decisions=FILE.csv (with merge polygons) or merge_mask=DIR; "
                 "without merging regions the ground truth is just seg1"
@@ -401,14 +406,15 @@ class Curator:
     Args:
         config: what to curate; validated here.
         log: receives one line per warning or failure (default: standard error).
+        interactive: a person decides image by image (napari), so no decisions file is needed.
 
     Raises:
         ConfigError: an invalid configuration.
         SeglightError: an unreadable decisions file or decision log.
     """
 
-    def __init__(self, config: CurateConfig, log: Log = _stderr):
-        config.validate()
+    def __init__(self, config: CurateConfig, log: Log = _stderr, interactive: bool = False):
+        config.validate(interactive)
         self.config = config
         self.log = log
         self.out = Path(config.out)
@@ -469,7 +475,8 @@ class Curator:
                 try:
                     parse_polygons(getattr(entry, column))
                 except SeglightError as err:
-                    raise SeglightError(f"{self.config.decisions}, image {stem}, {column}: {err}")
+                    raise SeglightError(
+                        f"{self.config.decisions}, image {stem}, {column}: {err}") from None
 
     def pending(self) -> list[Item]:
         """Items not yet written or rejected in this or an earlier session."""
@@ -537,8 +544,7 @@ class Curator:
             loaded = loaded or self.load(item)
             triplet = self._write(item, loaded, exclude, merge, exclude_text, merge_text, decision)
         except SeglightError as err:
-            self.record.append(self._entry(item, decision, "failed", exclude=exclude_text,
-                                           merge=merge_text, message=str(err)))
+            self.fail(item, decision, str(err), exclude=exclude_text, merge=merge_text)
             raise
         self.record.append(self._entry(item, decision, "written", output=triplet.name,
                                        exclude=exclude_text, merge=merge_text))
@@ -576,6 +582,10 @@ class Curator:
         self.record.append(self._entry(item, decision, "writing", output=name,
                                        exclude=exclude_text, merge=merge_text))
         return write_triplet(self.out, name, image, gt, costmap, loaded.image.spacing_um)
+
+    def fail(self, item: Item, decision: str, message: str, **polygons: str) -> None:
+        """Log that the item could not be curated; it is offered again next session."""
+        self.record.append(self._entry(item, decision, "failed", message=message, **polygons))
 
     def reject(self, item: Item) -> None:
         """Log the item as bad: it is not written and not shown again."""

@@ -47,7 +47,9 @@ def test_polygon_text_round_trips():
     assert parse_polygons("") == []
 
 
-@pytest.mark.parametrize("text", ["3 5,5 5,9 9,9", "all: 1,2 3,4", "x: 1,1 2,2 3,3", "all: 1,a 2,2 3,3"])
+@pytest.mark.parametrize(
+    "text", ["3 5,5 5,9 9,9", "all: 1,2 3,4", "x: 1,1 2,2 3,3", "all: 1,a 2,2 3,3"]
+)
 def test_bad_polygon_text_is_a_clear_error(text):
     with pytest.raises(SeglightError, match="cannot be read; write 'Z: y,x"):
         parse_polygons(text)
@@ -95,7 +97,8 @@ def test_merge_takes_second_inside_region():
         ({"mode": "sort"}, "choose mode=takeall, sorting or merging"),
         ({"seg": None}, "mode=takeall needs seg="),
         ({"mode": "sorting"}, "mode=sorting needs decisions="),
-        ({"mode": "merging", "seg": None, "seg1": "SEG", "seg2": "SEG"}, "needs decisions=FILE.csv"),
+        ({"mode": "merging", "seg": None, "seg1": "SEG", "seg2": "SEG"},
+         "needs decisions=FILE.csv"),
         ({"raw": "nope"}, "raw=nope: no such folder"),
         ({"out": "RAW"}, "the Curator never writes into its inputs"),
         ({"normalize": True}, "normalize=true needs a recipe"),
