@@ -5,8 +5,11 @@ See ``conf/curate.yaml`` for every key; ``--help`` prints it.
 
 from __future__ import annotations
 
+import sys
+
 import hydra
 from omegaconf import DictConfig
+from tqdm import tqdm
 
 import seglight
 from seglight.curate.engine import CurateConfig, Curator
@@ -20,7 +23,9 @@ def main(cfg: DictConfig) -> None:
 
     Exits 1 when any image failed (the others are written), 2 on a configuration error.
     """
-    curator = Curator(CurateConfig.from_mapping(cfg))
+    # Warnings go above the progress bar instead of breaking it.
+    curator = Curator(CurateConfig.from_mapping(cfg),
+                      log=lambda line: tqdm.write(line, file=sys.stderr))
     summary = curator.run(progress=True)
     print(f"{summary}; triplets in {curator.out}, decisions logged in {curator.record.path}")
     if summary.failed:

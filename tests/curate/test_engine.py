@@ -283,3 +283,76 @@ def test_normalize_true_writes_the_recipe_output(folders):
             "normalize": True, "normalization": recipe}, progress=False)
     image = load_triplet(find_triplets(folders["out"])[0]).image
     assert image.min() == pytest.approx(0, abs=1e-6) and image.max() == pytest.approx(1, abs=1e-6)
+
+
+def test_merging_from_mask_files_alone_merges_every_image(folders):
+    merge_dir = folders["tmp"] / "merge"
+    region = np.zeros(SHAPE, np.uint8)
+    region[:, 32:, :] = 1
+    for stem in ("c0", "c1", "c2"):
+        write_ome_tiff(merge_dir / f"{stem}_merge.tif", region)
+    summary = curate({"mode": "merging", "raw": folders["raw"], "seg1": folders["seg"],
+                      "seg2": folders["seg2"], "out": folders["out"], "merge_mask": merge_dir},
+                     progress=False)
+    assert summary.written == 3
+    _, seg1, seg2 = folders["data"]["c1"]
+    gt = load_triplet(find_triplets(folders["out"])[1]).gt
+    np.testing.assert_array_equal(gt[:, 32:], seg2[:, 32:] > 0)
+    np.testing.assert_array_equal(gt[:, :32], seg1[:, :32] > 0)
+
+
+def test_takeall_uses_exclude_polygons_from_a_decisions_file(folders):
+    decisions = write_decisions(folders["tmp"] / "d.csv", [
+        {"image": "c1.tif", "decision": "good", "exclude": "0: 0,0 0,63 63,63 63,0"},
+    ])
+    curate({"raw": folders["raw"], "seg": folders["seg"], "out": folders["out"],
+            "decisions": decisions}, progress=False)
+    t0, t1, _ = find_triplets(folders["out"])
+    assert t0.costmap is None
+    cm = load_triplet(t1).costmap
+    assert (cm[0] == 0).all() and (cm[1:] == 1).all()
+
+
+def test_excluding_everything_fails_with_advice(folders):
+    decisions = write_decisions(folders["tmp"] / "d.csv", [
+        {"image": "c0.tif", "decision": "good", "exclude": "all: -1,-1 -1,70 70,70 70,-1"},
+    ])
+    summary = curate({"mode": "sorting", "raw": folders["raw"], "seg": folders["seg"],
+                      "out": folders["out"], "decisions": decisions}, progress=False,
+                     log=lambda line: None)
+    assert summary.failed == 1
+    assert "cover the whole image" in summary.failures[0] and "reject it" in summary.failures[0]
+
+
+def test_malformed_decisions_file_is_refused_before_any_work(folders):
+    bad = folders["tmp"] / "d.csv"
+    bad.write_text("image,decision,exclude\nc0.tif,good,\"all 1,1 2,2 3,3\"\n")
+    with pytest.raises(SeglightError, match=r"d.csv, image c0, exclude: polygon 'all 1,1"):
+        curate({"mode": "sorting", "raw": folders["raw"], "seg": folders["seg"],
+                "out": folders["out"], "decisions": bad}, progress=False)
+    bad.write_text("image,decision\nc0.tif,maybe\n")
+    with pytest.raises(SeglightError, match="decision 'maybe' is not one of good, bad, skip"):
+        curate({"mode": "sorting", "raw": folders["raw"], "seg": folders["seg"],
+                "out": folders["out"], "decisions": bad}, progress=False)
+    bad.write_text("name,verdict\nc0.tif,good\n")
+    with pytest.raises(SeglightError, match=r"missing column\(s\) \['image', 'decision'\]"):
+        curate({"mode": "sorting", "raw": folders["raw"], "seg": folders["seg"],
+                "out": folders["out"], "decisions": bad}, progress=False)
+    assert not folders["out"].exists()
+
+
+def test_a_napari_log_replays_as_a_decisions_file(folders):
+    decisions = write_decisions(folders["tmp"] / "d.csv", [
+        {"image": "c0.tif", "decision": "good", "exclude": "3: 1,1 1,9 9,9 9,1"},
+        {"image": "c1.tif", "decision": "bad"},
+        {"image": "c2.tif", "decision": "good"},
+    ])
+    first = folders["tmp"] / "first"
+    curate({"mode": "sorting", "raw": folders["raw"], "seg": folders["seg"], "out": first,
+            "decisions": decisions}, progress=False)
+    curate({"mode": "sorting", "raw": folders["raw"], "seg": folders["seg"],
+            "out": folders["out"], "decisions": first / "curation_log.csv"}, progress=False)
+    for a, b in zip(find_triplets(first), find_triplets(folders["out"]), strict=True):
+        sa, sb = load_triplet(a), load_triplet(b)
+        np.testing.assert_array_equal(sa.costmap, sb.costmap)
+        np.testing.assert_array_equal(sa.gt, sb.gt)
