@@ -136,9 +136,8 @@ def rasterize(polygons: Sequence[Polygon], shape_zyx: tuple[int, int, int], what
                 f"{what} polygon '{poly}' lies outside the image (Y×X = {n_y}×{n_x}); "
                 "redraw it on the image"
             )
-        inside = (poly.yx >= 0).all() and (poly.yx[:, 0] <= n_y - 1).all() and (
-            poly.yx[:, 1] <= n_x - 1
-        ).all()
+        # Voxel centres are at integers, so the image spans -0.5 .. n - 0.5 (napari's view).
+        inside = (poly.yx >= -0.5).all() and (poly.yx <= np.array([n_y, n_x]) - 0.5).all()
         if not inside:
             log(f"{what} polygon '{poly}' is partly outside the image; clipped to it")
         if poly.z is None:
