@@ -222,6 +222,7 @@ class CuratorWidget(QWidget):
         excluding = self.viewer.add_shapes(ndim=3, name=EXCLUDING, scale=scale, edge_color="red",
                                            face_color=[1, 0, 0, 0.25], edge_width=1)
         self.viewer.layers.selection.active = excluding
+        excluding.mode = "add_polygon"  # ready to draw: click vertices, double-click to close
         self.viewer.dims.set_current_step(0, loaded.image.shape[0] // 2)
 
     def _clear_layers(self) -> None:
