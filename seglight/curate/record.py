@@ -114,7 +114,7 @@ def read_decisions(path: str | Path) -> dict[str, Entry]:
         SeglightError: missing file or columns, or an unknown decision, naming the file and
             the line.
     """
-    from seglight.io.image import image_stem
+    from seglight.io.image import image_stem, is_image_file
 
     path = Path(path)
     if not path.is_file():
@@ -126,12 +126,15 @@ def read_decisions(path: str | Path) -> dict[str, Entry]:
                 f"{path}, image {entry.image}: decision {entry.decision!r} is not one of "
                 f"good, bad, skip"
             )
-        decisions[image_stem(entry.image)] = entry
+        # "cell.01" is a stem, not a file "cell" with suffix ".01".
+        stem = image_stem(entry.image) if is_image_file(entry.image) else entry.image
+        decisions[stem] = entry
     return decisions
 
 
 def _read_rows(path: Path, required: tuple[str, ...]) -> list[Entry]:
-    with open(path, newline="", encoding="utf-8") as f:
+    # utf-8-sig: spreadsheet programs start their CSV files with a byte-order mark.
+    with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         columns = [c.strip() for c in (reader.fieldnames or [])]
         missing = [c for c in required if c not in columns]
