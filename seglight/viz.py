@@ -7,13 +7,13 @@ biologist checks a segmentation.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
+
+from seglight.io.atomic import atomic_path
 
 OUTLINE_RGB = (255, 64, 200)
 
@@ -98,14 +98,6 @@ def save_png(path: str | Path, rgb: np.ndarray) -> Path:
     """Write an RGB (or grey) uint8 image as PNG, atomically."""
     from PIL import Image
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".partial.png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".png") as tmp:
         Image.fromarray(np.asarray(rgb, np.uint8)).save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path

@@ -10,14 +10,13 @@ never leaves a half-written output behind.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from seglight.errors import SeglightError
+from seglight.io.atomic import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -223,16 +222,6 @@ def image_layout(path: str | Path) -> dict:
     }
 
 
-def _atomic_target(path: Path) -> Path:
-    """A temp name in the destination folder that keeps the file's suffix (writers check it)."""
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{image_stem(path)}.", suffix=".partial" + "".join(Path(path).suffixes[-2:]),
-        dir=path.parent,
-    )
-    os.close(fd)
-    return Path(tmp)
-
-
 def write_ome_tiff(
     path: str | Path,
     data_zyx: np.ndarray,
@@ -261,9 +250,7 @@ def write_ome_tiff(
         data = data.astype(np.uint8)
     if data.dtype == np.float16:  # OME has no half-float pixel type
         data = data.astype(np.float32)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _atomic_target(path)
-    try:
+    with atomic_path(path, suffix=".ome.tif") as tmp:
         OmeTiffWriter.save(
             data,
             tmp,
@@ -271,8 +258,4 @@ def write_ome_tiff(
             physical_pixel_sizes=PhysicalPixelSizes(*spacing_um),
             channel_names=[channel_name] if channel_name else None,
         )
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path

@@ -57,3 +57,10 @@ def test_image_stem_strips_double_suffixes():
     assert image_stem("a/cell_01.ome.tif") == "cell_01"
     assert image_stem("cell.TIFF") == "cell"
     assert image_stem("x.czi") == "x"
+
+
+def test_written_files_are_readable_by_others(tmp_path):
+    import stat
+
+    path = write_ome_tiff(tmp_path / "m.ome.tif", np.zeros((2, 4, 4), np.uint8))
+    assert path.stat().st_mode & stat.S_IROTH
