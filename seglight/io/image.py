@@ -107,11 +107,8 @@ def open_image(path: str | Path):
     except SeglightError:
         raise
     except Exception as err:  # noqa: BLE001 - bioio raises many types for unreadable files
-        hint = ""
-        if path.suffix.lower() == ".czi":
-            hint = " (for CZI install the extra: pip install 'seglight[czi]')"
         msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise SeglightError(f"{path}: cannot read this image: {msg}{hint}") from None
+        raise SeglightError(f"{path}: cannot read this image: {msg}") from None
 
 
 def _spacing_of(img) -> Spacing:
@@ -154,7 +151,7 @@ def read_image(
     """Read one channel of one scene and timepoint as a ZYX array.
 
     Args:
-        path: TIFF, OME-TIFF, CZI (with ``seglight[czi]``) or any format a bioio plugin reads.
+        path: TIFF, OME-TIFF, CZI, or any format an installed bioio plugin reads.
         channel: channel index, or channel name as stored in the file.
         scene: scene index (multi-position files).
         timepoint: timepoint index.

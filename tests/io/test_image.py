@@ -64,3 +64,16 @@ def test_written_files_are_readable_by_others(tmp_path):
 
     path = write_ome_tiff(tmp_path / "m.ome.tif", np.zeros((2, 4, 4), np.uint8))
     assert path.stat().st_mode & stat.S_IROTH
+
+
+def test_czi_is_read_as_zyx_with_spacing_and_channel_name(tmp_path, rng):
+    pyczi = pytest.importorskip("pylibCZIrw.czi")
+    data = rng.integers(0, 255, (5, 32, 40), dtype=np.uint8)
+    with pyczi.create_czi(str(tmp_path / "cell.czi"), exist_ok=True) as czi:
+        for z in range(5):
+            czi.write(data=data[z][..., None], plane={"Z": z, "C": 0, "T": 0})
+        czi.write_metadata(document_name="cell", channel_names={0: "lamin"},
+                           scale_x=0.108e-6, scale_y=0.108e-6, scale_z=0.29e-6)
+    img = read_image(tmp_path / "cell.czi", channel="lamin")
+    np.testing.assert_array_equal(img.data, data)
+    assert img.spacing_um == pytest.approx((0.29, 0.108, 0.108))
