@@ -24,7 +24,8 @@ def test_unet_xy_trains_on_a_real_curated_folder(ovule, tmp_path):
         ["model=unet_xy", "data=lamin", f"data.path={folder}", "trainer.max_epochs=2",
          # CPU-sized: narrower network and the smallest valid unet_xy patch
          "model.net.width=4", "data.patch_zyx=[29,92,92]", "data.batch_size=1",
-         "data.samples_per_epoch=2", "data.val_fraction=0.5", "data.val_patches_per_image=2", "data.num_workers=0",
+         "data.samples_per_epoch=2", "data.val_fraction=0.5", "data.val_patches_per_image=2",
+         "data.num_workers=0",
          "trainer.accelerator=cpu", "logger=csv"],
         tmp_path / "run",
     )
