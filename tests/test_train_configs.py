@@ -66,6 +66,13 @@ def test_every_experiment_runs(experiment, tmp_path, curated):
     _fast_dev_run([f"experiment={experiment}"], tmp_path, curated)
 
 
+def test_bf16_mixed_precision_runs_on_cpu(tmp_path, curated):
+    cfg = _shrink(compose_config("train", ["debug=fast_dev_run"], tmp_path), curated)
+    with open_dict(cfg):
+        cfg.trainer.precision = "bf16-mixed"
+    train(cfg)
+
+
 def test_lamin_without_data_says_what_to_do_in_one_line(tmp_path, capsys):
     cfg = compose_config("train", ["data=lamin"], tmp_path)
     with pytest.raises(SystemExit) as exit_info:

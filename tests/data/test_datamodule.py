@@ -42,3 +42,13 @@ def test_empty_folder_says_what_to_do(tmp_path):
     dm = CuratedDataModule(str(tmp_path), [], patch_zyx=(4, 16, 16))
     with pytest.raises(SeglightError, match="no curated triplets.*data.path="):
         dm.setup("fit")
+
+
+def test_worker_processes_draw_different_patches(tmp_path):
+    dm = CuratedDataModule(str(_folder(tmp_path)), [{"op": "min_max"}], patch_zyx=(4, 16, 16),
+                           batch_size=1, samples_per_epoch=4, val_fraction=0.0,
+                           augmentation=None, num_workers=2)
+    dm.setup("fit")
+    images = [batch["image"] for batch in dm.train_dataloader()]
+    assert len(images) == 4
+    assert len({tuple(im.flatten()[:64].tolist()) for im in images}) == 4

@@ -77,3 +77,17 @@ def test_czi_is_read_as_zyx_with_spacing_and_channel_name(tmp_path, rng):
     img = read_image(tmp_path / "cell.czi", channel="lamin")
     np.testing.assert_array_equal(img.data, data)
     assert img.spacing_um == pytest.approx((0.29, 0.108, 0.108))
+
+
+def test_scene_and_timepoint_selection(tmp_path, rng):
+    from bioio_ome_tiff.writers import OmeTiffWriter
+
+    scenes = [rng.integers(0, 255, (2, 3, 8, 8), dtype=np.uint8) for _ in range(2)]  # TZYX
+    OmeTiffWriter.save(scenes, tmp_path / "multi.ome.tif", dim_order="TZYX")
+    img = read_image(tmp_path / "multi.ome.tif", scene=1, timepoint=1)
+    np.testing.assert_array_equal(img.data, scenes[1][1])
+    assert (img.scene, img.timepoint) == (1, 1)
+    with pytest.raises(SeglightError, match=r"scene 2 is out of range.*scene=0..1"):
+        read_image(tmp_path / "multi.ome.tif", scene=2)
+    with pytest.raises(SeglightError, match=r"timepoint 5 is out of range.*timepoint=0..1"):
+        read_image(tmp_path / "multi.ome.tif", timepoint=5)
