@@ -37,8 +37,9 @@ MIN_SHAPE_ZYX = (3, 8, 8)
 MAX_FRACTION_ABOVE_UPPER = 0.5
 #: ``N4[a, b, c, d]`` refuses an image with less than this fraction of voxels inside ``(c, d)``.
 MIN_FRACTION_IN_BAND = 0.01
-#: Parameters whose name ends with this are normalization settings (``N[...]``).
-NORM_SUFFIX = "intensity_norm"
+#: Parameters whose name contains this are normalization settings (``N[...]``), e.g.
+#: ``intensity_norm`` or, for a workflow with two, ``intensity_norm_peak``.
+NORM_KEY = "intensity_norm"
 
 
 def as_image_zyx(workflow: str, image_zyx: Any) -> np.ndarray:
@@ -90,7 +91,7 @@ def as_image_zyx(workflow: str, image_zyx: Any) -> np.ndarray:
 def check_intensity_range(workflow: str, img: np.ndarray, params: Mapping[str, Any]) -> None:
     """Refuse an image whose intensities the workflow's absolute normalizations cannot handle.
 
-    Every parameter named ``*intensity_norm`` is read as a normalization: one value ``[v]``
+    Every parameter whose name contains ``intensity_norm`` is read as a normalization: one value ``[v]``
     is ``N[v]`` (``v >= 1``) or ``N[0]``, two values ``N[a, b]``, four values ``N4[a, b, c, d]``.
 
     Args:
@@ -102,7 +103,7 @@ def check_intensity_range(workflow: str, img: np.ndarray, params: Mapping[str, A
         SeglightError: see the module docstring for what counts as "far from the range".
     """
     for key, value in params.items():
-        if not key.endswith(NORM_SUFFIX):
+        if NORM_KEY not in key:
             continue
         values = [float(v) for v in value]
         setting = f"{key}={values}"
