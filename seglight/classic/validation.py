@@ -78,14 +78,14 @@ def as_image_zyx(workflow: str, image_zyx: Any) -> np.ndarray:
             f"{where}: the image has shape {img.shape} (ZYX); it needs at least "
             f"{MIN_SHAPE_ZYX[0]} z-slices and {MIN_SHAPE_ZYX[1]}x{MIN_SHAPE_ZYX[2]} pixels"
         )
-    img = img.astype(np.float32, copy=False)
-    n_bad = img.size - int(np.count_nonzero(np.isfinite(img)))
-    if n_bad:
-        raise SeglightError(
-            f"{where}: the image has {n_bad} NaN or infinite voxel(s); replace them "
-            "(e.g. with the background value) before segmenting"
-        )
-    return img
+    if np.issubdtype(img.dtype, np.floating):
+        n_bad = img.size - int(np.count_nonzero(np.isfinite(img)))
+        if n_bad:
+            raise SeglightError(
+                f"{where}: the image has {n_bad} NaN or infinite voxel(s); replace them "
+                "(e.g. with the background value) before segmenting"
+            )
+    return img.astype(np.float32, copy=False)
 
 
 def check_intensity_range(workflow: str, img: np.ndarray, params: Mapping[str, Any]) -> None:
