@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from scipy import ndimage as ndi
 
+from seglight.classic import _diffusion_kernels
 from seglight.errors import ConfigError
 
 Scales = Sequence[Sequence[float]]
@@ -90,62 +91,39 @@ def edge_preserving_smoothing(
     neighbours is ``d · exp(−g² / K)``, where ``d`` is the forward difference across the face
     and ``g²`` adds ``d²`` to the squared mean of the two neighbours' central differences
     along the other axes; ``K = 2 · conductance² · ⟨|∇I|²⟩`` is rescaled every iteration by
-    the mean squared central-difference gradient of the current image. ITK works in double
-    precision per voxel and stores a float32 image after each iteration; so does this
-    function, so its output matches ITK's to float32 rounding.
+    the mean squared central-difference gradient of the current image. Like ITK, each voxel's
+    update is computed in double precision and the image is stored as float32 after every
+    iteration, so the output equals ITK's to float32 rounding (a fused, parallel kernel makes
+    it several times faster than ITK).
 
     Args:
-        img: ZYX (or any-dimensional) image.
+        img: ZYX image.
         iterations: number of diffusion steps.
         conductance: edge threshold in units of the image's RMS gradient; smaller keeps
             more edges.
-        time_step: step of the explicit scheme; ``1 / 2**(ndim + 1)`` is the stable maximum.
+        time_step: step of the explicit scheme; ``1 / 16`` is the stable maximum in 3D.
 
     Returns:
-        float32 image of the same shape.
+        float32 ZYX image.
+
+    Raises:
+        ConfigError: a non-3D image, or a negative or zero parameter.
     """
-    out = _as_float32(img).copy()
-    ndim = out.ndim
+    out = np.ascontiguousarray(img, dtype=np.float32)
+    _check_3d(out, "edge_preserving_smoothing")
     if iterations < 0 or conductance <= 0 or time_step <= 0:
         raise ConfigError(
             f"edge_preserving_smoothing: iterations={iterations}, conductance={conductance}, "
             f"time_step={time_step}; use iterations >= 0 and positive conductance and time_step"
         )
+    out = out.copy()
+    spare = np.empty_like(out)
     for _ in range(iterations):
-        cur = out.astype(np.float64)
-        padded = np.pad(cur, 1, mode="edge")
-        inner = (slice(1, -1),) * ndim
-        central = []
-        for axis in range(ndim):
-            hi = list(inner)
-            lo = list(inner)
-            hi[axis] = slice(2, None)
-            lo[axis] = slice(None, -2)
-            central.append((padded[tuple(hi)] - padded[tuple(lo)]) * 0.5)
-        mean_sq = float(sum(np.square(c).sum() for c in central)) / cur.size
+        mean_sq = _diffusion_kernels.mean_gradient_sq(out)
         # ITK keeps K in the pixel type (float32); rounding it the same way keeps outputs equal.
         k = float(np.float32(-2.0 * conductance * conductance * mean_sq))
-        delta = np.zeros_like(cur)
-        # ITK visits the axes fastest-first (X, Y, Z); the order of the sums follows it.
-        for axis in reversed(range(ndim)):
-            fwd = np.diff(cur, axis=axis)
-            grad_sq = np.square(fwd)
-            a = [slice(None)] * ndim
-            b = [slice(None)] * ndim
-            a[axis] = slice(None, -1)
-            b[axis] = slice(1, None)
-            for other in reversed(range(ndim)):
-                if other != axis:
-                    mid = central[other][tuple(a)] + central[other][tuple(b)]
-                    grad_sq += 0.25 * np.square(mid)
-            flux = fwd * np.exp(grad_sq / k) if k != 0.0 else np.zeros_like(fwd)
-            # Per voxel: flux in through the forward face minus flux out through the
-            # backward one; no flux crosses the image border.
-            pad = [(0, 0)] * ndim
-            pad[axis] = (1, 1)
-            delta += np.diff(np.pad(flux, pad), axis=axis)
-        step = delta.astype(np.float32).astype(np.float64) * time_step
-        out = (cur + step).astype(np.float32)
+        _diffusion_kernels.diffusion_step(out, spare, k, float(time_step))
+        out, spare = spare, out
     return out
 
 
