@@ -13,12 +13,22 @@ at module level, and ``aicsimageio`` 4.x no longer imports with current ``tifffi
 ever called with ``output_type="array"``, so when the real package does not import we put a
 minimal stand-in into ``sys.modules``, here in the test helper only, whose members raise if
 anything actually tries to read or write a file through them.
+
+Why the reference's size filter is restored: the reference calls
+``skimage.morphology.remove_small_objects(mask, min_size=n)``, which removed objects with
+*fewer than* ``n`` voxels, as published and as ``shared/classic-workflows.md`` specifies
+(``SF(n)``). scikit-image 0.26 deprecated ``min_size`` for ``max_size`` and its deprecation
+shim passes the value on as ``max_size``, which removes objects of *up to and including*
+``n`` voxels, silently changing every reference mask that has objects of exactly ``n``
+voxels. With scikit-image >= 0.26 we rebind that name in the reference's modules to a call
+with the published meaning (``max_size=n - 1``); nothing else in the reference changes.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import sys
 import types
 from collections.abc import Callable
@@ -67,6 +77,25 @@ def _ensure_aicsimageio() -> None:
     sys.modules["aicsimageio"].writers = sys.modules["aicsimageio.writers"]
 
 
+def _remove_small_objects_as_published(ar, min_size=64, connectivity=1, out=None):
+    """``remove_small_objects`` with scikit-image < 0.26 semantics: drop objects < ``min_size``."""
+    from skimage.morphology import remove_small_objects
+
+    return remove_small_objects(ar, max_size=min_size - 1, connectivity=connectivity, out=out)
+
+
+def _restore_published_size_filter() -> None:
+    from skimage.morphology import remove_small_objects
+
+    if "max_size" not in inspect.signature(remove_small_objects).parameters:
+        return  # scikit-image < 0.26: min_size still has its published meaning
+    for name, module in list(sys.modules.items()):
+        if name.startswith("aicssegmentation") and (
+            getattr(module, "remove_small_objects", None) is remove_small_objects
+        ):
+            module.remove_small_objects = _remove_small_objects_as_published
+
+
 def reference_module(dotted: str) -> ModuleType:
     """Import ``aicssegmentation.<dotted>`` (e.g. ``"core.vessel"``), or skip the calling test.
 
@@ -87,9 +116,11 @@ def reference_module(dotted: str) -> ModuleType:
             )
     _ensure_aicsimageio()
     try:
-        return importlib.import_module(f"aicssegmentation.{dotted}")
+        module = importlib.import_module(f"aicssegmentation.{dotted}")
     except ImportError as err:
         pytest.skip(f"the reference module aicssegmentation.{dotted} does not import: {err}")
+    _restore_published_size_filter()
+    return module
 
 
 def reference_workflow(name: str) -> Callable:
