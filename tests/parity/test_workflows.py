@@ -29,11 +29,16 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def reference_mask(name: str, image: np.ndarray) -> np.ndarray:
-    """The reference's mask (library warnings silenced: they are not about seglight)."""
+    """The reference's mask (library warnings silenced: they are not about seglight).
+
+    The reference's command line casts the image to float32 before calling a workflow
+    (its wrappers clip in place, so an integer image would have its clipping bounds
+    truncated); we call it the same way.
+    """
     workflow = reference_workflow(name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return np.asarray(workflow(image.copy(), output_type="array")) > 0
+        return np.asarray(workflow(image.astype(np.float32), output_type="array")) > 0
 
 
 @pytest.mark.parametrize("name", sorted(STRUCTURE_OF))
