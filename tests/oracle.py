@@ -37,7 +37,10 @@ from types import ModuleType
 import pytest
 
 REFERENCE_VERSION = "0.5.3"
-_AICSIMAGEIO_MEMBERS = {"aicsimageio": ("imread", "AICSImage"), "aicsimageio.writers": ("OmeTiffWriter",)}
+_AICSIMAGEIO_MEMBERS = {
+    "aicsimageio": ("imread", "AICSImage"),
+    "aicsimageio.writers": ("OmeTiffWriter",),
+}
 
 
 class _NotAvailable:
@@ -59,7 +62,7 @@ class _NotAvailable:
 
 
 def _ensure_aicsimageio() -> None:
-    """Make ``import aicsimageio.writers`` succeed: the real package if it imports, else a stand-in."""
+    """Make ``import aicsimageio.writers`` work: the real package if it imports, else a stand-in."""
     try:
         importlib.import_module("aicsimageio.writers")
         return

@@ -93,7 +93,9 @@ def load_params(name: str) -> dict[str, Any]:
         raise ConfigError(f"{path}: missing; every classic workflow needs its parameter file")
     params = OmegaConf.load(path).get("params")
     if params is None or not OmegaConf.is_dict(params):
-        raise ConfigError(f"{path}: no 'params' mapping; add the workflow's parameters under params:")
+        raise ConfigError(
+            f"{path}: no 'params' mapping; add the workflow's parameters under params:"
+        )
     return _plain(params)
 
 

@@ -91,8 +91,9 @@ def as_image_zyx(workflow: str, image_zyx: Any) -> np.ndarray:
 def check_intensity_range(workflow: str, img: np.ndarray, params: Mapping[str, Any]) -> None:
     """Refuse an image whose intensities the workflow's absolute normalizations cannot handle.
 
-    Every parameter whose name contains ``intensity_norm`` is read as a normalization: one value ``[v]``
-    is ``N[v]`` (``v >= 1``) or ``N[0]``, two values ``N[a, b]``, four values ``N4[a, b, c, d]``.
+    Every parameter whose name contains ``intensity_norm`` is read as a normalization: one
+    value ``[v]`` is ``N[v]`` (``v >= 1``) or ``N[0]``, two values ``N[a, b]``, four values
+    ``N4[a, b, c, d]``.
 
     Args:
         workflow: the workflow name, for the messages.
