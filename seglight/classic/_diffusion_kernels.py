@@ -68,10 +68,20 @@ def mean_gradient_sq(f):
     nz, ny, nx = f.shape
     per_slice = np.zeros(nz)
     for zz in numba.prange(nz):
+        # prange indices are unsigned; mixing them with signed offsets would give floats.
         z = np.int64(zz)
-        c = np.empty((3, ny, nx))
-        _central_planes(f, z, c[0], c[1], c[2])
-        per_slice[z] = (c * c).sum()
+        up = min(z + 1, nz - 1)
+        down = max(z - 1, 0)
+        acc = 0.0
+        for y in range(ny):
+            north = min(y + 1, ny - 1)
+            south = max(y - 1, 0)
+            for x in range(nx):
+                cx = (np.float64(f[z, y, min(x + 1, nx - 1)]) - np.float64(f[z, y, max(x - 1, 0)])) * 0.5
+                cy = (np.float64(f[z, north, x]) - np.float64(f[z, south, x])) * 0.5
+                cz = (np.float64(f[up, y, x]) - np.float64(f[down, y, x])) * 0.5
+                acc += cx * cx + cy * cy + cz * cz
+        per_slice[z] = acc
     return per_slice.sum() / f.size
 
 

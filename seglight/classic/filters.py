@@ -122,6 +122,9 @@ def edge_preserving_smoothing(
         mean_sq = _diffusion_kernels.mean_gradient_sq(out)
         # ITK keeps K in the pixel type (float32); rounding it the same way keeps outputs equal.
         k = float(np.float32(-2.0 * conductance * conductance * mean_sq))
+        if k == 0.0:
+            # A flat image (ITK's K = 0 case): no gradient, no flux, nothing left to change.
+            break
         _diffusion_kernels.diffusion_step(out, spare, k, float(time_step))
         out, spare = spare, out
     return out
