@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.oracle import reference_module, reference_workflow
 
@@ -11,6 +12,7 @@ def test_reference_workflow_is_callable():
     assert callable(reference_workflow("tomm20"))
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # scikit-image's min_size deprecation
 def test_reference_size_filter_drops_objects_of_exactly_min_size():
     """seglight's SF(n) removes objects of n voxels or fewer, as the reference does on
     scikit-image >= 0.26; an older scikit-image gives other reference masks."""
