@@ -344,3 +344,40 @@ def correlate_x(src, dst, weights, nearest):
                     acc[x] += w * line[x + j]
             for x in range(nx):
                 dst[z, y, x] = acc[x]
+
+
+@numba.njit(parallel=True, cache=True)
+def gradients(f, g0, g1, g2):
+    """``np.gradient(f)`` of a float32 ZYX volume into ``g0, g1, g2`` (same float32 results)."""
+    nz, ny, nx = f.shape
+    for zz in numba.prange(nz):
+        z = np.int64(zz)
+        for y in range(ny):
+            for x in range(nx):
+                g0[z, y, x] = _gradient_at(f, z, y, x, 0)
+                g1[z, y, x] = _gradient_at(f, z, y, x, 1)
+                g2[z, y, x] = _gradient_at(f, z, y, x, 2)
+
+
+@numba.njit(parallel=True, cache=True)
+def jerman_response(l2, valid, l_rho, out):
+    """Jerman's vesselness (τ = 1) of flat float32 ``l2`` with the regularized ``l_rho``.
+
+    ``R = 27 λ2² |λρ − λ2| / (2|λ2| + |λρ − λ2|)³`` in float32 (a zero denominator counts as
+    1e-10), 1 where ``λ2 < λρ / 2``, 0 outside ``valid`` and where not finite.
+    """
+    half_rho = np.float32(0.5) * l_rho
+    for i in numba.prange(l2.size):
+        v = l2[i]
+        if not valid[i]:
+            out[i] = 0.0
+        elif v < half_rho:
+            out[i] = 1.0
+        else:
+            diff = abs(l_rho - v)
+            base = np.float32(2.0) * abs(v) + diff
+            den = base * base * base
+            if den == 0:
+                den = np.float32(1e-10)
+            r = np.float32(27.0) * (v * v * diff) / den
+            out[i] = r if np.isfinite(r) else np.float32(0.0)

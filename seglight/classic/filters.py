@@ -186,7 +186,7 @@ def hessian_3d(img: np.ndarray, sigma: float) -> list[np.ndarray]:
     """
     img = _as_float32(img)
     _check_3d(img, "the 3D Hessian")
-    grads = np.gradient(gaussian_3d(img, sigma))
+    grads = _gradients(gaussian_3d(img, sigma))
     scale = np.float32(sigma * sigma)
     # H_ab is the gradient along b of the gradient along a (a <= b), in that order, as the
     # reference computes it, so that the rounding is the same.
@@ -235,17 +235,20 @@ def hessian_eigenvalues_3d(img: np.ndarray, sigma: float) -> tuple[np.ndarray, n
 
 def _jerman(l2: np.ndarray, l_rho: float, valid: np.ndarray) -> np.ndarray:
     """Jerman's vesselness (τ = 1) from λ2 and the regularized λρ, 0 outside ``valid``."""
-    l2 = l2.astype(np.float32, copy=False)
-    l_rho = np.float32(l_rho)
-    diff = np.abs(l_rho - l2)
-    den = np.power(2 * np.abs(l2) + diff, 3)
-    den[den == 0] = 1e-10
-    with np.errstate(over="ignore", invalid="ignore"):
-        resp = 27 * np.square(l2) * diff / den
-    resp[l2 < 0.5 * l_rho] = 1
-    resp[~valid] = 0
-    resp[~np.isfinite(resp)] = 0
-    return resp
+    l2 = np.ascontiguousarray(l2, dtype=np.float32)
+    out = np.empty(l2.shape, np.float32)
+    _kernels.jerman_response(l2.ravel(), np.ascontiguousarray(valid).ravel(), np.float32(l_rho), out.ravel())
+    return out
+
+
+def _gradients(img: np.ndarray) -> list[np.ndarray]:
+    """``np.gradient`` of a float32 ZYX volume (central inside, one-sided at borders), in parallel."""
+    img = np.ascontiguousarray(img, dtype=np.float32)
+    if min(img.shape) < 2:
+        raise ConfigError(f"the 3D Hessian needs at least 2 voxels along Z, Y and X; got shape {img.shape}")
+    grads = [np.empty(img.shape, np.float32) for _ in range(3)]
+    _kernels.gradients(img, *grads)
+    return grads
 
 
 def _slabs(nz: int) -> Iterator[tuple[int, int]]:
@@ -272,7 +275,7 @@ def vesselness_3d(img: np.ndarray, sigma: float) -> np.ndarray:
     """
     img = _as_float32(img)
     _check_3d(img, "F3 vesselness")
-    grads = [np.ascontiguousarray(g) for g in np.gradient(gaussian_3d(img, sigma))]
+    grads = _gradients(gaussian_3d(img, sigma))
     l2 = np.empty(img.shape, np.float32)
     l3_negative = np.empty(img.shape, bool)
     l3_min = np.empty(img.shape[0])

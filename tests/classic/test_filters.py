@@ -216,6 +216,7 @@ def test_edge_preserving_smoothing_matches_itk(rng):
         lambda: F.spot_2d(np.zeros((3, 8, 8), np.float32), [[0, 0.1]]),
         lambda: F.filament_2d(np.zeros((3, 8, 8), np.float32), [[1]]),
         lambda: F.vesselness_2d(np.zeros((8, 8), np.float32), 1.0),
+        lambda: F.vesselness_3d(np.zeros((1, 8, 8), np.float32), 1.0),
         lambda: F.edge_preserving_smoothing(np.zeros((3, 8, 8), np.float32), conductance=0),
     ],
 )
