@@ -30,7 +30,22 @@ def test_gaussian_2d_does_not_mix_slices():
     out = F.gaussian_2d(img, 1.5)
     assert out.dtype == np.float32
     assert np.all(out[[0, 1, 3, 4]] == 0)
-    np.testing.assert_allclose(out[2], ndi.gaussian_filter(img[2], 1.5, mode="nearest", truncate=3.0))
+    np.testing.assert_allclose(out[2], ndi.gaussian_filter(img[2], 1.5, mode="nearest", truncate=3.0), atol=1e-7)
+
+
+@pytest.mark.parametrize("shape", [(9, 21, 23), (3, 4, 5)])
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 3.0])
+def test_separable_filters_equal_scipy(rng, shape, sigma):
+    """Same filters as scipy's (borders included, also lines shorter than the kernel)."""
+    img = rng.random(shape, dtype=np.float32)
+    np.testing.assert_allclose(
+        F.gaussian_3d(img, sigma), ndi.gaussian_filter(img, sigma, mode="nearest", truncate=3.0), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        F.spot_response_3d(img, sigma), -(sigma**2) * ndi.gaussian_laplace(img, sigma), atol=1e-6
+    )
+    per_slice = np.stack([-(sigma**2) * ndi.gaussian_laplace(s, sigma) for s in img])
+    np.testing.assert_allclose(F.spot_response_2d(img, sigma), per_slice, atol=1e-6)
 
 
 def test_gaussian_3d_mixes_slices_and_keeps_mass():
@@ -201,6 +216,7 @@ def test_edge_preserving_smoothing_matches_itk(rng):
         lambda: F.spot_2d(np.zeros((3, 8, 8), np.float32), [[0, 0.1]]),
         lambda: F.filament_2d(np.zeros((3, 8, 8), np.float32), [[1]]),
         lambda: F.vesselness_2d(np.zeros((8, 8), np.float32), 1.0),
+        lambda: F.vesselness_3d(np.zeros((1, 8, 8), np.float32), 1.0),
         lambda: F.edge_preserving_smoothing(np.zeros((3, 8, 8), np.float32), conductance=0),
     ],
 )
@@ -235,7 +251,10 @@ def structure(rng) -> np.ndarray:
 def test_hessian_eigenvalues_match_reference(reference, structure, sigma):
     expected = reference["hessian"].absolute_3d_hessian_eigenvalues(structure, sigma=sigma, scale=True)
     for ours, theirs in zip(F.hessian_eigenvalues_3d(structure, sigma), expected, strict=True):
-        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(np.abs(ours), np.abs(theirs), rtol=0, atol=1e-6)
+        # Where two eigenvalues of opposite sign have equal magnitudes to rounding, which one
+        # sorts first is a coin toss (for the reference too); elsewhere the signs agree.
+        assert np.mean(np.abs(ours - theirs) < 1e-6) > 0.999
 
 
 @pytest.mark.parametrize("sigma", [0.5, 1.0, 1.5])
@@ -253,5 +272,7 @@ def test_vesselness_matches_reference(reference, structure, sigma):
 @pytest.mark.parametrize("sigma", [1.0, 2.0])
 def test_spot_responses_match_reference(reference, structure, sigma):
     dot = reference["dot"]
-    np.testing.assert_array_equal(F.spot_response_3d(structure, sigma), dot.dot_3d(structure, sigma))
-    np.testing.assert_array_equal(F.spot_response_2d(structure, sigma), dot.dot_slice_by_slice(structure, sigma))
+    np.testing.assert_allclose(F.spot_response_3d(structure, sigma), dot.dot_3d(structure, sigma), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        F.spot_response_2d(structure, sigma), dot.dot_slice_by_slice(structure, sigma), rtol=0, atol=1e-6
+    )
