@@ -2,7 +2,8 @@
 (:func:`seglight.classic.morphology.seeded_watershed`).
 
 A priority flood over *ranked* intensities with one FIFO queue per rank (a bucket queue):
-O(voxels) instead of a binary heap's O(voxels · log frontier), with no duplicate entries.
+O(voxels) instead of a binary heap's O(voxels · log frontier), and each voxel queued at
+most once.
 The flooding rules are those of the reference's watershed (scikit-image 0.26), which the
 LMNB1 interphase masks depend on:
 
@@ -13,6 +14,10 @@ LMNB1 interphase masks depend on:
   unless a neighbour already carries another label, in which case it becomes a watershed
   line (label 0, excluded from further label comparisons) — it still floods its
   neighbours, so the basins behind it are reached as before.
+
+Queuing a voxel once is equivalent to the reference's repeated pushes: a later copy never
+has a smaller priority (the water level only rises), so the first copy always leaves first
+and the others change nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ def flood(ranks, labels, mask, offsets, n_ranks):
     """Flood ``labels`` (raveled, seeds > 0, else 0) in place over ``ranks``.
 
     Args:
-        ranks: int32 raveled intensity ranks (0 = darkest).
+        ranks: int32 raveled intensity ranks (0 = darkest), see :func:`dense_ranks`.
         labels: int32 raveled seed labels; filled in place, watershed lines stay 0.
         mask: uint8 raveled voxels that may be flooded; 0 on a one-voxel border around the
             volume (so neighbour offsets never leave the array). Lines are set to 0.
@@ -36,7 +41,7 @@ def flood(ranks, labels, mask, offsets, n_ranks):
     n = ranks.size
     head = np.full(n_ranks, -1, np.int64)
     tail = np.full(n_ranks, -1, np.int64)
-    after = np.empty(n, np.int64)
+    after = np.empty(n, np.int32)  # next voxel in the same rank's queue
     carried = np.zeros(n, np.int32)  # label a queued voxel will take; 0: never queued
 
     lowest = n_ranks
@@ -84,3 +89,21 @@ def flood(ranks, labels, mask, offsets, n_ranks):
                 else:
                     after[tail[target]] = w
                 tail[target] = w
+
+
+@numba.njit(cache=True)
+def dense_ranks(keys, sorted_unique):
+    """The index of each of ``keys`` in ``sorted_unique`` (binary search), as int32."""
+    out = np.empty(keys.size, np.int32)
+    for i in range(keys.size):
+        key = keys[i]
+        lo = 0
+        hi = sorted_unique.size - 1
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if sorted_unique[mid] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[i] = lo
+    return out

@@ -399,6 +399,12 @@ def seeds_from_middle_slice(
     return seeds
 
 
+def _ordered_uint32(img: np.ndarray) -> np.ndarray:
+    """float32 intensities as unsigned integers of the same order (IEEE-754 bit trick)."""
+    bits = (np.asarray(img, np.float32) + np.float32(0)).view(np.uint32)  # -0.0 becomes +0.0
+    return np.where(bits >> 31 != 0, ~bits, bits | np.uint32(0x80000000))
+
+
 def seeded_watershed(
     img: np.ndarray, seeds: np.ndarray, mask: np.ndarray | None = None
 ) -> np.ndarray:
@@ -406,10 +412,11 @@ def seeded_watershed(
 
     The flooding rules are the reference's (``skimage.segmentation.watershed(img, seeds,
     mask=mask, watershed_line=True)``, see :mod:`seglight.classic._watershed_kernels`),
-    computed by a bucket queue over the image's intensity ranks in linear time. Seeds of
-    equal intensity enter in raster order; the reference's heap orders such ties by its own
-    internal layout, so a voxel where two floods arrive with exactly equal intensity *and*
-    queue age may be labelled differently.
+    compiled as a bucket queue over the intensity ranks, with every voxel queued once
+    (linear time). Intensities are compared in float32. Seeds of equal intensity leave the
+    queue in raster order; the reference's heap orders such ties by its internal layout, so
+    where two floods meet with exactly equal intensity *and* queue age the line may fall
+    one voxel apart.
 
     Args:
         img: ZYX (or any-dimensional) image; only the order of its values matters.
@@ -421,16 +428,17 @@ def seeded_watershed(
     """
     img = np.asarray(img)
     inside = np.ones(img.shape, bool) if mask is None else np.asarray(mask, dtype=bool)
-    levels = np.unique(img)
-    ranks = np.searchsorted(levels, img).astype(np.int32)
+    keys = _ordered_uint32(img).ravel()
+    ordered = np.sort(keys)
+    levels = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+    ranks = _watershed_kernels.dense_ranks(keys, levels).reshape(img.shape)
     # A one-voxel frame outside the mask keeps every neighbour offset inside the array.
     labels = np.pad(np.where(inside, seeds, 0).astype(np.int32), 1)
     flood_mask = np.pad(inside.astype(np.uint8), 1)
-    ranks = np.pad(ranks, 1)
     strides = np.cumprod((1,) + labels.shape[:0:-1])[::-1]
     offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
     _watershed_kernels.flood(
-        ranks.ravel(), labels.ravel(), flood_mask.ravel(), offsets, levels.size
+        np.pad(ranks, 1).ravel(), labels.ravel(), flood_mask.ravel(), offsets, levels.size
     )
     return labels[(slice(1, -1),) * img.ndim]
 
