@@ -26,12 +26,11 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.feature import peak_local_max
 from skimage.filters import threshold_otsu, threshold_triangle
 from skimage.morphology import medial_axis
 from skimage.segmentation import watershed
 
-from seglight.classic import _watershed_kernels
+from seglight.classic import _morphology_kernels
 from seglight.errors import ConfigError
 
 THRESHOLD_METHODS = ("triangle", "median", "ave")
@@ -214,17 +213,61 @@ def _distance_in_box(mask: np.ndarray, box: tuple[slice, ...]) -> np.ndarray:
     return dist[inner]
 
 
+def local_peaks(image: np.ndarray, labels: np.ndarray, min_distance: int) -> np.ndarray:
+    """Local maxima of ``image`` within each labelled object, as the reference finds seeds.
+
+    The same peaks as ``skimage.feature.peak_local_max(image, labels=labels,
+    min_distance=min_distance)`` (border excluded, ``min_distance`` wide, z included), from
+    one compiled pass instead of a loop over objects: a voxel is a peak when no voxel of its
+    object (outside the border) in its ``(2·min_distance + 1)³`` window is brighter and it
+    is brighter than the image minimum. An object whose every voxel is a peak (a plateau)
+    keeps only the voxels that a binary opening removes. Peaks closer than
+    ``min_distance`` (Chebyshev) to a brighter one, or to an equal one earlier in raster
+    order, are dropped.
+
+    Args:
+        image: ZYX image.
+        labels: int ZYX object labels (0: background).
+        min_distance: window half-width, border width and spacing, voxels.
+
+    Returns:
+        int (n, 3) peak coordinates, brightest first.
+    """
+    image = np.ascontiguousarray(image)
+    inner = np.zeros(labels.shape, np.int32)
+    core = tuple(slice(min_distance, n - min_distance) for n in labels.shape)
+    inner[core] = labels[core]
+    peaks = _morphology_kernels.label_local_maxima(image, inner, min_distance, min_distance)
+
+    sizes = np.bincount(inner.ravel())
+    peak_sizes = np.bincount(inner[peaks > 0], minlength=sizes.size)
+    # Fewer than 7 voxels never survive an opening, so only bigger plateaus change.
+    plateaus = np.flatnonzero((peak_sizes == sizes) & (sizes >= 7))
+    if plateaus.size:
+        boxes = ndi.find_objects(inner)
+        for index in plateaus[plateaus > 0]:
+            box = boxes[index - 1]
+            obj = inner[box] == index
+            peaks[box][obj] = (obj & ~ndi.binary_opening(obj))[obj]
+
+    peaks &= image > image.min()
+    coords = np.argwhere(peaks)
+    coords = coords[np.argsort(-image[peaks > 0], kind="stable")]
+    if min_distance > 1:
+        coords = coords[_morphology_kernels.keep_spaced_peaks(coords, labels.shape, min_distance - 1)]
+    return coords
+
+
 def watershed_cut(
     mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 2
 ) -> np.ndarray:
     """Split touching dots: seeded watershed of the inverted distance transform.
 
-    Seeds are the local maxima of ``peak_image`` within each 26-connected object of ``mask``
-    (at least ``min_distance`` apart and ``min_distance`` voxels from every border, z
-    included), each dilated by ball(1) and labelled 26-connected. The watershed of
+    Seeds are the :func:`local_peaks` of ``peak_image`` within each 26-connected object of
+    ``mask``, each dilated by ball(1) and labelled 26-connected. The watershed of
     ``-EDT(mask)`` from the seeds (6-connected, inside ``mask``, with one-voxel watershed
-    lines) is computed only for objects holding two or more seeds; an object with a single
-    seed takes its label whole, one without a seed is dropped.
+    lines) is computed only for objects holding two or more seeds, each in its bounding
+    box; an object with a single seed takes its label whole, one without a seed is dropped.
 
     Args:
         mask: bool ZYX foreground.
@@ -236,7 +279,7 @@ def watershed_cut(
     """
     mask = np.asarray(mask, dtype=bool)
     objects, _ = ndi.label(mask, structure=_FULL_3D)
-    peaks = peak_local_max(peak_image, labels=objects, min_distance=min_distance)
+    peaks = local_peaks(peak_image, objects, min_distance)
     seeds = np.zeros(mask.shape, bool)
     seeds[tuple(peaks.T)] = True
     markers, _ = ndi.label(binary_dilation_ball(seeds, 1), structure=_FULL_3D)
@@ -248,9 +291,9 @@ def watershed_cut(
     seeded = markers > 0
     pairs = np.unique(np.stack([components[seeded], markers[seeded]]), axis=1)
     seeds_per_component = np.bincount(pairs[0], minlength=n_components + 1)
-    single = seeds_per_component == 1
+    single = seeds_per_component[pairs[0]] == 1
     single_label = np.zeros(n_components + 1, np.int32)
-    single_label[pairs[0][single[pairs[0]]]] = pairs[1][single[pairs[0]]]
+    single_label[pairs[0][single]] = pairs[1][single]
     out = single_label[components]
 
     boxes = ndi.find_objects(components)
@@ -411,7 +454,7 @@ def seeded_watershed(
     """Watershed of ``img`` from ``seeds``, 6-connected, with one-voxel watershed lines.
 
     The flooding rules are the reference's (``skimage.segmentation.watershed(img, seeds,
-    mask=mask, watershed_line=True)``, see :mod:`seglight.classic._watershed_kernels`),
+    mask=mask, watershed_line=True)``, see :mod:`seglight.classic._morphology_kernels`),
     compiled as a bucket queue over the intensity ranks, with every voxel queued once
     (linear time). Intensities are compared in float32. Seeds of equal intensity leave the
     queue in raster order; the reference's heap orders such ties by its internal layout, so
@@ -431,13 +474,13 @@ def seeded_watershed(
     keys = _ordered_uint32(img).ravel()
     ordered = np.sort(keys)
     levels = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
-    ranks = _watershed_kernels.dense_ranks(keys, levels).reshape(img.shape)
+    ranks = _morphology_kernels.dense_ranks(keys, levels).reshape(img.shape)
     # A one-voxel frame outside the mask keeps every neighbour offset inside the array.
     labels = np.pad(np.where(inside, seeds, 0).astype(np.int32), 1)
     flood_mask = np.pad(inside.astype(np.uint8), 1)
     strides = np.cumprod((1,) + labels.shape[:0:-1])[::-1]
     offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
-    _watershed_kernels.flood(
+    _morphology_kernels.flood(
         np.pad(ranks, 1).ravel(), labels.ravel(), flood_mask.ravel(), offsets, levels.size
     )
     return labels[(slice(1, -1),) * img.ndim]

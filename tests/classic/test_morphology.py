@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
+from skimage.feature import peak_local_max
 from skimage.filters import threshold_otsu
 from skimage.morphology import ball, dilation, disk, erosion
 from skimage.segmentation import find_boundaries, watershed
@@ -98,6 +99,31 @@ def test_masked_object_threshold_extra_criteria_drops_dim_objects() -> None:
 
 
 # ------------------------------------------------------------------ watershed cut
+
+
+def test_local_peaks_equal_scikit_image_peak_local_max_with_labels() -> None:
+    rng = np.random.default_rng(5)
+    for trial in range(12):
+        shape = (8, 20, 24)
+        # Integer intensities make plateaus and ties, which the spacing rule must break alike.
+        img = np.round(ndi.gaussian_filter(rng.random(shape), 1) * (4 if trial % 2 else 1000))
+        img = img.astype(np.float32)
+        mask = ndi.gaussian_filter(rng.random(shape), 1.2) > 0.5 + 0.03 * (trial % 3)
+        labels, _ = ndi.label(mask, structure=np.ones((3, 3, 3)))
+        expected = {tuple(p) for p in peak_local_max(img, labels=labels, min_distance=2)}
+        assert {tuple(p) for p in morph.local_peaks(img, labels, 2)} == expected
+
+
+def test_local_peaks_of_a_plateau_keep_only_what_an_opening_removes() -> None:
+    img = np.zeros((9, 12, 12), np.float32)
+    mask = np.zeros(img.shape, bool)
+    mask[2:7, 3:9, 3:9] = True
+    mask[3, 3, 3] = False  # a notch: that corner's neighbours do not survive the opening
+    img[mask] = 5.0
+    labels, _ = ndi.label(mask, structure=np.ones((3, 3, 3)))
+    expected = {tuple(p) for p in peak_local_max(img, labels=labels, min_distance=2)}
+    got = {tuple(p) for p in morph.local_peaks(img, labels, 2)}
+    assert got == expected and 0 < len(got) < mask.sum() / 4
 
 
 def test_watershed_cut_splits_touching_balls_and_keeps_single_ones() -> None:

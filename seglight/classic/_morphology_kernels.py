@@ -1,7 +1,7 @@
-"""Compiled kernel of the seeded watershed with watershed lines
-(:func:`seglight.classic.morphology.seeded_watershed`).
+"""Compiled kernels of :mod:`seglight.classic.morphology`: the seeded watershed and the
+labelled local-maximum search of the watershed cut.
 
-A priority flood over *ranked* intensities with one FIFO queue per rank (a bucket queue):
+**Seeded watershed with watershed lines** (:func:`flood`): a priority flood over *ranked* intensities with one FIFO queue per rank (a bucket queue):
 O(voxels) instead of a binary heap's O(voxels · log frontier), and each voxel queued at
 most once.
 The flooding rules are those of the reference's watershed (scikit-image 0.26), which the
@@ -18,6 +18,10 @@ LMNB1 interphase masks depend on:
 Queuing a voxel once is equivalent to the reference's repeated pushes: a later copy never
 has a smaller priority (the water level only rises), so the first copy always leaves first
 and the others change nothing.
+
+**Local maxima per object** (:func:`label_local_maxima`, :func:`keep_spaced_peaks`): the
+reference finds seeds with ``peak_local_max(labels=...)``, a Python loop over objects; here
+one pass over the volume compares each voxel with its own object's voxels in its window.
 """
 
 from __future__ import annotations
@@ -107,3 +111,73 @@ def dense_ranks(keys, sorted_unique):
                 hi = mid
         out[i] = lo
     return out
+
+
+@numba.njit(cache=True)
+def label_local_maxima(image, labels, border, radius):
+    """Voxels not below any voxel of their own label in their ``(2·radius + 1)³`` window.
+
+    Voxels within ``border`` of a face of the volume neither count nor compare, like the
+    reference's ``peak_local_max(labels=..., exclude_border=border)``.
+
+    Args:
+        image: float32 ZYX image.
+        labels: int32 ZYX object labels (0: background).
+        border: width of the excluded frame, voxels.
+        radius: half-width of the window, voxels.
+
+    Returns:
+        uint8 ZYX, 1 at the local maxima.
+    """
+    nz, ny, nx = image.shape
+    out = np.zeros(image.shape, np.uint8)
+    for z in range(border, nz - border):
+        for y in range(border, ny - border):
+            for x in range(border, nx - border):
+                label = labels[z, y, x]
+                if label == 0:
+                    continue
+                value = image[z, y, x]
+                is_max = True
+                for zz in range(max(z - radius, border), min(z + radius + 1, nz - border)):
+                    for yy in range(max(y - radius, border), min(y + radius + 1, ny - border)):
+                        for xx in range(max(x - radius, border), min(x + radius + 1, nx - border)):
+                            if labels[zz, yy, xx] == label and image[zz, yy, xx] > value:
+                                is_max = False
+                                break
+                        if not is_max:
+                            break
+                    if not is_max:
+                        break
+                if is_max:
+                    out[z, y, x] = 1
+    return out
+
+
+@numba.njit(cache=True)
+def keep_spaced_peaks(coords, shape, reach):
+    """Greedy non-maximum suppression: keep a peak unless a kept one is within ``reach``
+    voxels along every axis (Chebyshev distance).
+
+    Args:
+        coords: int64 (n, 3) peak coordinates, best first.
+        shape: the volume shape.
+        reach: suppression distance, voxels.
+
+    Returns:
+        bool (n,), True for the kept peaks.
+    """
+    taken = np.zeros((shape[0], shape[1], shape[2]), np.uint8)
+    keep = np.zeros(coords.shape[0], np.bool_)
+    for i in range(coords.shape[0]):
+        z, y, x = coords[i, 0], coords[i, 1], coords[i, 2]
+        free = True
+        for zz in range(max(z - reach, 0), min(z + reach + 1, shape[0])):
+            for yy in range(max(y - reach, 0), min(y + reach + 1, shape[1])):
+                for xx in range(max(x - reach, 0), min(x + reach + 1, shape[2])):
+                    if taken[zz, yy, xx]:
+                        free = False
+        if free:
+            taken[z, y, x] = 1
+            keep[i] = True
+    return keep
