@@ -65,28 +65,36 @@ def _ball_boxes(radius: int, ndim: int) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(int(v) for v in p) for p in maximal)
 
 
-def _box_filter(mask: np.ndarray, half_widths: Sequence[int], op) -> np.ndarray:
-    out = mask.view(np.uint8)
-    for axis, h in enumerate(half_widths):
-        if h:
-            # "nearest" never changes a centred box's result at the border: the edge voxel is
-            # already inside the window, exactly like the reference's "reflect" mode.
-            out = op(out, size=2 * h + 1, axis=axis, mode="nearest")
-    return out.view(bool) if out.dtype == np.uint8 else out
+def _box_filter(mask: np.ndarray, half_widths: Sequence[int], combine: np.ufunc) -> np.ndarray:
+    """OR (dilation) or AND (erosion) of ``mask`` over a centred box, by shifted copies.
+
+    Outside the image nothing is combined, which for a centred box is the reference's
+    "reflect" border: the mirrored voxels are already inside the window.
+    """
+    out = mask
+    for axis, steps in enumerate(half_widths):
+        lead = [slice(None)] * mask.ndim
+        trail = [slice(None)] * mask.ndim
+        lead[axis], trail[axis] = slice(1, None), slice(None, -1)
+        lead, trail = tuple(lead), tuple(trail)
+        for _ in range(steps):
+            prev = out
+            out = prev.copy()
+            combine(out[lead], prev[trail], out=out[lead])
+            combine(out[trail], prev[lead], out=out[trail])
+    return out
 
 
 def binary_dilation_ball(mask: np.ndarray, radius: int) -> np.ndarray:
     """Dilate a boolean mask by the digital ball of ``radius`` voxels (``|d|² ≤ r²``).
 
     Equivalent to ``skimage.morphology.dilation(mask, ball(radius))`` in 3D (and
-    ``disk(radius)`` in 2D), computed as an OR of separable box maxima.
+    ``disk(radius)`` in 2D), computed as an OR of separable box dilations.
     """
-    mask = np.ascontiguousarray(mask, dtype=bool)
-    if radius <= 0:
-        return mask.copy()
-    out = np.zeros_like(mask)
-    for box in _ball_boxes(radius, mask.ndim):
-        out |= _box_filter(mask, box, ndi.maximum_filter1d)
+    mask = np.asarray(mask, dtype=bool)
+    out = mask.copy()
+    for box in _ball_boxes(radius, mask.ndim) if radius > 0 else ():
+        out |= _box_filter(mask, box, np.logical_or)
     return out
 
 
@@ -95,12 +103,10 @@ def binary_erosion_ball(mask: np.ndarray, radius: int) -> np.ndarray:
 
     Voxels outside the image count as foreground, like the reference's reflect mode.
     """
-    mask = np.ascontiguousarray(mask, dtype=bool)
-    if radius <= 0:
-        return mask.copy()
+    mask = np.asarray(mask, dtype=bool)
     out = mask.copy()
-    for box in _ball_boxes(radius, mask.ndim):
-        out &= _box_filter(mask, box, ndi.minimum_filter1d)
+    for box in _ball_boxes(radius, mask.ndim) if radius > 0 else ():
+        out &= _box_filter(mask, box, np.logical_and)
     return out
 
 
@@ -173,17 +179,23 @@ def masked_object_threshold(
         ConfigError: an unknown ``method``.
     """
     img = np.asarray(img)
-    low = img > global_threshold(img, method)
-    low = remove_small_components(low, min_object_size)
+    labels, _ = ndi.label(img > global_threshold(img, method), structure=_CROSS_3D)
+    big = np.bincount(labels.ravel()) >= min_object_size
+    big[0] = False
+    low = big[labels] if dilate or return_low else None
     if dilate:
         low = binary_dilation_ball(low, 2)
+        # Dilation can merge objects: the local thresholds apply to the merged ones.
+        labels, n_objects = ndi.label(low, structure=_CROSS_3D)
+        objects = range(1, n_objects + 1)
+    else:
+        objects = np.flatnonzero(big)
 
     high = np.zeros(img.shape, bool)
-    labels, _ = ndi.label(low, structure=_CROSS_3D)
+    boxes = ndi.find_objects(labels)
     cutoff = 0.333 * float(threshold_otsu(img)) if extra_criteria else None
-    for index, box in enumerate(ndi.find_objects(labels), start=1):
-        if box is None:
-            continue
+    for index in objects:
+        box = boxes[index - 1]
         obj = labels[box] == index
         values = img[box]
         local_otsu = float(threshold_otsu(values[obj]))
