@@ -13,7 +13,7 @@ import pytest
 from scipy import ndimage as ndi
 from skimage.feature import peak_local_max
 from skimage.filters import threshold_otsu
-from skimage.morphology import ball, dilation, disk, erosion
+from skimage.morphology import ball, dilation, disk, erosion, medial_axis
 from skimage.segmentation import find_boundaries, watershed
 
 from seglight.classic import morphology as morph
@@ -176,6 +176,16 @@ def test_fill_holes_counts_a_small_border_component_as_a_hole() -> None:
 
 
 # ------------------------------------------------------------------ thinning
+
+
+def test_medial_axis_per_slice_equals_the_axis_of_each_slice() -> None:
+    mask = np.zeros((3, 40, 50), bool)
+    mask[0, 5:10, 4:30] = True  # bars of odd thickness: a unique axis, no ties to break
+    mask[0, 20:23, 10:45] = True
+    mask[1, 12:19, 12:40] = True
+    mask[2, 0:5, 3:20] = True  # touches the image edge: done on its own
+    expected = np.stack([medial_axis(s) for s in mask])
+    assert np.array_equal(morph.medial_axis_per_slice(mask), expected)
 
 
 def test_thinning_peels_thick_parts_keeps_thin_ones_and_is_deterministic() -> None:
