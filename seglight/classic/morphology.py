@@ -26,12 +26,11 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.feature import peak_local_max
 from skimage.filters import threshold_otsu, threshold_triangle
 from skimage.morphology import medial_axis
 from skimage.segmentation import watershed
 
-from seglight.classic import _watershed_kernels
+from seglight.classic import _morphology_kernels
 from seglight.errors import ConfigError
 
 THRESHOLD_METHODS = ("triangle", "median", "ave")
@@ -42,6 +41,8 @@ _CROSS_3D = ndi.generate_binary_structure(3, 1)
 _CROSS_PER_SLICE = np.zeros((3, 3, 3), bool)
 _CROSS_PER_SLICE[1] = ndi.generate_binary_structure(2, 1)
 _FULL_3D = np.ones((3, 3, 3), bool)
+_FULL_PER_SLICE = np.zeros((3, 3, 3), bool)
+_FULL_PER_SLICE[1] = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -50,44 +51,52 @@ _FULL_3D = np.ones((3, 3, 3), bool)
 
 
 @lru_cache(maxsize=8)
-def _ball_boxes(radius: int, ndim: int) -> tuple[tuple[int, ...], ...]:
+def _ball_boxes(radius: float, ndim: int) -> tuple[tuple[int, ...], ...]:
     """Half-widths of the centred boxes whose union is the digital ball ``|d|² ≤ r²``.
 
     A lattice point inside the ball implies the whole centred box it spans is inside (the
     norm grows with each coordinate), so the ball is the union of the boxes of its maximal
     points: ball(1) is three lines, ball(2) a 3x3x3 cube plus three 5-long lines.
     """
-    r = int(radius)
-    grid = np.stack(np.meshgrid(*[np.arange(r + 1)] * ndim, indexing="ij"), -1).reshape(-1, ndim)
-    inside = grid[(grid**2).sum(1) <= r * r]
+    grid = np.stack(np.meshgrid(*[np.arange(int(radius) + 1)] * ndim, indexing="ij"), -1)
+    grid = grid.reshape(-1, ndim)
+    inside = grid[(grid**2).sum(1) <= radius * radius]
     maximal = [
         p for p in inside if not any((q >= p).all() and (q > p).any() for q in inside)
     ]
     return tuple(tuple(int(v) for v in p) for p in maximal)
 
 
-def _box_filter(mask: np.ndarray, half_widths: Sequence[int], op) -> np.ndarray:
-    out = mask.view(np.uint8)
-    for axis, h in enumerate(half_widths):
-        if h:
-            # "nearest" never changes a centred box's result at the border: the edge voxel is
-            # already inside the window, exactly like the reference's "reflect" mode.
-            out = op(out, size=2 * h + 1, axis=axis, mode="nearest")
-    return out.view(bool) if out.dtype == np.uint8 else out
+def _box_filter(mask: np.ndarray, half_widths: Sequence[int], combine: np.ufunc) -> np.ndarray:
+    """OR (dilation) or AND (erosion) of ``mask`` over a centred box, by shifted copies.
+
+    Outside the image nothing is combined, which for a centred box is the reference's
+    "reflect" border: the mirrored voxels are already inside the window.
+    """
+    out = mask
+    for axis, steps in enumerate(half_widths):
+        lead = [slice(None)] * mask.ndim
+        trail = [slice(None)] * mask.ndim
+        lead[axis], trail[axis] = slice(1, None), slice(None, -1)
+        lead, trail = tuple(lead), tuple(trail)
+        for _ in range(steps):
+            prev = out
+            out = prev.copy()
+            combine(out[lead], prev[trail], out=out[lead])
+            combine(out[trail], prev[lead], out=out[trail])
+    return out
 
 
 def binary_dilation_ball(mask: np.ndarray, radius: int) -> np.ndarray:
     """Dilate a boolean mask by the digital ball of ``radius`` voxels (``|d|² ≤ r²``).
 
     Equivalent to ``skimage.morphology.dilation(mask, ball(radius))`` in 3D (and
-    ``disk(radius)`` in 2D), computed as an OR of separable box maxima.
+    ``disk(radius)`` in 2D), computed as an OR of separable box dilations.
     """
-    mask = np.ascontiguousarray(mask, dtype=bool)
-    if radius <= 0:
-        return mask.copy()
-    out = np.zeros_like(mask)
-    for box in _ball_boxes(radius, mask.ndim):
-        out |= _box_filter(mask, box, ndi.maximum_filter1d)
+    mask = np.asarray(mask, dtype=bool)
+    out = mask.copy()
+    for box in _ball_boxes(radius, mask.ndim) if radius > 0 else ():
+        out |= _box_filter(mask, box, np.logical_or)
     return out
 
 
@@ -96,12 +105,10 @@ def binary_erosion_ball(mask: np.ndarray, radius: int) -> np.ndarray:
 
     Voxels outside the image count as foreground, like the reference's reflect mode.
     """
-    mask = np.ascontiguousarray(mask, dtype=bool)
-    if radius <= 0:
-        return mask.copy()
+    mask = np.asarray(mask, dtype=bool)
     out = mask.copy()
-    for box in _ball_boxes(radius, mask.ndim):
-        out &= _box_filter(mask, box, ndi.minimum_filter1d)
+    for box in _ball_boxes(radius, mask.ndim) if radius > 0 else ():
+        out &= _box_filter(mask, box, np.logical_and)
     return out
 
 
@@ -174,17 +181,23 @@ def masked_object_threshold(
         ConfigError: an unknown ``method``.
     """
     img = np.asarray(img)
-    low = img > global_threshold(img, method)
-    low = remove_small_components(low, min_object_size)
+    labels, _ = ndi.label(img > global_threshold(img, method), structure=_CROSS_3D)
+    big = np.bincount(labels.ravel()) >= min_object_size
+    big[0] = False
+    low = big[labels] if dilate or return_low else None
     if dilate:
         low = binary_dilation_ball(low, 2)
+        # Dilation can merge objects: the local thresholds apply to the merged ones.
+        labels, n_objects = ndi.label(low, structure=_CROSS_3D)
+        objects = range(1, n_objects + 1)
+    else:
+        objects = np.flatnonzero(big)
 
     high = np.zeros(img.shape, bool)
-    labels, _ = ndi.label(low, structure=_CROSS_3D)
+    boxes = ndi.find_objects(labels)
     cutoff = 0.333 * float(threshold_otsu(img)) if extra_criteria else None
-    for index, box in enumerate(ndi.find_objects(labels), start=1):
-        if box is None:
-            continue
+    for index in objects:
+        box = boxes[index - 1]
         obj = labels[box] == index
         values = img[box]
         local_otsu = float(threshold_otsu(values[obj]))
@@ -214,17 +227,61 @@ def _distance_in_box(mask: np.ndarray, box: tuple[slice, ...]) -> np.ndarray:
     return dist[inner]
 
 
+def local_peaks(image: np.ndarray, labels: np.ndarray, min_distance: int) -> np.ndarray:
+    """Local maxima of ``image`` within each labelled object, as the reference finds seeds.
+
+    The same peaks as ``skimage.feature.peak_local_max(image, labels=labels,
+    min_distance=min_distance)`` (border excluded, ``min_distance`` wide, z included), from
+    one compiled pass instead of a loop over objects: a voxel is a peak when no voxel of its
+    object (outside the border) in its ``(2·min_distance + 1)³`` window is brighter and it
+    is brighter than the image minimum. An object whose every voxel is a peak (a plateau)
+    keeps only the voxels that a binary opening removes. Peaks closer than
+    ``min_distance`` (Chebyshev) to a brighter one, or to an equal one earlier in raster
+    order, are dropped.
+
+    Args:
+        image: ZYX image.
+        labels: int ZYX object labels (0: background).
+        min_distance: window half-width, border width and spacing, voxels.
+
+    Returns:
+        int (n, 3) peak coordinates, brightest first.
+    """
+    image = np.ascontiguousarray(image)
+    inner = np.zeros(labels.shape, np.int32)
+    core = tuple(slice(min_distance, n - min_distance) for n in labels.shape)
+    inner[core] = labels[core]
+    peaks = _morphology_kernels.label_local_maxima(image, inner, min_distance, min_distance)
+
+    sizes = np.bincount(inner.ravel())
+    peak_sizes = np.bincount(inner[peaks > 0], minlength=sizes.size)
+    # Fewer than 7 voxels never survive an opening, so only bigger plateaus change.
+    plateaus = np.flatnonzero((peak_sizes == sizes) & (sizes >= 7))
+    if plateaus.size:
+        boxes = ndi.find_objects(inner)
+        for index in plateaus[plateaus > 0]:
+            box = boxes[index - 1]
+            obj = inner[box] == index
+            peaks[box][obj] = (obj & ~ndi.binary_opening(obj))[obj]
+
+    peaks &= image > image.min()
+    coords = np.argwhere(peaks)
+    coords = coords[np.argsort(-image[peaks > 0], kind="stable")]
+    if min_distance > 1:
+        coords = coords[_morphology_kernels.keep_spaced_peaks(coords, labels.shape, min_distance - 1)]
+    return coords
+
+
 def watershed_cut(
     mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 2
 ) -> np.ndarray:
     """Split touching dots: seeded watershed of the inverted distance transform.
 
-    Seeds are the local maxima of ``peak_image`` within each 26-connected object of ``mask``
-    (at least ``min_distance`` apart and ``min_distance`` voxels from every border, z
-    included), each dilated by ball(1) and labelled 26-connected. The watershed of
+    Seeds are the :func:`local_peaks` of ``peak_image`` within each 26-connected object of
+    ``mask``, each dilated by ball(1) and labelled 26-connected. The watershed of
     ``-EDT(mask)`` from the seeds (6-connected, inside ``mask``, with one-voxel watershed
-    lines) is computed only for objects holding two or more seeds; an object with a single
-    seed takes its label whole, one without a seed is dropped.
+    lines) is computed only for objects holding two or more seeds, each in its bounding
+    box; an object with a single seed takes its label whole, one without a seed is dropped.
 
     Args:
         mask: bool ZYX foreground.
@@ -236,10 +293,15 @@ def watershed_cut(
     """
     mask = np.asarray(mask, dtype=bool)
     objects, _ = ndi.label(mask, structure=_FULL_3D)
-    peaks = peak_local_max(peak_image, labels=objects, min_distance=min_distance)
+    peaks = local_peaks(peak_image, objects, min_distance)
+    # ball(1) around each peak, drawn from the coordinates: the seeds are far too sparse for
+    # a whole-volume dilation to pay off.
+    cross = np.concatenate([np.zeros((1, 3), int), np.eye(3, dtype=int), -np.eye(3, dtype=int)])
+    spots = (peaks[:, None, :] + cross[None]).reshape(-1, 3)
+    spots = spots[((spots >= 0) & (spots < mask.shape)).all(axis=1)]
     seeds = np.zeros(mask.shape, bool)
-    seeds[tuple(peaks.T)] = True
-    markers, _ = ndi.label(binary_dilation_ball(seeds, 1), structure=_FULL_3D)
+    seeds[tuple(spots.T)] = True
+    markers, _ = ndi.label(seeds, structure=_FULL_3D)
     markers[~mask] = 0
 
     # The watershed floods 6-connected, so its independent problems are the 6-connected
@@ -248,9 +310,9 @@ def watershed_cut(
     seeded = markers > 0
     pairs = np.unique(np.stack([components[seeded], markers[seeded]]), axis=1)
     seeds_per_component = np.bincount(pairs[0], minlength=n_components + 1)
-    single = seeds_per_component == 1
+    single = seeds_per_component[pairs[0]] == 1
     single_label = np.zeros(n_components + 1, np.int32)
-    single_label[pairs[0][single[pairs[0]]]] = pairs[1][single[pairs[0]]]
+    single_label[pairs[0][single]] = pairs[1][single]
     out = single_label[components]
 
     boxes = ndi.find_objects(components)
@@ -306,6 +368,59 @@ def fill_holes(
     return mask | fill[background]
 
 
+def medial_axis_per_slice(mask: np.ndarray, gap: int = 2) -> np.ndarray:
+    """The 2D medial axis of each z-slice, deterministic (fixed tie-breaking seed).
+
+    Each 8-connected component of each slice, cut out with one pixel of background around
+    its box, is laid out with the others in one 2D mosaic, ``gap`` background pixels apart,
+    so that scikit-image's ``medial_axis`` runs (and builds its lookup table) once, on little
+    more than the foreground's area. Separate components cannot influence each other's
+    medial axis: it depends on 3x3 neighbourhoods and on distances to the background, and
+    a component's nearest background pixel always lies within its margin. A component that
+    touches the image edge is done on its own, because the image has no background beyond
+    its border.
+
+    Args:
+        mask: bool ZYX mask.
+        gap: background pixels between tiles (beyond their one-pixel margins).
+
+    Returns:
+        bool ZYX skeleton.
+    """
+    skeleton = np.zeros(mask.shape, bool)
+    components, _ = ndi.label(mask, structure=_FULL_PER_SLICE)
+    tiles = []
+    for index, (zs, ys, xs) in enumerate(ndi.find_objects(components), start=1):
+        ys = slice(max(ys.start - 1, 0), min(ys.stop + 1, mask.shape[1]))
+        xs = slice(max(xs.start - 1, 0), min(xs.stop + 1, mask.shape[2]))
+        box = (zs.start, ys, xs)
+        tile = components[box] == index
+        if ys.start > 0 and xs.start > 0 and ys.stop < mask.shape[1] and xs.stop < mask.shape[2]:
+            tiles.append((box, tile))
+        else:
+            skeleton[box] |= medial_axis(tile, rng=0)
+    if not tiles:
+        return skeleton
+    # Shelf packing: rows of tiles, tallest first, each row at most `width` wide.
+    tiles.sort(key=lambda t: -t[1].shape[0])
+    width = max(1024, max(tile.shape[1] for _, tile in tiles))
+    places, y, x, row_height = [], 0, 0, 0
+    for _, tile in tiles:
+        h, w = tile.shape
+        if x + w > width:
+            y, x, row_height = y + row_height + gap, 0, 0
+        places.append((y, x))
+        x += w + gap
+        row_height = max(row_height, h)
+    mosaic = np.zeros((y + row_height, width), bool)
+    for (_, tile), (ty, tx) in zip(tiles, places):
+        mosaic[ty : ty + tile.shape[0], tx : tx + tile.shape[1]] = tile
+    axes = medial_axis(mosaic, rng=0)
+    for (box, tile), (ty, tx) in zip(tiles, places):
+        skeleton[box] |= axes[ty : ty + tile.shape[0], tx : tx + tile.shape[1]]
+    return skeleton
+
+
 def topology_preserving_thinning(
     mask: np.ndarray, min_thickness: float, thin: int
 ) -> np.ndarray:
@@ -314,7 +429,8 @@ def topology_preserving_thinning(
     Per z-slice, voxels farther than ``min_thickness`` from the slice's medial axis are
     "safe"; safe voxels in the boundary shell (the mask minus its erosion by a ball of
     radius ``thin``) are removed, so thin parts keep their topology. The medial axis breaks
-    ties with a fixed random seed, so the result is deterministic.
+    ties with a fixed random seed, so the result is deterministic (the reference's varies
+    from run to run).
 
     Args:
         mask: bool ZYX mask.
@@ -326,15 +442,13 @@ def topology_preserving_thinning(
     """
     mask = np.asarray(mask, dtype=bool)
     shell = mask & ~binary_erosion_ball(mask, thin)
-    safe = np.zeros_like(mask)
-    for z in np.flatnonzero(shell.any(axis=(1, 2))):
-        # Crop each slice to its foreground box plus one background pixel: the distance
-        # transforms inside, hence the medial axis, are those of the whole slice.
-        box = ndi.find_objects(mask[z].view(np.uint8))[0]
-        box = tuple(slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(box, mask.shape[1:]))
-        skeleton = medial_axis(mask[z][box], rng=0)
-        safe[z][box] = ndi.distance_transform_edt(~skeleton) > min_thickness + 1e-5
-    return mask & ~(safe & shell)
+    skeleton = medial_axis_per_slice(mask, gap=int(np.ceil(min_thickness)) + 1)
+    # Within min_thickness of the axis (the reference's EDT test, with its 1e-5 slack) is
+    # the in-plane dilation of the axis by a disk of that radius.
+    near_axis = np.zeros_like(mask)
+    for box in _ball_boxes(min_thickness + 1e-5, 2):
+        near_axis |= _box_filter(skeleton, (0, *box), np.logical_or)
+    return mask & ~(shell & ~near_axis)
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,17 +513,24 @@ def seeds_from_middle_slice(
     return seeds
 
 
+def _ordered_uint32(img: np.ndarray) -> np.ndarray:
+    """float32 intensities as unsigned integers of the same order (IEEE-754 bit trick)."""
+    bits = (np.asarray(img, np.float32) + np.float32(0)).view(np.uint32)  # -0.0 becomes +0.0
+    return np.where(bits >> 31 != 0, ~bits, bits | np.uint32(0x80000000))
+
+
 def seeded_watershed(
     img: np.ndarray, seeds: np.ndarray, mask: np.ndarray | None = None
 ) -> np.ndarray:
     """Watershed of ``img`` from ``seeds``, 6-connected, with one-voxel watershed lines.
 
     The flooding rules are the reference's (``skimage.segmentation.watershed(img, seeds,
-    mask=mask, watershed_line=True)``, see :mod:`seglight.classic._watershed_kernels`),
-    computed by a bucket queue over the image's intensity ranks in linear time. Seeds of
-    equal intensity enter in raster order; the reference's heap orders such ties by its own
-    internal layout, so a voxel where two floods arrive with exactly equal intensity *and*
-    queue age may be labelled differently.
+    mask=mask, watershed_line=True)``, see :mod:`seglight.classic._morphology_kernels`),
+    compiled as a bucket queue over the intensity ranks, with every voxel queued once
+    (linear time). Intensities are compared in float32. Seeds of equal intensity leave the
+    queue in raster order; the reference's heap orders such ties by its internal layout, so
+    where two floods meet with exactly equal intensity *and* queue age the line may fall
+    one voxel apart.
 
     Args:
         img: ZYX (or any-dimensional) image; only the order of its values matters.
@@ -421,16 +542,17 @@ def seeded_watershed(
     """
     img = np.asarray(img)
     inside = np.ones(img.shape, bool) if mask is None else np.asarray(mask, dtype=bool)
-    levels = np.unique(img)
-    ranks = np.searchsorted(levels, img).astype(np.int32)
+    keys = _ordered_uint32(img).ravel()
+    ordered = np.sort(keys)
+    levels = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+    ranks = _morphology_kernels.dense_ranks(keys, levels).reshape(img.shape)
     # A one-voxel frame outside the mask keeps every neighbour offset inside the array.
     labels = np.pad(np.where(inside, seeds, 0).astype(np.int32), 1)
     flood_mask = np.pad(inside.astype(np.uint8), 1)
-    ranks = np.pad(ranks, 1)
     strides = np.cumprod((1,) + labels.shape[:0:-1])[::-1]
     offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
-    _watershed_kernels.flood(
-        ranks.ravel(), labels.ravel(), flood_mask.ravel(), offsets, levels.size
+    _morphology_kernels.flood(
+        np.pad(ranks, 1).ravel(), labels.ravel(), flood_mask.ravel(), offsets, levels.size
     )
     return labels[(slice(1, -1),) * img.ndim]
 

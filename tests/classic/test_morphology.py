@@ -11,8 +11,9 @@ import warnings
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
+from skimage.feature import peak_local_max
 from skimage.filters import threshold_otsu
-from skimage.morphology import ball, dilation, disk, erosion
+from skimage.morphology import ball, dilation, disk, erosion, medial_axis
 from skimage.segmentation import find_boundaries, watershed
 
 from seglight.classic import morphology as morph
@@ -100,6 +101,31 @@ def test_masked_object_threshold_extra_criteria_drops_dim_objects() -> None:
 # ------------------------------------------------------------------ watershed cut
 
 
+def test_local_peaks_equal_scikit_image_peak_local_max_with_labels() -> None:
+    rng = np.random.default_rng(5)
+    for trial in range(12):
+        shape = (8, 20, 24)
+        # Integer intensities make plateaus and ties, which the spacing rule must break alike.
+        img = np.round(ndi.gaussian_filter(rng.random(shape), 1) * (4 if trial % 2 else 1000))
+        img = img.astype(np.float32)
+        mask = ndi.gaussian_filter(rng.random(shape), 1.2) > 0.5 + 0.03 * (trial % 3)
+        labels, _ = ndi.label(mask, structure=np.ones((3, 3, 3)))
+        expected = {tuple(p) for p in peak_local_max(img, labels=labels, min_distance=2)}
+        assert {tuple(p) for p in morph.local_peaks(img, labels, 2)} == expected
+
+
+def test_local_peaks_of_a_plateau_keep_only_what_an_opening_removes() -> None:
+    img = np.zeros((9, 12, 12), np.float32)
+    mask = np.zeros(img.shape, bool)
+    mask[2:7, 3:9, 3:9] = True
+    mask[3, 3, 3] = False  # a notch: that corner's neighbours do not survive the opening
+    img[mask] = 5.0
+    labels, _ = ndi.label(mask, structure=np.ones((3, 3, 3)))
+    expected = {tuple(p) for p in peak_local_max(img, labels=labels, min_distance=2)}
+    got = {tuple(p) for p in morph.local_peaks(img, labels, 2)}
+    assert got == expected and 0 < len(got) < mask.sum() / 4
+
+
 def test_watershed_cut_splits_touching_balls_and_keeps_single_ones() -> None:
     shape = (16, 24, 40)
     pair = _sphere(shape, (8, 12, 11), 4.5) | _sphere(shape, (8, 12, 18), 4.5)
@@ -150,6 +176,16 @@ def test_fill_holes_counts_a_small_border_component_as_a_hole() -> None:
 
 
 # ------------------------------------------------------------------ thinning
+
+
+def test_medial_axis_per_slice_equals_the_axis_of_each_slice() -> None:
+    mask = np.zeros((3, 40, 50), bool)
+    mask[0, 5:10, 4:30] = True  # bars of odd thickness: a unique axis, no ties to break
+    mask[0, 20:23, 10:45] = True
+    mask[1, 12:19, 12:40] = True
+    mask[2, 0:5, 3:20] = True  # touches the image edge: done on its own
+    expected = np.stack([medial_axis(s) for s in mask])
+    assert np.array_equal(morph.medial_axis_per_slice(mask), expected)
 
 
 def test_thinning_peels_thick_parts_keeps_thin_ones_and_is_deterministic() -> None:
