@@ -15,6 +15,7 @@ Usage:
     python scripts/bench_classic.py                       # all 25, 64x512x512
     python scripts/bench_classic.py --workflows tomm20,fbl --shape 32x256x256 --repeats 3
     python scripts/bench_classic.py --cpu-time            # on a busy shared machine
+    python scripts/bench_classic.py --workflows son --steps  # where seglight's time goes
 """
 
 from __future__ import annotations
@@ -81,6 +82,14 @@ def best_time(fn, image: np.ndarray, repeats: int, clock=time.perf_counter):
     return min(times), result
 
 
+def step_times(name: str, image: np.ndarray) -> list[tuple[str, float]]:
+    """Seconds seglight spends before each recorded step (the last entry runs to the end)."""
+    marks = [("start", time.perf_counter())]
+    run_workflow(name, image, record=lambda step, _array: marks.append((step, time.perf_counter())))
+    marks.append(("(to the end)", time.perf_counter()))
+    return [(step, t - marks[i][1]) for i, (step, t) in enumerate(marks[1:])]
+
+
 def parse_shape(text: str) -> tuple[int, int, int]:
     parts = text.lower().split("x")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
@@ -101,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="time by the process's CPU seconds instead of wall-clock: steadier "
                              "on a machine shared with other jobs, but it adds up all threads, "
                              "so it understates the speed-up of multi-threaded code")
+    parser.add_argument("--steps", action="store_true",
+                        help="also print where seglight's time goes, step by recorded step")
     args = parser.parse_args(argv)
 
     names = sorted(STRUCTURE_OF) if args.workflows == "all" else args.workflows.split(",")
@@ -144,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "PASS" if not failures else "FAIL (" + ", ".join(failures) + ")"
         print(f"{name:<17} {ref_s:8.2f} {ours_s:10.3f} {ratio:6.1f}x {score:7.4f}  {verdict}",
               flush=True)
+        if args.steps:
+            for step, seconds in step_times(name, image):
+                print(f"    {seconds:8.3f} s  up to {step}", flush=True)
 
     median = statistics.median(ratios)
     median_ok = median >= MIN_MEDIAN_SPEEDUP
