@@ -309,9 +309,8 @@ def _eigen_2x2_largest(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarra
     return np.where(half >= 0, half + rad, half - rad).astype(np.float32)
 
 
-def _hessian_2d_largest(stack: np.ndarray, sigma: float) -> np.ndarray:
-    """Larger-magnitude eigenvalue of each slice's scaled 2D Hessian (axes Y, X)."""
-    smoothed = _smooth(stack, sigma, (2, 1))
+def _hessian_2d_largest(smoothed: np.ndarray, sigma: float) -> np.ndarray:
+    """Larger-magnitude eigenvalue of each smoothed slice's scaled 2D Hessian (axes Y, X)."""
     gy, gx = np.gradient(smoothed, axis=(1, 2))
     scale = np.float32(sigma * sigma)
     hyy = np.gradient(gy, axis=1) * scale
@@ -345,14 +344,14 @@ def vesselness_2d(img: np.ndarray, sigma: float) -> np.ndarray:
     reach = int(_GAUSSIAN_TRUNCATE * sigma + 0.5) + 2
     # Alone, the MIP's columns from `reach` on equal those of the concatenation; its
     # first columns are seen (differently) by every slice through the strip below.
-    mip_l2 = _hessian_2d_largest(mip[None], sigma)[0]
+    mip_l2 = _hessian_2d_largest(_smooth(mip[None], sigma, (2, 1)), sigma)[0]
     mip_min = float(mip_l2[:, reach:].min()) if nx > reach else np.inf
     strip = np.broadcast_to(mip[None, :, : 2 * reach], (nz, ny, min(2 * reach, nx)))
+    joined = _smooth(np.concatenate([img, strip], axis=2), sigma, (2, 1))
     resp = np.zeros(img.shape, np.float32)
     keep = max(nx - 3, 0)
     for z0, z1 in _slabs(nz):
-        joined = np.concatenate([img[z0:z1], strip[z0:z1]], axis=2)
-        l2 = _hessian_2d_largest(joined, sigma)
+        l2 = _hessian_2d_largest(joined[z0:z1], sigma)
         exact = min(nx + reach, l2.shape[2])
         per_slice_min = np.minimum(l2[:, :, :exact].min(axis=(1, 2)), mip_min)
         for i, z in enumerate(range(z0, z1)):
