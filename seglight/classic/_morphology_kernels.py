@@ -30,37 +30,42 @@ import numba
 import numpy as np
 
 
+#: Voxel states of :func:`flood` (column 0 of its state array): > 0 labelled; 0 not reached
+#: yet; < 0 queued, carrying the label it will take (negated); ``LINE`` a watershed line or
+#: outside the mask. A seed that turns out to be a line keeps its label, plus ``KEPT``, so
+#: that it no longer counts as a neighbour's label but still comes out labelled.
+LINE = np.int32(np.iinfo(np.int32).min)
+KEPT = np.int32(1 << 30)
+
+
 @numba.njit(cache=True)
-def flood(ranks, labels, mask, offsets, n_ranks):
-    """Flood ``labels`` (raveled, seeds > 0, else 0) in place over ``ranks``.
+def flood(state, offsets, n_ranks):
+    """Flood the seeds of ``state`` in place.
+
+    One row per voxel keeps everything a visit touches in one cache line: the voxel's
+    state (see :data:`LINE`), its intensity rank and the next voxel in its rank's queue.
 
     Args:
-        ranks: int32 raveled intensity ranks (0 = darkest), see :func:`dense_ranks`.
-        labels: int32 raveled seed labels; filled in place, watershed lines stay 0.
-        mask: uint8 raveled voxels that may be flooded; 0 on a one-voxel border around the
-            volume (so neighbour offsets never leave the array). Lines are set to 0.
-        offsets: int64 raveled offsets of the neighbours.
+        state: int32 (n, 3) rows ``[state, rank, next]`` of the raveled volume, with a
+            one-voxel ``LINE`` frame around it (so neighbour offsets never leave it).
+            Seeds have state > 0, other voxels of the mask 0.
+        offsets: int64 raveled offsets of the neighbours, in increasing order.
         n_ranks: number of distinct ranks.
     """
-    n = ranks.size
-    head = np.full(n_ranks, -1, np.int64)
-    tail = np.full(n_ranks, -1, np.int64)
-    after = np.empty(n, np.int32)  # next voxel in the same rank's queue
-    carried = np.zeros(n, np.int32)  # label a queued voxel will take; 0: never queued
-
+    n = state.shape[0]
+    head = np.full(n_ranks, -1, np.int32)
+    tail = np.full(n_ranks, -1, np.int32)
     lowest = n_ranks
     for v in range(n):
-        if labels[v] != 0 and mask[v] != 0:
-            level = ranks[v]
-            carried[v] = labels[v]
-            after[v] = -1
+        if state[v, 0] > 0:
+            level = state[v, 1]
+            state[v, 2] = -1
             if tail[level] == -1:
                 head[level] = v
             else:
-                after[tail[level]] = v
+                state[tail[level], 2] = v
             tail[level] = v
-            if level < lowest:
-                lowest = level
+            lowest = min(lowest, level)
 
     level = lowest
     while level < n_ranks:
@@ -68,30 +73,31 @@ def flood(ranks, labels, mask, offsets, n_ranks):
         if v == -1:
             level += 1
             continue
-        head[level] = after[v]
+        head[level] = state[v, 2]
         if head[level] == -1:
             tail[level] = -1
-        label = carried[v]
+        seed = state[v, 0] > 0
+        label = state[v, 0] if seed else -state[v, 0]
         line = False
         for k in range(offsets.size):
-            w = v + offsets[k]
-            if mask[w] != 0 and labels[w] != 0 and labels[w] != label:
+            other = state[v + offsets[k], 0]
+            if 0 < other < KEPT and other != label:
                 line = True
                 break
         if line:
-            mask[v] = 0
+            state[v, 0] = label + KEPT if seed else LINE
         else:
-            labels[v] = label
+            state[v, 0] = label
         for k in range(offsets.size):
             w = v + offsets[k]
-            if mask[w] != 0 and labels[w] == 0 and carried[w] == 0:
-                carried[w] = label
-                target = max(ranks[w], level)
-                after[w] = -1
+            if state[w, 0] == 0:
+                state[w, 0] = -label
+                target = max(state[w, 1], level)
+                state[w, 2] = -1
                 if tail[target] == -1:
                     head[target] = w
                 else:
-                    after[tail[target]] = w
+                    state[tail[target], 2] = w
                 tail[target] = w
 
 

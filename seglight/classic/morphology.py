@@ -545,16 +545,18 @@ def seeded_watershed(
     keys = _ordered_uint32(img).ravel()
     ordered = np.sort(keys)
     levels = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
-    ranks = _morphology_kernels.dense_ranks(keys, levels).reshape(img.shape)
-    # A one-voxel frame outside the mask keeps every neighbour offset inside the array.
-    labels = np.pad(np.where(inside, seeds, 0).astype(np.int32), 1)
-    flood_mask = np.pad(inside.astype(np.uint8), 1)
-    strides = np.cumprod((1,) + labels.shape[:0:-1])[::-1]
+    state = np.full(tuple(n + 2 for n in img.shape) + (3,), _morphology_kernels.LINE, np.int32)
+    core = (slice(1, -1),) * img.ndim
+    state[core + (0,)] = np.where(inside, seeds, _morphology_kernels.LINE)
+    state[core + (1,)] = _morphology_kernels.dense_ranks(keys, levels).reshape(img.shape)
+    strides = np.cumprod((1,) + state.shape[-2:0:-1])[::-1]
     offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
-    _morphology_kernels.flood(
-        np.pad(ranks, 1).ravel(), labels.ravel(), flood_mask.ravel(), offsets, levels.size
-    )
-    return labels[(slice(1, -1),) * img.ndim]
+    _morphology_kernels.flood(state.reshape(-1, 3), offsets, levels.size)
+    labels = state[core + (0,)]
+    kept = labels >= _morphology_kernels.KEPT
+    labels = np.where(labels == _morphology_kernels.LINE, 0, labels)
+    labels[kept] -= _morphology_kernels.KEPT
+    return labels
 
 
 def thick_boundaries(mask: np.ndarray) -> np.ndarray:

@@ -249,6 +249,16 @@ def test_seeded_watershed_equals_scikit_image_with_lines() -> None:
         assert np.array_equal(morph.seeded_watershed(img, seeds, mask), expected)
 
 
+def test_seeded_watershed_keeps_touching_seeds_of_different_labels() -> None:
+    img = np.random.default_rng(8).random((4, 9, 9))
+    seeds = np.zeros(img.shape, int)
+    seeds[2, 4, 3], seeds[2, 4, 4], seeds[0, 0, 0] = 1, 2, 3
+    img[2, 4, 3], img[2, 4, 4], img[0, 0, 0] = -3.0, -2.0, -1.0
+    expected = watershed(img, seeds, watershed_line=True)
+    got = morph.seeded_watershed(img, seeds)
+    assert np.array_equal(got, expected) and got[2, 4, 3] == 1 and got[2, 4, 4] == 2
+
+
 def test_thick_boundaries_equal_find_boundaries() -> None:
     mask = np.random.default_rng(3).random((6, 15, 15)) > 0.5
     expected = find_boundaries(mask, connectivity=1, mode="thick")
