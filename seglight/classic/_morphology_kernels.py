@@ -187,3 +187,56 @@ def keep_spaced_peaks(coords, shape, reach):
             taken[z, y, x] = 1
             keep[i] = True
     return keep
+
+
+@numba.njit(cache=True)
+def fill_holes_per_slice(mask, min_size, max_size):
+    """Fill the 4-connected background components of each z-slice whose size is in range.
+
+    One breadth-first walk per component, every pixel visited once.
+
+    Args:
+        mask: bool ZYX mask.
+        min_size: smallest component filled, pixels.
+        max_size: largest component filled, pixels.
+
+    Returns:
+        bool ZYX, the mask with those components set.
+    """
+    nz, ny, nx = mask.shape
+    out = mask.copy()
+    seen = np.zeros((ny, nx), np.bool_)
+    queue = np.empty(ny * nx, np.int64)
+    for z in range(nz):
+        seen[:, :] = mask[z]
+        for start in range(ny * nx):
+            if seen[start // nx, start % nx]:
+                continue
+            seen[start // nx, start % nx] = True
+            queue[0] = start
+            size = 1
+            head = 0
+            while head < size:
+                p = queue[head]
+                head += 1
+                y, x = p // nx, p % nx
+                if y > 0 and not seen[y - 1, x]:
+                    seen[y - 1, x] = True
+                    queue[size] = p - nx
+                    size += 1
+                if y < ny - 1 and not seen[y + 1, x]:
+                    seen[y + 1, x] = True
+                    queue[size] = p + nx
+                    size += 1
+                if x > 0 and not seen[y, x - 1]:
+                    seen[y, x - 1] = True
+                    queue[size] = p - 1
+                    size += 1
+                if x < nx - 1 and not seen[y, x + 1]:
+                    seen[y, x + 1] = True
+                    queue[size] = p + 1
+                    size += 1
+            if min_size <= size <= max_size:
+                for i in range(size):
+                    out[z, queue[i] // nx, queue[i] % nx] = True
+    return out

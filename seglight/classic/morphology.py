@@ -357,11 +357,11 @@ def fill_holes(
         The filled mask (bool).
     """
     mask = np.asarray(mask, dtype=bool)
-    if mask.ndim == 2:
-        structure = ndi.generate_binary_structure(2, 1)
-    else:
-        structure = _CROSS_PER_SLICE if per_slice else _CROSS_3D
-    background, _ = ndi.label(~mask, structure=structure)
+    if mask.ndim == 2 or per_slice:
+        stack = np.ascontiguousarray(mask if mask.ndim == 3 else mask[None])
+        filled = _morphology_kernels.fill_holes_per_slice(stack, min_size, max_size)
+        return filled if mask.ndim == 3 else filled[0]
+    background, _ = ndi.label(~mask, structure=_CROSS_3D)
     sizes = np.bincount(background.ravel())
     fill = (sizes >= min_size) & (sizes <= max_size)
     fill[0] = False
