@@ -1,10 +1,10 @@
-"""Compiled kernels of :mod:`seglight.classic.morphology`: the seeded watershed and the
-labelled local-maximum search of the watershed cut.
+"""Compiled kernels of :mod:`seglight.classic.morphology`: the seeded watershed, the
+labelled local-maximum search of the watershed cut, and per-slice hole filling.
 
-**Seeded watershed with watershed lines** (:func:`flood`): a priority flood over *ranked* intensities with one FIFO queue per rank (a bucket queue):
-O(voxels) instead of a binary heap's O(voxels · log frontier), and each voxel queued at
-most once.
-The flooding rules are those of the reference's watershed (scikit-image 0.26), which the
+**Seeded watershed with watershed lines** (:func:`flood`): a priority flood over *ranked*
+intensities with one FIFO queue per rank (a bucket queue): O(voxels) instead of a binary
+heap's O(voxels · log frontier), and each voxel queued at most once. The flooding rules
+are those of the reference's watershed (scikit-image 0.26), which the
 LMNB1 interphase masks depend on:
 
 - a voxel's priority is its intensity raised to the priority of the voxel it was reached
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-
 
 #: Voxel states of :func:`flood` (column 0 of its state array): > 0 labelled; 0 not reached
 #: yet; < 0 queued, carrying the label it will take (negated); ``LINE`` a watershed line or

@@ -35,11 +35,9 @@ from seglight.errors import ConfigError
 
 THRESHOLD_METHODS = ("triangle", "median", "ave")
 
-# Connectivity-1 neighbourhoods: 6-connected in 3D, and 4-connected within each z-slice only
-# (the centre plane of a 3x3x3 cross), so one 3D call labels every slice independently.
+# Neighbourhoods: 6- and 26-connected in 3D, and 8-connected within each z-slice only (the
+# centre plane of a 3x3x3 cube), so one 3D call labels every slice independently.
 _CROSS_3D = ndi.generate_binary_structure(3, 1)
-_CROSS_PER_SLICE = np.zeros((3, 3, 3), bool)
-_CROSS_PER_SLICE[1] = ndi.generate_binary_structure(2, 1)
 _FULL_3D = np.ones((3, 3, 3), bool)
 _FULL_PER_SLICE = np.zeros((3, 3, 3), bool)
 _FULL_PER_SLICE[1] = True
@@ -61,9 +59,7 @@ def _ball_boxes(radius: float, ndim: int) -> tuple[tuple[int, ...], ...]:
     grid = np.stack(np.meshgrid(*[np.arange(int(radius) + 1)] * ndim, indexing="ij"), -1)
     grid = grid.reshape(-1, ndim)
     inside = grid[(grid**2).sum(1) <= radius * radius]
-    maximal = [
-        p for p in inside if not any((q >= p).all() and (q > p).any() for q in inside)
-    ]
+    maximal = [p for p in inside if not any((q >= p).all() and (q > p).any() for q in inside)]
     return tuple(tuple(int(v) for v in p) for p in maximal)
 
 
@@ -140,7 +136,7 @@ def global_threshold(img: np.ndarray, method: str) -> float:
 
 
 def remove_small_components(mask: np.ndarray, min_size: int, structure=_CROSS_3D) -> np.ndarray:
-    """Drop connected components (``structure`` connectivity) with fewer than ``min_size`` voxels."""
+    """Drop the components (``structure`` connectivity) with fewer than ``min_size`` voxels."""
     labels, _ = ndi.label(mask, structure=structure)
     sizes = np.bincount(labels.ravel())
     keep = sizes >= min_size
@@ -220,10 +216,12 @@ def _distance_in_box(mask: np.ndarray, box: tuple[slice, ...]) -> np.ndarray:
     crop gives the same values as a full-volume transform, at a fraction of the cost.
     """
     grown = tuple(
-        slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(box, mask.shape)
+        slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(box, mask.shape, strict=True)
     )
     dist = ndi.distance_transform_edt(mask[grown])
-    inner = tuple(slice(s.start - g.start, s.stop - g.start) for s, g in zip(box, grown))
+    inner = tuple(
+        slice(s.start - g.start, s.stop - g.start) for s, g in zip(box, grown, strict=True)
+    )
     return dist[inner]
 
 
@@ -268,13 +266,12 @@ def local_peaks(image: np.ndarray, labels: np.ndarray, min_distance: int) -> np.
     coords = np.argwhere(peaks)
     coords = coords[np.argsort(-image[peaks > 0], kind="stable")]
     if min_distance > 1:
-        coords = coords[_morphology_kernels.keep_spaced_peaks(coords, labels.shape, min_distance - 1)]
+        keep = _morphology_kernels.keep_spaced_peaks(coords, labels.shape, min_distance - 1)
+        coords = coords[keep]
     return coords
 
 
-def watershed_cut(
-    mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 2
-) -> np.ndarray:
+def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 2) -> np.ndarray:
     """Split touching dots: seeded watershed of the inverted distance transform.
 
     Seeds are the :func:`local_peaks` of ``peak_image`` within each 26-connected object of
@@ -413,17 +410,15 @@ def medial_axis_per_slice(mask: np.ndarray, gap: int = 2) -> np.ndarray:
         x += w + gap
         row_height = max(row_height, h)
     mosaic = np.zeros((y + row_height, width), bool)
-    for (_, tile), (ty, tx) in zip(tiles, places):
+    for (_, tile), (ty, tx) in zip(tiles, places, strict=True):
         mosaic[ty : ty + tile.shape[0], tx : tx + tile.shape[1]] = tile
     axes = medial_axis(mosaic, rng=0)
-    for (box, tile), (ty, tx) in zip(tiles, places):
+    for (box, tile), (ty, tx) in zip(tiles, places, strict=True):
         skeleton[box] |= axes[ty : ty + tile.shape[0], tx : tx + tile.shape[1]]
     return skeleton
 
 
-def topology_preserving_thinning(
-    mask: np.ndarray, min_thickness: float, thin: int
-) -> np.ndarray:
+def topology_preserving_thinning(mask: np.ndarray, min_thickness: float, thin: int) -> np.ndarray:
     """Peel ``thin`` voxels off the boundary where the object is thicker than ``min_thickness``.
 
     Per z-slice, voxels farther than ``min_thickness`` from the slice's medial axis are

@@ -173,7 +173,12 @@ def npm1(
     smooth = gaussian_3d(img, gaussian_sigma)
     record("smoothed", smooth)
     objects, low = morph.masked_object_threshold(
-        smooth, mo_method, mo_min_size, mo_dilate, mo_extra_criteria, mo_local_adjust,
+        smooth,
+        mo_method,
+        mo_min_size,
+        mo_dilate,
+        mo_extra_criteria,
+        mo_local_adjust,
         return_low=True,
     )
     record("masked_object_threshold", objects)
