@@ -6,17 +6,21 @@ follows the published behaviour of the Allen Cell Structure Segmenter (see
 
 - :func:`masked_object_threshold` — ``MO``: a global threshold finds objects, a local Otsu
   threshold inside each object refines them;
-- :func:`watershed_cut` — split touching dots along the distance-transform watershed;
+- :func:`watershed_cut` — split touching dots along the distance-transform watershed,
+  seeded by :func:`local_peaks`;
 - :func:`fill_holes` — fill background components whose size lies in a range;
-- :func:`topology_preserving_thinning` — peel the boundary shell where the object is thick;
+- :func:`topology_preserving_thinning` — peel the boundary shell where the object is thick,
+  away from the :func:`medial_axis_per_slice`;
 - :func:`middle_frame` — the z index between the bottom and top halves of the cells;
 - :func:`seeds_from_middle_slice`, :func:`seeded_watershed`, :func:`thick_boundaries` — the
   seeded nuclear watershed of the LMNB1 interphase workflow.
 
 Speed comes from doing per-object work inside each object's bounding box
-(:func:`scipy.ndimage.find_objects`), from separable box decompositions of ball-shaped
-structuring elements, and from per-slice operations written as one 3D call whose structuring
-element does not connect neighbouring slices.
+(:func:`scipy.ndimage.find_objects`), from ball-shaped structuring elements decomposed into
+boxes applied by shifted copies, from per-slice work done in one call (a 3D structuring
+element that does not connect slices, a mosaic of slices), and from compiled single-pass
+kernels where the reference loops in Python or pushes voxels through a heap
+(:mod:`seglight.classic._morphology_kernels`).
 """
 
 from __future__ import annotations
