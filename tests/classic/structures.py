@@ -124,7 +124,7 @@ def _cells(shape: Shape, rng: np.random.Generator,
 
 
 def filaments(shape: Shape = TEST_SHAPE, seed: int = 0) -> np.ndarray:
-    """Actin stress fibres / microtubules: long, thin, mostly in-plane curves of mixed brightness."""
+    """Actin stress fibres / microtubules: long, thin, mostly in-plane curves, mixed brightness."""
     rng = np.random.default_rng(seed)
     lines = np.zeros(shape, np.float32)
     for _ in range(_count(shape, 28)):
@@ -257,7 +257,8 @@ def nucleoli(shape: Shape = TEST_SHAPE, seed: int = 0, nucleoplasm: float = 0.15
         for _ in range(rng.integers(2, 4)):
             centers.append(center + rng.uniform(-0.45, 0.45, 3) * cradii * np.array([0.3, 1, 1]))
             radii.append(rng.uniform(0.18, 0.3) * cradii[1] * np.array([0.45, 1.0, 0.8]))
-    blobs = _ellipsoids(shape, np.array(centers), np.array(radii), rng.uniform(0.6, 1.0, len(centers)))
+    brightness = rng.uniform(0.6, 1.0, len(centers))
+    blobs = _ellipsoids(shape, np.array(centers), np.array(radii), brightness)
     texture = ndi.gaussian_filter(rng.random(shape).astype(np.float32), 1.5)
     blobs *= 0.7 + 0.6 * texture
     return _image(np.maximum(nuclei, blobs), 2500.0, rng)
@@ -310,7 +311,8 @@ def vesicles(shape: Shape = TEST_SHAPE, seed: int = 0, brightness: float = 1200.
     m = _count(shape, 40)
     dot_centers = np.column_stack([rng.uniform(0.25, 0.75, m) * shape[0],
                                    rng.random((m, 2)) * np.array(shape[1:])])
-    small = _ellipsoids(shape, dot_centers, np.full((m, 3), [0.7, 1.2, 1.2]), rng.uniform(0.3, 0.9, m))
+    small = _ellipsoids(shape, dot_centers, np.full((m, 3), [0.7, 1.2, 1.2]),
+                        rng.uniform(0.3, 0.9, m))
     return _image(np.maximum(rings, small), brightness, rng)
 
 
@@ -335,7 +337,8 @@ def speckles(shape: Shape = TEST_SHAPE, seed: int = 0) -> np.ndarray:
             centers.append(center + rng.uniform(-0.7, 0.7, 3) * cradii * np.array([0.4, 1, 1]))
             r = rng.choice([1.0, 1.5, 2.5, 4.0])
             radii.append([max(r / 2, 0.7), r, r * rng.uniform(1.0, 2.0)])
-    blobs = _ellipsoids(shape, np.array(centers), np.array(radii), rng.uniform(0.4, 1.0, len(centers)))
+    brightness = rng.uniform(0.4, 1.0, len(centers))
+    blobs = _ellipsoids(shape, np.array(centers), np.array(radii), brightness)
     return _image(np.maximum(nuclei, blobs), 2000.0, rng)
 
 
