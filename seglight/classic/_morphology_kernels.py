@@ -1,10 +1,10 @@
-"""Compiled kernels of :mod:`seglight.classic.morphology`: the seeded watershed and the
-labelled local-maximum search of the watershed cut.
+"""Compiled kernels of :mod:`seglight.classic.morphology`: the seeded watershed, the
+labelled local-maximum search of the watershed cut, and per-slice hole filling.
 
-**Seeded watershed with watershed lines** (:func:`flood`): a priority flood over *ranked* intensities with one FIFO queue per rank (a bucket queue):
-O(voxels) instead of a binary heap's O(voxels · log frontier), and each voxel queued at
-most once.
-The flooding rules are those of the reference's watershed (scikit-image 0.26), which the
+**Seeded watershed with watershed lines** (:func:`flood`): a priority flood over *ranked*
+intensities with one FIFO queue per rank (a bucket queue): O(voxels) instead of a binary
+heap's O(voxels · log frontier), and each voxel queued at most once. The flooding rules
+are those of the reference's watershed (scikit-image 0.26), which the
 LMNB1 interphase masks depend on:
 
 - a voxel's priority is its intensity raised to the priority of the voxel it was reached
@@ -29,38 +29,42 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+#: Voxel states of :func:`flood` (column 0 of its state array): > 0 labelled; 0 not reached
+#: yet; < 0 queued, carrying the label it will take (negated); ``LINE`` a watershed line or
+#: outside the mask. A seed that turns out to be a line keeps its label, plus ``KEPT``, so
+#: that it no longer counts as a neighbour's label but still comes out labelled.
+LINE = np.int32(np.iinfo(np.int32).min)
+KEPT = np.int32(1 << 30)
+
 
 @numba.njit(cache=True)
-def flood(ranks, labels, mask, offsets, n_ranks):
-    """Flood ``labels`` (raveled, seeds > 0, else 0) in place over ``ranks``.
+def flood(state, offsets, n_ranks):
+    """Flood the seeds of ``state`` in place.
+
+    One row per voxel keeps everything a visit touches in one cache line: the voxel's
+    state (see :data:`LINE`), its intensity rank and the next voxel in its rank's queue.
 
     Args:
-        ranks: int32 raveled intensity ranks (0 = darkest), see :func:`dense_ranks`.
-        labels: int32 raveled seed labels; filled in place, watershed lines stay 0.
-        mask: uint8 raveled voxels that may be flooded; 0 on a one-voxel border around the
-            volume (so neighbour offsets never leave the array). Lines are set to 0.
-        offsets: int64 raveled offsets of the neighbours.
+        state: int32 (n, 3) rows ``[state, rank, next]`` of the raveled volume, with a
+            one-voxel ``LINE`` frame around it (so neighbour offsets never leave it).
+            Seeds have state > 0, other voxels of the mask 0.
+        offsets: int64 raveled offsets of the neighbours, in increasing order.
         n_ranks: number of distinct ranks.
     """
-    n = ranks.size
-    head = np.full(n_ranks, -1, np.int64)
-    tail = np.full(n_ranks, -1, np.int64)
-    after = np.empty(n, np.int32)  # next voxel in the same rank's queue
-    carried = np.zeros(n, np.int32)  # label a queued voxel will take; 0: never queued
-
+    n = state.shape[0]
+    head = np.full(n_ranks, -1, np.int32)
+    tail = np.full(n_ranks, -1, np.int32)
     lowest = n_ranks
     for v in range(n):
-        if labels[v] != 0 and mask[v] != 0:
-            level = ranks[v]
-            carried[v] = labels[v]
-            after[v] = -1
+        if state[v, 0] > 0:
+            level = state[v, 1]
+            state[v, 2] = -1
             if tail[level] == -1:
                 head[level] = v
             else:
-                after[tail[level]] = v
+                state[tail[level], 2] = v
             tail[level] = v
-            if level < lowest:
-                lowest = level
+            lowest = min(lowest, level)
 
     level = lowest
     while level < n_ranks:
@@ -68,30 +72,31 @@ def flood(ranks, labels, mask, offsets, n_ranks):
         if v == -1:
             level += 1
             continue
-        head[level] = after[v]
+        head[level] = state[v, 2]
         if head[level] == -1:
             tail[level] = -1
-        label = carried[v]
+        seed = state[v, 0] > 0
+        label = state[v, 0] if seed else -state[v, 0]
         line = False
         for k in range(offsets.size):
-            w = v + offsets[k]
-            if mask[w] != 0 and labels[w] != 0 and labels[w] != label:
+            other = state[v + offsets[k], 0]
+            if 0 < other < KEPT and other != label:
                 line = True
                 break
         if line:
-            mask[v] = 0
+            state[v, 0] = label + KEPT if seed else LINE
         else:
-            labels[v] = label
+            state[v, 0] = label
         for k in range(offsets.size):
             w = v + offsets[k]
-            if mask[w] != 0 and labels[w] == 0 and carried[w] == 0:
-                carried[w] = label
-                target = max(ranks[w], level)
-                after[w] = -1
+            if state[w, 0] == 0:
+                state[w, 0] = -label
+                target = max(state[w, 1], level)
+                state[w, 2] = -1
                 if tail[target] == -1:
                     head[target] = w
                 else:
-                    after[tail[target]] = w
+                    state[tail[target], 2] = w
                 tail[target] = w
 
 
@@ -181,3 +186,56 @@ def keep_spaced_peaks(coords, shape, reach):
             taken[z, y, x] = 1
             keep[i] = True
     return keep
+
+
+@numba.njit(cache=True)
+def fill_holes_per_slice(mask, min_size, max_size):
+    """Fill the 4-connected background components of each z-slice whose size is in range.
+
+    One breadth-first walk per component, every pixel visited once.
+
+    Args:
+        mask: bool ZYX mask.
+        min_size: smallest component filled, pixels.
+        max_size: largest component filled, pixels.
+
+    Returns:
+        bool ZYX, the mask with those components set.
+    """
+    nz, ny, nx = mask.shape
+    out = mask.copy()
+    seen = np.zeros((ny, nx), np.bool_)
+    queue = np.empty(ny * nx, np.int64)
+    for z in range(nz):
+        seen[:, :] = mask[z]
+        for start in range(ny * nx):
+            if seen[start // nx, start % nx]:
+                continue
+            seen[start // nx, start % nx] = True
+            queue[0] = start
+            size = 1
+            head = 0
+            while head < size:
+                p = queue[head]
+                head += 1
+                y, x = p // nx, p % nx
+                if y > 0 and not seen[y - 1, x]:
+                    seen[y - 1, x] = True
+                    queue[size] = p - nx
+                    size += 1
+                if y < ny - 1 and not seen[y + 1, x]:
+                    seen[y + 1, x] = True
+                    queue[size] = p + nx
+                    size += 1
+                if x > 0 and not seen[y, x - 1]:
+                    seen[y, x - 1] = True
+                    queue[size] = p - 1
+                    size += 1
+                if x < nx - 1 and not seen[y, x + 1]:
+                    seen[y, x + 1] = True
+                    queue[size] = p + 1
+                    size += 1
+            if min_size <= size <= max_size:
+                for i in range(size):
+                    out[z, queue[i] // nx, queue[i] % nx] = True
+    return out

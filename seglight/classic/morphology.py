@@ -6,17 +6,21 @@ follows the published behaviour of the Allen Cell Structure Segmenter (see
 
 - :func:`masked_object_threshold` — ``MO``: a global threshold finds objects, a local Otsu
   threshold inside each object refines them;
-- :func:`watershed_cut` — split touching dots along the distance-transform watershed;
+- :func:`watershed_cut` — split touching dots along the distance-transform watershed,
+  seeded by :func:`local_peaks`;
 - :func:`fill_holes` — fill background components whose size lies in a range;
-- :func:`topology_preserving_thinning` — peel the boundary shell where the object is thick;
+- :func:`topology_preserving_thinning` — peel the boundary shell where the object is thick,
+  away from the :func:`medial_axis_per_slice`;
 - :func:`middle_frame` — the z index between the bottom and top halves of the cells;
 - :func:`seeds_from_middle_slice`, :func:`seeded_watershed`, :func:`thick_boundaries` — the
   seeded nuclear watershed of the LMNB1 interphase workflow.
 
 Speed comes from doing per-object work inside each object's bounding box
-(:func:`scipy.ndimage.find_objects`), from separable box decompositions of ball-shaped
-structuring elements, and from per-slice operations written as one 3D call whose structuring
-element does not connect neighbouring slices.
+(:func:`scipy.ndimage.find_objects`), from ball-shaped structuring elements decomposed into
+boxes applied by shifted copies, from per-slice work done in one call (a 3D structuring
+element that does not connect slices, a mosaic of slices), and from compiled single-pass
+kernels where the reference loops in Python or pushes voxels through a heap
+(:mod:`seglight.classic._morphology_kernels`).
 """
 
 from __future__ import annotations
@@ -35,11 +39,9 @@ from seglight.errors import ConfigError
 
 THRESHOLD_METHODS = ("triangle", "median", "ave")
 
-# Connectivity-1 neighbourhoods: 6-connected in 3D, and 4-connected within each z-slice only
-# (the centre plane of a 3x3x3 cross), so one 3D call labels every slice independently.
+# Neighbourhoods: 6- and 26-connected in 3D, and 8-connected within each z-slice only (the
+# centre plane of a 3x3x3 cube), so one 3D call labels every slice independently.
 _CROSS_3D = ndi.generate_binary_structure(3, 1)
-_CROSS_PER_SLICE = np.zeros((3, 3, 3), bool)
-_CROSS_PER_SLICE[1] = ndi.generate_binary_structure(2, 1)
 _FULL_3D = np.ones((3, 3, 3), bool)
 _FULL_PER_SLICE = np.zeros((3, 3, 3), bool)
 _FULL_PER_SLICE[1] = True
@@ -61,9 +63,7 @@ def _ball_boxes(radius: float, ndim: int) -> tuple[tuple[int, ...], ...]:
     grid = np.stack(np.meshgrid(*[np.arange(int(radius) + 1)] * ndim, indexing="ij"), -1)
     grid = grid.reshape(-1, ndim)
     inside = grid[(grid**2).sum(1) <= radius * radius]
-    maximal = [
-        p for p in inside if not any((q >= p).all() and (q > p).any() for q in inside)
-    ]
+    maximal = [p for p in inside if not any((q >= p).all() and (q > p).any() for q in inside)]
     return tuple(tuple(int(v) for v in p) for p in maximal)
 
 
@@ -140,7 +140,7 @@ def global_threshold(img: np.ndarray, method: str) -> float:
 
 
 def remove_small_components(mask: np.ndarray, min_size: int, structure=_CROSS_3D) -> np.ndarray:
-    """Drop connected components (``structure`` connectivity) with fewer than ``min_size`` voxels."""
+    """Drop the components (``structure`` connectivity) with fewer than ``min_size`` voxels."""
     labels, _ = ndi.label(mask, structure=structure)
     sizes = np.bincount(labels.ravel())
     keep = sizes >= min_size
@@ -220,10 +220,12 @@ def _distance_in_box(mask: np.ndarray, box: tuple[slice, ...]) -> np.ndarray:
     crop gives the same values as a full-volume transform, at a fraction of the cost.
     """
     grown = tuple(
-        slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(box, mask.shape)
+        slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(box, mask.shape, strict=True)
     )
     dist = ndi.distance_transform_edt(mask[grown])
-    inner = tuple(slice(s.start - g.start, s.stop - g.start) for s, g in zip(box, grown))
+    inner = tuple(
+        slice(s.start - g.start, s.stop - g.start) for s, g in zip(box, grown, strict=True)
+    )
     return dist[inner]
 
 
@@ -268,13 +270,12 @@ def local_peaks(image: np.ndarray, labels: np.ndarray, min_distance: int) -> np.
     coords = np.argwhere(peaks)
     coords = coords[np.argsort(-image[peaks > 0], kind="stable")]
     if min_distance > 1:
-        coords = coords[_morphology_kernels.keep_spaced_peaks(coords, labels.shape, min_distance - 1)]
+        keep = _morphology_kernels.keep_spaced_peaks(coords, labels.shape, min_distance - 1)
+        coords = coords[keep]
     return coords
 
 
-def watershed_cut(
-    mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 2
-) -> np.ndarray:
+def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 2) -> np.ndarray:
     """Split touching dots: seeded watershed of the inverted distance transform.
 
     Seeds are the :func:`local_peaks` of ``peak_image`` within each 26-connected object of
@@ -357,11 +358,11 @@ def fill_holes(
         The filled mask (bool).
     """
     mask = np.asarray(mask, dtype=bool)
-    if mask.ndim == 2:
-        structure = ndi.generate_binary_structure(2, 1)
-    else:
-        structure = _CROSS_PER_SLICE if per_slice else _CROSS_3D
-    background, _ = ndi.label(~mask, structure=structure)
+    if mask.ndim == 2 or per_slice:
+        stack = np.ascontiguousarray(mask if mask.ndim == 3 else mask[None])
+        filled = _morphology_kernels.fill_holes_per_slice(stack, min_size, max_size)
+        return filled if mask.ndim == 3 else filled[0]
+    background, _ = ndi.label(~mask, structure=_CROSS_3D)
     sizes = np.bincount(background.ravel())
     fill = (sizes >= min_size) & (sizes <= max_size)
     fill[0] = False
@@ -413,17 +414,15 @@ def medial_axis_per_slice(mask: np.ndarray, gap: int = 2) -> np.ndarray:
         x += w + gap
         row_height = max(row_height, h)
     mosaic = np.zeros((y + row_height, width), bool)
-    for (_, tile), (ty, tx) in zip(tiles, places):
+    for (_, tile), (ty, tx) in zip(tiles, places, strict=True):
         mosaic[ty : ty + tile.shape[0], tx : tx + tile.shape[1]] = tile
     axes = medial_axis(mosaic, rng=0)
-    for (box, tile), (ty, tx) in zip(tiles, places):
+    for (box, tile), (ty, tx) in zip(tiles, places, strict=True):
         skeleton[box] |= axes[ty : ty + tile.shape[0], tx : tx + tile.shape[1]]
     return skeleton
 
 
-def topology_preserving_thinning(
-    mask: np.ndarray, min_thickness: float, thin: int
-) -> np.ndarray:
+def topology_preserving_thinning(mask: np.ndarray, min_thickness: float, thin: int) -> np.ndarray:
     """Peel ``thin`` voxels off the boundary where the object is thicker than ``min_thickness``.
 
     Per z-slice, voxels farther than ``min_thickness`` from the slice's medial axis are
@@ -545,16 +544,18 @@ def seeded_watershed(
     keys = _ordered_uint32(img).ravel()
     ordered = np.sort(keys)
     levels = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
-    ranks = _morphology_kernels.dense_ranks(keys, levels).reshape(img.shape)
-    # A one-voxel frame outside the mask keeps every neighbour offset inside the array.
-    labels = np.pad(np.where(inside, seeds, 0).astype(np.int32), 1)
-    flood_mask = np.pad(inside.astype(np.uint8), 1)
-    strides = np.cumprod((1,) + labels.shape[:0:-1])[::-1]
+    state = np.full(tuple(n + 2 for n in img.shape) + (3,), _morphology_kernels.LINE, np.int32)
+    core = (slice(1, -1),) * img.ndim
+    state[core + (0,)] = np.where(inside, seeds, _morphology_kernels.LINE)
+    state[core + (1,)] = _morphology_kernels.dense_ranks(keys, levels).reshape(img.shape)
+    strides = np.cumprod((1,) + state.shape[-2:0:-1])[::-1]
     offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
-    _morphology_kernels.flood(
-        np.pad(ranks, 1).ravel(), labels.ravel(), flood_mask.ravel(), offsets, levels.size
-    )
-    return labels[(slice(1, -1),) * img.ndim]
+    _morphology_kernels.flood(state.reshape(-1, 3), offsets, levels.size)
+    labels = state[core + (0,)]
+    kept = labels >= _morphology_kernels.KEPT
+    labels = np.where(labels == _morphology_kernels.LINE, 0, labels)
+    labels[kept] -= _morphology_kernels.KEPT
+    return labels
 
 
 def thick_boundaries(mask: np.ndarray) -> np.ndarray:

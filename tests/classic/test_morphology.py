@@ -22,14 +22,15 @@ from seglight.errors import ConfigError
 
 def _sphere(shape, center, radius):
     grid = np.ogrid[tuple(slice(0, n) for n in shape)]
-    return sum((g - c) ** 2 for g, c in zip(grid, center)) <= radius**2
+    return sum((g - c) ** 2 for g, c in zip(grid, center, strict=True)) <= radius**2
 
 
 def _blobs(seed: int = 0, shape=(12, 48, 48)) -> np.ndarray:
     """Smoothed image of a few bright, differently bright blobs on noise, float32 in [0, 1]."""
     rng = np.random.default_rng(seed)
     img = rng.normal(0.1, 0.02, shape)
-    for center, radius, value in [((6, 12, 12), 5, 0.9), ((6, 34, 30), 6, 0.5), ((5, 12, 36), 3, 0.7)]:
+    blobs = [((6, 12, 12), 5, 0.9), ((6, 34, 30), 6, 0.5), ((5, 12, 36), 3, 0.7)]
+    for center, radius, value in blobs:
         img[_sphere(shape, center, radius)] += value
     img = ndi.gaussian_filter(img, 1.0)
     return ((img - img.min()) / (img.max() - img.min())).astype(np.float32)
@@ -43,9 +44,12 @@ def test_ball_dilation_and_erosion_equal_the_ball_footprint(radius: int) -> None
     rng = np.random.default_rng(radius)
     sparse = rng.random((9, 17, 19)) > 0.95
     dense = rng.random((9, 17, 19)) > 0.2
-    assert np.array_equal(morph.binary_dilation_ball(sparse, radius), dilation(sparse, ball(radius)))
+    assert np.array_equal(
+        morph.binary_dilation_ball(sparse, radius), dilation(sparse, ball(radius))
+    )
     assert np.array_equal(morph.binary_erosion_ball(dense, radius), erosion(dense, ball(radius)))
-    assert np.array_equal(morph.binary_dilation_ball(sparse[4], radius), dilation(sparse[4], disk(radius)))
+    flat = sparse[4]
+    assert np.array_equal(morph.binary_dilation_ball(flat, radius), dilation(flat, disk(radius)))
 
 
 # ------------------------------------------------------------------ masked-object threshold
@@ -63,7 +67,9 @@ def test_global_threshold_methods_and_bad_method() -> None:
 
 def test_masked_object_threshold_thresholds_each_object_locally() -> None:
     img = _blobs()
-    high, low = morph.masked_object_threshold(img, "triangle", 20, False, False, 1.0, return_low=True)
+    high, low = morph.masked_object_threshold(
+        img, "triangle", 20, False, False, 1.0, return_low=True
+    )
     labels, n = ndi.label(low, structure=ndi.generate_binary_structure(3, 1))
     assert n == 3  # three blobs, each its own low-level object
     assert high.sum() < low.sum() and not (high & ~low).any()
@@ -82,7 +88,9 @@ def test_masked_object_threshold_size_filter_dilation_and_adjust() -> None:
         img, "triangle", int(sizes[0]) + 1, False, False, 1.0, return_low=True
     )
     assert ndi.label(low_big)[1] == 2
-    _, low_dilated = morph.masked_object_threshold(img, "triangle", 20, True, False, 1.0, return_low=True)
+    _, low_dilated = morph.masked_object_threshold(
+        img, "triangle", 20, True, False, 1.0, return_low=True
+    )
     assert np.array_equal(low_dilated, dilation(low, ball(2)))
     loose = morph.masked_object_threshold(img, "triangle", 20, False, False, 0.5)
     strict = morph.masked_object_threshold(img, "triangle", 20, False, False, 1.0)
@@ -249,6 +257,16 @@ def test_seeded_watershed_equals_scikit_image_with_lines() -> None:
         assert np.array_equal(morph.seeded_watershed(img, seeds, mask), expected)
 
 
+def test_seeded_watershed_keeps_touching_seeds_of_different_labels() -> None:
+    img = np.random.default_rng(8).random((4, 9, 9))
+    seeds = np.zeros(img.shape, int)
+    seeds[2, 4, 3], seeds[2, 4, 4], seeds[0, 0, 0] = 1, 2, 3
+    img[2, 4, 3], img[2, 4, 4], img[0, 0, 0] = -3.0, -2.0, -1.0
+    expected = watershed(img, seeds, watershed_line=True)
+    got = morph.seeded_watershed(img, seeds)
+    assert np.array_equal(got, expected) and got[2, 4, 3] == 1 and got[2, 4, 4] == 2
+
+
 def test_thick_boundaries_equal_find_boundaries() -> None:
     mask = np.random.default_rng(3).random((6, 15, 15)) > 0.5
     expected = find_boundaries(mask, connectivity=1, mode="thick")
@@ -267,7 +285,11 @@ def reference_utils():
 
 @pytest.mark.parametrize(
     ("method", "min_size", "dilate", "extra", "adjust"),
-    [("ave", 50, False, False, 1.0), ("ave", 50, True, True, 0.98), ("triangle", 120, True, False, 0.98)],
+    [
+        ("ave", 50, False, False, 1.0),
+        ("ave", 50, True, True, 0.98),
+        ("triangle", 120, True, False, 0.98),
+    ],
 )
 def test_masked_object_threshold_matches_reference(method, min_size, dilate, extra, adjust) -> None:
     from tests.oracle import reference_module
@@ -277,14 +299,16 @@ def test_masked_object_threshold_matches_reference(method, min_size, dilate, ext
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         expected = reference.MO(img, method, min_size, extra, adjust, dilate=dilate)
-    assert np.array_equal(morph.masked_object_threshold(img, method, min_size, dilate, extra, adjust), expected)
+    got = morph.masked_object_threshold(img, method, min_size, dilate, extra, adjust)
+    assert np.array_equal(got, expected)
 
 
 def test_hole_filling_and_middle_frame_match_reference(reference_utils) -> None:
     img = _blobs(seed=2)
     mask = img > np.percentile(img, 70)
     for low, high in [(0, 81), (1, 1600), (5, 40)]:
-        assert np.array_equal(morph.fill_holes(mask, low, high), reference_utils.hole_filling(mask, low, high, True))
+        expected = reference_utils.hole_filling(mask, low, high, True)
+        assert np.array_equal(morph.fill_holes(mask, low, high), expected)
     assert morph.middle_frame(img) == reference_utils.get_middle_frame(img, "intensity")
     profile = np.random.default_rng(0).integers(0, 500, 37)
     assert morph.histogram_otsu(profile) == reference_utils.histogram_otsu(profile)
