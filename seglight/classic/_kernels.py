@@ -1,15 +1,19 @@
-"""Compiled kernels of :mod:`seglight.classic.filters`: diffusion and Hessian eigenvalues.
+"""Compiled (numba) kernels of :mod:`seglight.classic.filters`.
 
-Edge-preserving smoothing: one fused pass per diffusion step instead of dozens of whole-volume numpy temporaries: it
-works on a few Y×X planes at a time (they stay in cache), computes every central difference
-and every face flux once, and runs slabs of slices in parallel. The arithmetic mirrors ITK's
+Edge-preserving smoothing: one fused pass per diffusion step instead of dozens of
+whole-volume numpy temporaries: it works on a few Y×X planes at a time (they stay in cache),
+computes every central difference and every face flux once, and runs slabs of slices in
+parallel. The arithmetic mirrors ITK's
 ``GradientNDAnisotropicDiffusionFunction`` (double precision per voxel, zero-flux borders,
 axes visited X, Y, Z, float32 image between iterations), which is what makes the results
 equal to ITK's.
 
 Hessian eigenvalues: the closed-form (trigonometric) solution for symmetric 3×3 matrices,
 per voxel in double precision, fused with the second finite differences so that the six
-Hessian components never exist as whole volumes.
+Hessian components never exist as whole volumes; the Jerman response in one parallel pass.
+
+Separable filters: 1D correlations along Z, Y or X, accumulated in double like scipy's, with
+the inner loops over contiguous X so that they vectorize, in parallel over slices.
 """
 
 from __future__ import annotations
@@ -123,7 +127,9 @@ def mean_gradient_sq(f):
             north = min(y + 1, ny - 1)
             south = max(y - 1, 0)
             for x in range(nx):
-                cx = (np.float64(f[z, y, min(x + 1, nx - 1)]) - np.float64(f[z, y, max(x - 1, 0)])) * 0.5
+                cx = (
+                    np.float64(f[z, y, min(x + 1, nx - 1)]) - np.float64(f[z, y, max(x - 1, 0)])
+                ) * 0.5
                 cy = (np.float64(f[z, north, x]) - np.float64(f[z, south, x])) * 0.5
                 cz = (np.float64(f[up, y, x]) - np.float64(f[down, y, x])) * 0.5
                 acc += cx * cx + cy * cy + cz * cz
@@ -165,7 +171,9 @@ def diffusion_step(f, out, k, time_step):
             for y in range(ny - 1):
                 for x in range(nx):
                     diff = np.float64(f[z, y + 1, x]) - np.float64(f[z, y, x])
-                    y_flux[y + 1, x] = _flux(diff, cx[y, x], cx[y + 1, x], cz[y, x], cz[y + 1, x], k)
+                    y_flux[y + 1, x] = _flux(
+                        diff, cx[y, x], cx[y + 1, x], cz[y, x], cz[y + 1, x], k
+                    )
             for y in range(ny):
                 for x in range(nx - 1):
                     diff = np.float64(f[z, y, x + 1]) - np.float64(f[z, y, x])
@@ -206,7 +214,11 @@ def _eigenvalues_by_magnitude(a00, a01, a02, a11, a12, a22):
     p2 = (b00 * b00 + b11 * b11 + b22 * b22 + 2.0 * (a01 * a01 + a02 * a02 + a12 * a12)) / 6.0
     if p2 > 0.0:
         p = np.sqrt(p2)
-        det = b00 * (b11 * b22 - a12 * a12) - a01 * (a01 * b22 - a12 * a02) + a02 * (a01 * a12 - b11 * a02)
+        det = (
+            b00 * (b11 * b22 - a12 * a12)
+            - a01 * (a01 * b22 - a12 * a02)
+            + a02 * (a01 * a12 - b11 * a02)
+        )
         r = min(max(det / (2.0 * p2 * p), -1.0), 1.0)
         phi = np.arccos(r) / 3.0
         e_hi = q + 2.0 * p * np.cos(phi)
@@ -236,7 +248,9 @@ def _eigenvalues_by_magnitude(a00, a01, a02, a11, a12, a22):
 def symmetric_eigenvalues(a00, a01, a02, a11, a12, a22, l1, l2, l3):
     """Eigenvalues sorted by magnitude of the matrices given by flat component arrays."""
     for i in numba.prange(a00.size):
-        l1[i], l2[i], l3[i] = _eigenvalues_by_magnitude(a00[i], a01[i], a02[i], a11[i], a12[i], a22[i])
+        l1[i], l2[i], l3[i] = _eigenvalues_by_magnitude(
+            a00[i], a01[i], a02[i], a11[i], a12[i], a22[i]
+        )
 
 
 @numba.njit(inline="always")
