@@ -253,10 +253,10 @@ def _prune_z(mask: np.ndarray, min_slice_voxels: int) -> np.ndarray:
 
     From the slice with the most foreground, walk down and up; the first slice with fewer
     than ``min_slice_voxels`` voxels on each side is the last one kept. As in the reference,
-    slice 0 is never the stopping slice when walking down, the walk up stops at the
-    second-to-last slice at the latest (so the last slice is always dropped), and the
-    per-slice counts are held in 16 bits (they wrap above 65535 voxels), which decides the
-    densest slice on very large slices.
+    slice 0 is never the stopping slice when walking down, and the walk up stops at the
+    second-to-last slice at the latest, so the last slice is always dropped. The reference
+    also keeps the per-slice counts in 16 bits, so they wrap above 65535 voxels (which can
+    change the densest slice on big, dense slices); that is reproduced for equal masks.
     """
     nz = mask.shape[0]
     counts = np.count_nonzero(mask, axis=(1, 2)).astype(np.uint16)
