@@ -396,25 +396,62 @@ def gradients(f, g0, g1, g2):
                 g2[z, y, x] = _gradient_at(f, z, y, x, 2)
 
 
-@numba.njit(parallel=True, cache=True)
-def jerman_response(l2, valid, l_rho, out):
-    """Jerman's vesselness (τ = 1) of flat float32 ``l2`` with the regularized ``l_rho``.
+@numba.njit(inline="always")
+def _jerman_value(v, l_rho, valid):
+    """Jerman's vesselness (τ = 1) of one float32 λ2 with the regularized ``l_rho``.
 
     ``R = 27 λ2² |λρ − λ2| / (2|λ2| + |λρ − λ2|)³`` in float32 (a zero denominator counts as
     1e-10), 1 where ``λ2 < λρ / 2``, 0 outside ``valid`` and where not finite.
     """
-    half_rho = np.float32(0.5) * l_rho
+    if not valid:
+        return np.float32(0.0)
+    if v < np.float32(0.5) * l_rho:
+        return np.float32(1.0)
+    diff = abs(l_rho - v)
+    base = np.float32(2.0) * abs(v) + diff
+    den = base * base * base
+    if den == 0:
+        den = np.float32(1e-10)
+    r = np.float32(27.0) * (v * v * diff) / den
+    return r if np.isfinite(r) else np.float32(0.0)
+
+
+@numba.njit(parallel=True, cache=True)
+def jerman_response(l2, valid, l_rho, out):
+    """:func:`_jerman_value` of flat float32 ``l2`` with one ``l_rho`` for all."""
     for i in numba.prange(l2.size):
-        v = l2[i]
-        if not valid[i]:
-            out[i] = 0.0
-        elif v < half_rho:
-            out[i] = 1.0
-        else:
-            diff = abs(l_rho - v)
-            base = np.float32(2.0) * abs(v) + diff
-            den = base * base * base
-            if den == 0:
-                den = np.float32(1e-10)
-            r = np.float32(27.0) * (v * v * diff) / den
-            out[i] = r if np.isfinite(r) else np.float32(0.0)
+        out[i] = _jerman_value(l2[i], l_rho, valid[i])
+
+
+@numba.njit(parallel=True, cache=True)
+def hessian_2d_largest(gy, gx, scale, l2):
+    """Larger-magnitude eigenvalue of each slice's scaled 2D Hessian, from its Y and X gradients.
+
+    ``H_yy``, ``H_yx`` (gradient along X of the Y gradient) and ``H_xx`` in float32 as the
+    reference computes them, the eigenvalue in double, stored as float32.
+    """
+    nz, ny, nx = gy.shape
+    for zz in numba.prange(nz):
+        z = np.int64(zz)
+        for y in range(ny):
+            for x in range(nx):
+                a = np.float64(_gradient_at(gy, z, y, x, 1) * scale)
+                b = np.float64(_gradient_at(gy, z, y, x, 2) * scale)
+                c = np.float64(_gradient_at(gx, z, y, x, 2) * scale)
+                half = (a + c) * 0.5
+                rad = np.sqrt(((a - c) * 0.5) ** 2 + b * b)
+                l2[z, y, x] = half + rad if half >= 0 else half - rad
+
+
+@numba.njit(parallel=True, cache=True)
+def jerman_per_slice(l2, l_rho, out):
+    """Jerman's vesselness of each slice ``z`` of ``l2`` with its own ``l_rho[z]``; ``out`` may
+    be narrower than ``l2`` (the leading columns are used). Valid where λ2 < 0."""
+    nz, ny, nx = out.shape
+    for zz in numba.prange(nz):
+        z = np.int64(zz)
+        rho = l_rho[z]
+        for y in range(ny):
+            for x in range(nx):
+                v = l2[z, y, x]
+                out[z, y, x] = _jerman_value(v, rho, v < 0)
