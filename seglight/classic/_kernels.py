@@ -1,15 +1,19 @@
-"""Compiled kernels of :mod:`seglight.classic.filters`: diffusion and Hessian eigenvalues.
+"""Compiled (numba) kernels of :mod:`seglight.classic.filters`.
 
-Edge-preserving smoothing: one fused pass per diffusion step instead of dozens of whole-volume numpy temporaries: it
-works on a few Y×X planes at a time (they stay in cache), computes every central difference
-and every face flux once, and runs slabs of slices in parallel. The arithmetic mirrors ITK's
+Edge-preserving smoothing: one fused pass per diffusion step instead of dozens of
+whole-volume numpy temporaries: it works on a few Y×X planes at a time (they stay in cache),
+computes every central difference and every face flux once, and runs slabs of slices in
+parallel. The arithmetic mirrors ITK's
 ``GradientNDAnisotropicDiffusionFunction`` (double precision per voxel, zero-flux borders,
 axes visited X, Y, Z, float32 image between iterations), which is what makes the results
 equal to ITK's.
 
 Hessian eigenvalues: the closed-form (trigonometric) solution for symmetric 3×3 matrices,
 per voxel in double precision, fused with the second finite differences so that the six
-Hessian components never exist as whole volumes.
+Hessian components never exist as whole volumes; the Jerman response in one parallel pass.
+
+Separable filters: 1D correlations along Z, Y or X, accumulated in double like scipy's, with
+the inner loops over contiguous X so that they vectorize, in parallel over slices.
 """
 
 from __future__ import annotations
@@ -123,7 +127,9 @@ def mean_gradient_sq(f):
             north = min(y + 1, ny - 1)
             south = max(y - 1, 0)
             for x in range(nx):
-                cx = (np.float64(f[z, y, min(x + 1, nx - 1)]) - np.float64(f[z, y, max(x - 1, 0)])) * 0.5
+                cx = (
+                    np.float64(f[z, y, min(x + 1, nx - 1)]) - np.float64(f[z, y, max(x - 1, 0)])
+                ) * 0.5
                 cy = (np.float64(f[z, north, x]) - np.float64(f[z, south, x])) * 0.5
                 cz = (np.float64(f[up, y, x]) - np.float64(f[down, y, x])) * 0.5
                 acc += cx * cx + cy * cy + cz * cz
@@ -165,7 +171,9 @@ def diffusion_step(f, out, k, time_step):
             for y in range(ny - 1):
                 for x in range(nx):
                     diff = np.float64(f[z, y + 1, x]) - np.float64(f[z, y, x])
-                    y_flux[y + 1, x] = _flux(diff, cx[y, x], cx[y + 1, x], cz[y, x], cz[y + 1, x], k)
+                    y_flux[y + 1, x] = _flux(
+                        diff, cx[y, x], cx[y + 1, x], cz[y, x], cz[y + 1, x], k
+                    )
             for y in range(ny):
                 for x in range(nx - 1):
                     diff = np.float64(f[z, y, x + 1]) - np.float64(f[z, y, x])
@@ -206,7 +214,11 @@ def _eigenvalues_by_magnitude(a00, a01, a02, a11, a12, a22):
     p2 = (b00 * b00 + b11 * b11 + b22 * b22 + 2.0 * (a01 * a01 + a02 * a02 + a12 * a12)) / 6.0
     if p2 > 0.0:
         p = np.sqrt(p2)
-        det = b00 * (b11 * b22 - a12 * a12) - a01 * (a01 * b22 - a12 * a02) + a02 * (a01 * a12 - b11 * a02)
+        det = (
+            b00 * (b11 * b22 - a12 * a12)
+            - a01 * (a01 * b22 - a12 * a02)
+            + a02 * (a01 * a12 - b11 * a02)
+        )
         r = min(max(det / (2.0 * p2 * p), -1.0), 1.0)
         phi = np.arccos(r) / 3.0
         e_hi = q + 2.0 * p * np.cos(phi)
@@ -236,7 +248,9 @@ def _eigenvalues_by_magnitude(a00, a01, a02, a11, a12, a22):
 def symmetric_eigenvalues(a00, a01, a02, a11, a12, a22, l1, l2, l3):
     """Eigenvalues sorted by magnitude of the matrices given by flat component arrays."""
     for i in numba.prange(a00.size):
-        l1[i], l2[i], l3[i] = _eigenvalues_by_magnitude(a00[i], a01[i], a02[i], a11[i], a12[i], a22[i])
+        l1[i], l2[i], l3[i] = _eigenvalues_by_magnitude(
+            a00[i], a01[i], a02[i], a11[i], a12[i], a22[i]
+        )
 
 
 @numba.njit(inline="always")
@@ -382,25 +396,62 @@ def gradients(f, g0, g1, g2):
                 g2[z, y, x] = _gradient_at(f, z, y, x, 2)
 
 
-@numba.njit(parallel=True, cache=True)
-def jerman_response(l2, valid, l_rho, out):
-    """Jerman's vesselness (τ = 1) of flat float32 ``l2`` with the regularized ``l_rho``.
+@numba.njit(inline="always")
+def _jerman_value(v, l_rho, valid):
+    """Jerman's vesselness (τ = 1) of one float32 λ2 with the regularized ``l_rho``.
 
     ``R = 27 λ2² |λρ − λ2| / (2|λ2| + |λρ − λ2|)³`` in float32 (a zero denominator counts as
     1e-10), 1 where ``λ2 < λρ / 2``, 0 outside ``valid`` and where not finite.
     """
-    half_rho = np.float32(0.5) * l_rho
+    if not valid:
+        return np.float32(0.0)
+    if v < np.float32(0.5) * l_rho:
+        return np.float32(1.0)
+    diff = abs(l_rho - v)
+    base = np.float32(2.0) * abs(v) + diff
+    den = base * base * base
+    if den == 0:
+        den = np.float32(1e-10)
+    r = np.float32(27.0) * (v * v * diff) / den
+    return r if np.isfinite(r) else np.float32(0.0)
+
+
+@numba.njit(parallel=True, cache=True)
+def jerman_response(l2, valid, l_rho, out):
+    """:func:`_jerman_value` of flat float32 ``l2`` with one ``l_rho`` for all."""
     for i in numba.prange(l2.size):
-        v = l2[i]
-        if not valid[i]:
-            out[i] = 0.0
-        elif v < half_rho:
-            out[i] = 1.0
-        else:
-            diff = abs(l_rho - v)
-            base = np.float32(2.0) * abs(v) + diff
-            den = base * base * base
-            if den == 0:
-                den = np.float32(1e-10)
-            r = np.float32(27.0) * (v * v * diff) / den
-            out[i] = r if np.isfinite(r) else np.float32(0.0)
+        out[i] = _jerman_value(l2[i], l_rho, valid[i])
+
+
+@numba.njit(parallel=True, cache=True)
+def hessian_2d_largest(gy, gx, scale, l2):
+    """Larger-magnitude eigenvalue of each slice's scaled 2D Hessian, from its Y and X gradients.
+
+    ``H_yy``, ``H_yx`` (gradient along X of the Y gradient) and ``H_xx`` in float32 as the
+    reference computes them, the eigenvalue in double, stored as float32.
+    """
+    nz, ny, nx = gy.shape
+    for zz in numba.prange(nz):
+        z = np.int64(zz)
+        for y in range(ny):
+            for x in range(nx):
+                a = np.float64(_gradient_at(gy, z, y, x, 1) * scale)
+                b = np.float64(_gradient_at(gy, z, y, x, 2) * scale)
+                c = np.float64(_gradient_at(gx, z, y, x, 2) * scale)
+                half = (a + c) * 0.5
+                rad = np.sqrt(((a - c) * 0.5) ** 2 + b * b)
+                l2[z, y, x] = half + rad if half >= 0 else half - rad
+
+
+@numba.njit(parallel=True, cache=True)
+def jerman_per_slice(l2, l_rho, out):
+    """Jerman's vesselness of each slice ``z`` of ``l2`` with its own ``l_rho[z]``; ``out`` may
+    be narrower than ``l2`` (the leading columns are used). Valid where λ2 < 0."""
+    nz, ny, nx = out.shape
+    for zz in numba.prange(nz):
+        z = np.int64(zz)
+        rho = l_rho[z]
+        for y in range(ny):
+            for x in range(nx):
+                v = l2[z, y, x]
+                out[z, y, x] = _jerman_value(v, rho, v < 0)

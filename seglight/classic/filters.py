@@ -7,14 +7,16 @@ the finite differences, the global-minimum regularization of the filament filter
 filament filter's maximum-projection concatenation), that detail is reproduced on purpose
 and the comment says so.
 
-Speed comes from float32 throughout, closed-form eigenvalues instead of a LAPACK call per
-voxel, z-slabs that keep the temporaries in cache, and whole-stack vectorization instead of
-per-slice Python loops.
+Speed comes from compiled, parallel kernels (:mod:`seglight.classic._kernels`, numba):
+a fused diffusion step for EPS, closed-form eigenvalues fused with the finite differences
+instead of a LAPACK call per voxel, and separable Gaussian/LoG passes that share work
+between terms; and from whole-stack vectorization instead of per-slice Python loops. Every
+result equals the reference's to float32 rounding (see ``tests/classic/test_filters.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,9 +28,6 @@ Scales = Sequence[Sequence[float]]
 # The Gaussian of the smoothing steps and of the Hessian is cut at 3 sigma, the LoG at 4.
 _GAUSSIAN_TRUNCATE = 3.0
 _LOG_TRUNCATE = 4.0
-# Slab thickness (z slices) of the per-slice 2D filament filter: large enough to vectorize,
-# small enough that its float64 temporaries of a 512x512 slab stay small.
-_SLAB = 4
 
 
 def _as_float32(img: np.ndarray) -> np.ndarray:
@@ -44,7 +43,8 @@ def _check_scales(scales: Scales, step: str) -> list[tuple[float, float]]:
     pairs = [tuple(pair) for pair in scales]
     if not pairs or any(len(pair) != 2 or pair[0] <= 0 for pair in pairs):
         raise ConfigError(
-            f"{step} scales {scales!r}: give a non-empty list of [sigma, cutoff] pairs with sigma > 0"
+            f"{step} scales {scales!r}: give a non-empty list of [sigma, cutoff] pairs "
+            "with sigma > 0"
         )
     return [(float(sigma), float(cutoff)) for sigma, cutoff in pairs]
 
@@ -217,7 +217,9 @@ def symmetric_eigenvalues_3x3(
     return l1, l2, l3
 
 
-def hessian_eigenvalues_3d(img: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def hessian_eigenvalues_3d(
+    img: np.ndarray, sigma: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Eigenvalues of :func:`hessian_3d`, sorted by absolute value (``|λ1| <= |λ2| <= |λ3|``).
 
     Args:
@@ -237,23 +239,22 @@ def _jerman(l2: np.ndarray, l_rho: float, valid: np.ndarray) -> np.ndarray:
     """Jerman's vesselness (τ = 1) from λ2 and the regularized λρ, 0 outside ``valid``."""
     l2 = np.ascontiguousarray(l2, dtype=np.float32)
     out = np.empty(l2.shape, np.float32)
-    _kernels.jerman_response(l2.ravel(), np.ascontiguousarray(valid).ravel(), np.float32(l_rho), out.ravel())
+    _kernels.jerman_response(
+        l2.ravel(), np.ascontiguousarray(valid).ravel(), np.float32(l_rho), out.ravel()
+    )
     return out
 
 
 def _gradients(img: np.ndarray) -> list[np.ndarray]:
-    """``np.gradient`` of a float32 ZYX volume (central inside, one-sided at borders), in parallel."""
+    """``np.gradient`` of a float32 ZYX volume (one-sided at the borders), in parallel."""
     img = np.ascontiguousarray(img, dtype=np.float32)
     if min(img.shape) < 2:
-        raise ConfigError(f"the 3D Hessian needs at least 2 voxels along Z, Y and X; got shape {img.shape}")
+        raise ConfigError(
+            f"the 3D Hessian needs at least 2 voxels along Z, Y and X; got shape {img.shape}"
+        )
     grads = [np.empty(img.shape, np.float32) for _ in range(3)]
     _kernels.gradients(img, *grads)
     return grads
-
-
-def _slabs(nz: int) -> Iterator[tuple[int, int]]:
-    for z0 in range(0, nz, _SLAB):
-        yield z0, min(z0 + _SLAB, nz)
 
 
 def vesselness_3d(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -300,23 +301,16 @@ def filament_3d(img: np.ndarray, scales: Scales) -> np.ndarray:
     return mask
 
 
-def _eigen_2x2_largest(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """The larger-magnitude eigenvalue of symmetric 2×2 matrices ``[[a, b], [b, c]]``."""
-    a64 = a.astype(np.float64)
-    c64 = c.astype(np.float64)
-    half = (a64 + c64) * 0.5
-    rad = np.sqrt(np.square((a64 - c64) * 0.5) + np.square(b.astype(np.float64)))
-    return np.where(half >= 0, half + rad, half - rad).astype(np.float32)
-
-
 def _hessian_2d_largest(smoothed: np.ndarray, sigma: float) -> np.ndarray:
     """Larger-magnitude eigenvalue of each smoothed slice's scaled 2D Hessian (axes Y, X)."""
-    gy, gx = np.gradient(smoothed, axis=(1, 2))
-    scale = np.float32(sigma * sigma)
-    hyy = np.gradient(gy, axis=1) * scale
-    hyx = np.gradient(gy, axis=2) * scale
-    hxx = np.gradient(gx, axis=2) * scale
-    return _eigen_2x2_largest(hyy, hyx, hxx)
+    if min(smoothed.shape[1:]) < 2:
+        raise ConfigError(
+            f"the 2D Hessian needs at least 2 pixels along Y and X; got {smoothed.shape}"
+        )
+    gy, gx = (np.ascontiguousarray(g) for g in np.gradient(smoothed, axis=(1, 2)))
+    l2 = np.empty(smoothed.shape, np.float32)
+    _kernels.hessian_2d_largest(gy, gx, np.float32(sigma * sigma), l2)
+    return l2
 
 
 def vesselness_2d(img: np.ndarray, sigma: float) -> np.ndarray:
@@ -348,15 +342,14 @@ def vesselness_2d(img: np.ndarray, sigma: float) -> np.ndarray:
     mip_min = float(mip_l2[:, reach:].min()) if nx > reach else np.inf
     strip = np.broadcast_to(mip[None, :, : 2 * reach], (nz, ny, min(2 * reach, nx)))
     joined = _smooth(np.concatenate([img, strip], axis=2), sigma, (2, 1))
+    l2 = _hessian_2d_largest(joined, sigma)
+    exact = min(nx + reach, l2.shape[2])
+    per_slice_min = np.minimum(l2[:, :, :exact].min(axis=(1, 2)), np.float32(mip_min))
     resp = np.zeros(img.shape, np.float32)
     keep = max(nx - 3, 0)
-    for z0, z1 in _slabs(nz):
-        l2 = _hessian_2d_largest(joined[z0:z1], sigma)
-        exact = min(nx + reach, l2.shape[2])
-        per_slice_min = np.minimum(l2[:, :, :exact].min(axis=(1, 2)), mip_min)
-        for i, z in enumerate(range(z0, z1)):
-            part = l2[i, :, :keep]
-            resp[z, :, :keep] = _jerman(part, float(per_slice_min[i]), part < 0)
+    part = np.empty((nz, ny, keep), np.float32)
+    _kernels.jerman_per_slice(l2, per_slice_min.astype(np.float32), part)
+    resp[:, :, :keep] = part
     return resp
 
 

@@ -41,7 +41,9 @@ def remove_small_objects(mask: np.ndarray, min_size: int, per_slice: bool = Fals
     if min_size < 0:
         raise ConfigError(f"remove_small_objects: min_size={min_size}; use a size >= 0 voxels")
     if per_slice and mask.ndim != 3:
-        raise ConfigError(f"remove_small_objects(per_slice=True) needs a ZYX mask; got shape {mask.shape}")
+        raise ConfigError(
+            f"remove_small_objects(per_slice=True) needs a ZYX mask; got shape {mask.shape}"
+        )
     if min_size < 1 or not mask.any():
         return mask
     if per_slice:
@@ -49,7 +51,7 @@ def remove_small_objects(mask: np.ndarray, min_size: int, per_slice: bool = Fals
     else:
         structure = ndi.generate_binary_structure(mask.ndim, 1) if mask.ndim != 3 else _FACES_3D
     labels, n_objects = ndi.label(mask, structure=structure)
-    # Count only foreground voxels: masks are sparse, and counting the background is most of the work.
+    # Count foreground voxels only: masks are sparse, and the background would be most of the work.
     sizes = np.bincount(labels[mask], minlength=n_objects + 1)
     keep = sizes > min_size
     keep[0] = False

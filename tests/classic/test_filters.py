@@ -30,7 +30,9 @@ def test_gaussian_2d_does_not_mix_slices():
     out = F.gaussian_2d(img, 1.5)
     assert out.dtype == np.float32
     assert np.all(out[[0, 1, 3, 4]] == 0)
-    np.testing.assert_allclose(out[2], ndi.gaussian_filter(img[2], 1.5, mode="nearest", truncate=3.0), atol=1e-7)
+    np.testing.assert_allclose(
+        out[2], ndi.gaussian_filter(img[2], 1.5, mode="nearest", truncate=3.0), atol=1e-7
+    )
 
 
 @pytest.mark.parametrize("shape", [(9, 21, 23), (3, 4, 5)])
@@ -39,7 +41,9 @@ def test_separable_filters_equal_scipy(rng, shape, sigma):
     """Same filters as scipy's (borders included, also lines shorter than the kernel)."""
     img = rng.random(shape, dtype=np.float32)
     np.testing.assert_allclose(
-        F.gaussian_3d(img, sigma), ndi.gaussian_filter(img, sigma, mode="nearest", truncate=3.0), atol=1e-6
+        F.gaussian_3d(img, sigma),
+        ndi.gaussian_filter(img, sigma, mode="nearest", truncate=3.0),
+        atol=1e-6,
     )
     np.testing.assert_allclose(
         F.spot_response_3d(img, sigma), -(sigma**2) * ndi.gaussian_laplace(img, sigma), atol=1e-6
@@ -81,7 +85,9 @@ def test_hessian_of_a_bright_tube_is_negative_across_and_flat_along():
 def _sheet_zyx(shape=(16, 48, 48), half_width=1.5) -> np.ndarray:
     """A bright flat sheet (constant in Y and X) in the middle of the stack."""
     z = np.arange(shape[0])[:, None, None]
-    return np.broadcast_to(np.exp(-((z - shape[0] // 2) ** 2) / (2 * half_width**2)), shape).astype(np.float32)
+    return np.broadcast_to(np.exp(-((z - shape[0] // 2) ** 2) / (2 * half_width**2)), shape).astype(
+        np.float32
+    )
 
 
 def test_vesselness_3d_responds_to_tubes_not_sheets():
@@ -127,14 +133,25 @@ def _vesselness_2d_by_concatenation(img: np.ndarray, sigma: float) -> np.ndarray
         joined = np.concatenate([img[z], mip], axis=1)
         smooth = ndi.gaussian_filter(joined, sigma, mode="nearest", truncate=3.0)
         gy, gx = np.gradient(smooth)
-        hess = np.stack(
-            [np.stack([np.gradient(gy, axis=0), np.gradient(gy, axis=1)], -1),
-             np.stack([np.gradient(gy, axis=1), np.gradient(gx, axis=1)], -1)], -2
-        ) * sigma**2
+        hess = (
+            np.stack(
+                [
+                    np.stack([np.gradient(gy, axis=0), np.gradient(gy, axis=1)], -1),
+                    np.stack([np.gradient(gy, axis=1), np.gradient(gx, axis=1)], -1),
+                ],
+                -2,
+            )
+            * sigma**2
+        )
         eig = np.linalg.eigvalsh(hess.astype(np.float64))
         l2 = np.take_along_axis(eig, np.abs(eig).argmax(-1)[..., None], -1)[..., 0]
         l_rho = np.where(l2 < 0, l2.min(), l2)
-        resp = 27 * l2**2 * np.abs(l_rho - l2) / np.maximum((2 * np.abs(l2) + np.abs(l_rho - l2)) ** 3, 1e-30)
+        resp = (
+            27
+            * l2**2
+            * np.abs(l_rho - l2)
+            / np.maximum((2 * np.abs(l2) + np.abs(l_rho - l2)) ** 3, 1e-30)
+        )
         resp[l2 < 0.5 * l_rho] = 1
         resp[l2 >= 0] = 0
         out[z, :, : nx - 3] = resp[:, : nx - 3]
@@ -230,7 +247,9 @@ def test_bad_parameters_are_config_errors(call):
 
 @pytest.fixture
 def reference():
-    oracle = pytest.importorskip("tests.oracle", reason="tests/oracle.py (the reference helper) is not here")
+    oracle = pytest.importorskip(
+        "tests.oracle", reason="tests/oracle.py (the reference helper) is not here"
+    )
     return {
         "hessian": oracle.reference_module("core.hessian"),
         "vessel": oracle.reference_module("core.vessel"),
@@ -249,7 +268,9 @@ def structure(rng) -> np.ndarray:
 
 @pytest.mark.parametrize("sigma", [1.0, 2.0])
 def test_hessian_eigenvalues_match_reference(reference, structure, sigma):
-    expected = reference["hessian"].absolute_3d_hessian_eigenvalues(structure, sigma=sigma, scale=True)
+    expected = reference["hessian"].absolute_3d_hessian_eigenvalues(
+        structure, sigma=sigma, scale=True
+    )
     for ours, theirs in zip(F.hessian_eigenvalues_3d(structure, sigma), expected, strict=True):
         np.testing.assert_allclose(np.abs(ours), np.abs(theirs), rtol=0, atol=1e-6)
         # Where two eigenvalues of opposite sign have equal magnitudes to rounding, which one
@@ -265,14 +286,20 @@ def test_vesselness_matches_reference(reference, structure, sigma):
     np.testing.assert_allclose(F.vesselness_3d(structure, sigma), expected_3d, rtol=0, atol=1e-5)
     np.testing.assert_allclose(F.vesselness_2d(structure, sigma), expected_2d, rtol=0, atol=1e-5)
     np.testing.assert_array_equal(
-        F.filament_2d(structure, [[sigma, 0.1]]), vessel.filament_2d_wrapper(structure, [[sigma, 0.1]])
+        F.filament_2d(structure, [[sigma, 0.1]]),
+        vessel.filament_2d_wrapper(structure, [[sigma, 0.1]]),
     )
 
 
 @pytest.mark.parametrize("sigma", [1.0, 2.0])
 def test_spot_responses_match_reference(reference, structure, sigma):
     dot = reference["dot"]
-    np.testing.assert_allclose(F.spot_response_3d(structure, sigma), dot.dot_3d(structure, sigma), rtol=0, atol=1e-6)
     np.testing.assert_allclose(
-        F.spot_response_2d(structure, sigma), dot.dot_slice_by_slice(structure, sigma), rtol=0, atol=1e-6
+        F.spot_response_3d(structure, sigma), dot.dot_3d(structure, sigma), rtol=0, atol=1e-6
+    )
+    np.testing.assert_allclose(
+        F.spot_response_2d(structure, sigma),
+        dot.dot_slice_by_slice(structure, sigma),
+        rtol=0,
+        atol=1e-6,
     )

@@ -76,7 +76,7 @@ def _filament_3d_workflow(
 
 
 def _sf_sf2d_sf(mask: np.ndarray, min_size: int, min_size_2d: int) -> np.ndarray:
-    """``SF → SF2D → SF``: drop small objects, then specks of single slices, then what is left small."""
+    """``SF → SF2D → SF``: small objects, then specks within slices, then what is left small."""
     mask = remove_small_objects(mask, min_size)
     mask = remove_small_objects(mask, min_size_2d, per_slice=True)
     return remove_small_objects(mask, min_size)
@@ -226,7 +226,9 @@ def atp2a2(
     min_size_2d: int,
 ) -> np.ndarray:
     """ATP2A2 (ER): ``N[2.5,9] → EPS → F2(1, 0.25) → SF(15) → SF2D(3) → SF(15)``."""
-    return _er_workflow(image, record, intensity_norm, vesselness_sigma, vesselness_cutoff, min_size, min_size_2d)
+    return _er_workflow(
+        image, record, intensity_norm, vesselness_sigma, vesselness_cutoff, min_size, min_size_2d
+    )
 
 
 @workflow("sec61b")
@@ -241,7 +243,9 @@ def sec61b(
     min_size_2d: int,
 ) -> np.ndarray:
     """SEC61B (ER): ``N[2.5,7.5] → EPS → F2(1, 0.15) → SF(15) → SF2D(3) → SF(15)``."""
-    return _er_workflow(image, record, intensity_norm, vesselness_sigma, vesselness_cutoff, min_size, min_size_2d)
+    return _er_workflow(
+        image, record, intensity_norm, vesselness_sigma, vesselness_cutoff, min_size, min_size_2d
+    )
 
 
 def _prune_z(mask: np.ndarray, min_slice_voxels: int) -> np.ndarray:
@@ -249,10 +253,10 @@ def _prune_z(mask: np.ndarray, min_slice_voxels: int) -> np.ndarray:
 
     From the slice with the most foreground, walk down and up; the first slice with fewer
     than ``min_slice_voxels`` voxels on each side is the last one kept. As in the reference,
-    slice 0 is never the stopping slice when walking down, the walk up stops at the
-    second-to-last slice at the latest (so the last slice is always dropped), and the
-    per-slice counts are held in 16 bits (they wrap above 65535 voxels), which decides the
-    densest slice on very large slices.
+    slice 0 is never the stopping slice when walking down, and the walk up stops at the
+    second-to-last slice at the latest, so the last slice is always dropped. The reference
+    also keeps the per-slice counts in 16 bits, so they wrap above 65535 voxels (which can
+    change the densest slice on big, dense slices); that is reproduced for equal masks.
     """
     nz = mask.shape[0]
     counts = np.count_nonzero(mask, axis=(1, 2)).astype(np.uint16)
@@ -381,7 +385,9 @@ def nup153(
     min_size: int,
 ) -> np.ndarray:
     """NUP153 (nuclear pores): ``N[1,13.5] → EPS → S3(1, 0.07) → SF(7)``."""
-    return _eps_spot_workflow(image, record, intensity_norm, spot_3d, _single(spot_sigma, spot_cutoff), min_size)
+    return _eps_spot_workflow(
+        image, record, intensity_norm, spot_3d, _single(spot_sigma, spot_cutoff), min_size
+    )
 
 
 @workflow("smc1a")
@@ -395,7 +401,9 @@ def smc1a(
     min_size: int,
 ) -> np.ndarray:
     """SMC1A (cohesin foci): ``N[2.5,12] → EPS → S2(1, 0.06) → SF(3)``."""
-    return _eps_spot_workflow(image, record, intensity_norm, spot_2d, _single(spot_sigma, spot_cutoff), min_size)
+    return _eps_spot_workflow(
+        image, record, intensity_norm, spot_2d, _single(spot_sigma, spot_cutoff), min_size
+    )
 
 
 @workflow("son")
