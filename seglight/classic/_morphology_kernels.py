@@ -119,29 +119,37 @@ def dense_ranks(keys, sorted_unique):
 
 
 @numba.njit(cache=True)
-def label_local_maxima(image, labels, border, radius):
-    """Voxels not below any voxel of their own label in their ``(2·radius + 1)³`` window.
+def label_local_maxima(image, labels, n_labels, border, radius, threshold):
+    """Voxels not below any voxel of their own object in their ``(2·radius + 1)³`` window.
 
     Voxels within ``border`` of a face of the volume neither count nor compare, like the
     reference's ``peak_local_max(labels=..., exclude_border=border)``.
 
     Args:
-        image: float32 ZYX image.
-        labels: int32 ZYX object labels (0: background).
+        image: ZYX image.
+        labels: int32 ZYX object labels (0: background), at most ``n_labels``.
+        n_labels: the largest label.
         border: width of the excluded frame, voxels.
         radius: half-width of the window, voxels.
+        threshold: only maxima brighter than this are returned.
 
     Returns:
-        uint8 ZYX, 1 at the local maxima.
+        ``(coords, sizes, maxima)``: int64 (k, 3) coordinates of the maxima brighter than
+        ``threshold``, in raster order; per label, its voxels outside the frame and its
+        maxima at any brightness.
     """
     nz, ny, nx = image.shape
-    out = np.zeros(image.shape, np.uint8)
+    sizes = np.zeros(n_labels + 1, np.int64)
+    maxima = np.zeros(n_labels + 1, np.int64)
+    coords = np.empty((1024, 3), np.int64)
+    count = 0
     for z in range(border, nz - border):
         for y in range(border, ny - border):
             for x in range(border, nx - border):
                 label = labels[z, y, x]
                 if label == 0:
                     continue
+                sizes[label] += 1
                 value = image[z, y, x]
                 is_max = True
                 for zz in range(max(z - radius, border), min(z + radius + 1, nz - border)):
@@ -154,9 +162,17 @@ def label_local_maxima(image, labels, border, radius):
                             break
                     if not is_max:
                         break
-                if is_max:
-                    out[z, y, x] = 1
-    return out
+                if not is_max:
+                    continue
+                maxima[label] += 1
+                if value > threshold:
+                    if count == coords.shape[0]:
+                        coords = np.concatenate((coords, np.empty_like(coords)))
+                    coords[count, 0] = z
+                    coords[count, 1] = y
+                    coords[count, 2] = x
+                    count += 1
+    return coords[:count], sizes, maxima
 
 
 @numba.njit(cache=True)

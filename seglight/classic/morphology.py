@@ -250,25 +250,30 @@ def local_peaks(image: np.ndarray, labels: np.ndarray, min_distance: int) -> np.
         int (n, 3) peak coordinates, brightest first.
     """
     image = np.ascontiguousarray(image)
-    inner = np.zeros(labels.shape, np.int32)
-    core = tuple(slice(min_distance, n - min_distance) for n in labels.shape)
-    inner[core] = labels[core]
-    peaks = _morphology_kernels.label_local_maxima(image, inner, min_distance, min_distance)
-
-    sizes = np.bincount(inner.ravel())
-    peak_sizes = np.bincount(inner[peaks > 0], minlength=sizes.size)
+    labels = np.ascontiguousarray(labels, dtype=np.int32)
+    threshold = image.min()
+    coords, sizes, maxima = _morphology_kernels.label_local_maxima(
+        image, labels, int(labels.max()), min_distance, min_distance, threshold
+    )
     # Fewer than 7 voxels never survive an opening, so only bigger plateaus change.
-    plateaus = np.flatnonzero((peak_sizes == sizes) & (sizes >= 7))
+    plateaus = np.flatnonzero((maxima == sizes) & (sizes >= 7))
     if plateaus.size:
-        boxes = ndi.find_objects(inner)
-        for index in plateaus[plateaus > 0]:
+        coords = coords[~np.isin(labels[tuple(coords.T)], plateaus)]
+        core = tuple(slice(min_distance, n - min_distance) for n in labels.shape)
+        boxes = ndi.find_objects(labels[core])
+        extra = [coords]
+        for index in plateaus:
+            # As in the reference, the opening sees the box of the object's part inside the
+            # frame, with nothing beyond it.
             box = boxes[index - 1]
-            obj = inner[box] == index
-            peaks[box][obj] = (obj & ~ndi.binary_opening(obj))[obj]
-
-    peaks &= image > image.min()
-    coords = np.argwhere(peaks)
-    coords = coords[np.argsort(-image[peaks > 0], kind="stable")]
+            obj = labels[core][box] == index
+            isolated = np.argwhere(obj & ~ndi.binary_opening(obj))
+            offset = [b.start + c.start for b, c in zip(box, core, strict=True)]
+            extra.append(isolated + np.array(offset))
+        coords = np.concatenate(extra)
+        coords = coords[image[tuple(coords.T)] > threshold]
+    raster = np.ravel_multi_index(tuple(coords.T), labels.shape)
+    coords = coords[np.lexsort((raster, -image[tuple(coords.T)]))]
     if min_distance > 1:
         keep = _morphology_kernels.keep_spaced_peaks(coords, labels.shape, min_distance - 1)
         coords = coords[keep]
