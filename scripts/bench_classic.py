@@ -1,0 +1,150 @@
+"""Benchmark seglight's classic workflows against the reference Allen Cell Structure Segmenter.
+
+Each workflow runs in the reference (``aicssegmentation==0.5.3``, installed by
+``scripts/install_oracles.sh``) and in seglight on the same structure-like image
+(``tests/classic/structures.py``) in one process, and the table shows the wall-clock seconds
+of each, the speed-up and the masks' Dice. The issue's targets are checked per row
+(never slower; at least 3x where the reference takes more than 5 s; Dice >= 0.99) and
+overall (median speed-up at least 10x); the exit code is 1 when any target fails.
+
+Both sides are warmed up once on a tiny image first (imports, ITK, torch start-up), so the
+times are those of the computation. The full run on 64x512x512 takes ~10 minutes on 2 cores,
+nearly all of it in the reference.
+
+Usage:
+    python scripts/bench_classic.py                       # all 25, 64x512x512
+    python scripts/bench_classic.py --workflows tomm20,fbl --shape 32x256x256 --repeats 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import statistics
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from seglight.classic import list_workflows, run_workflow  # noqa: E402
+from tests.classic.structures import BENCH_SHAPE, STRUCTURE_OF, structure_image  # noqa: E402
+
+MIN_MEDIAN_SPEEDUP = 10.0
+MIN_SPEEDUP_SLOW = 3.0
+SLOW_REFERENCE_S = 5.0
+MIN_DICE = 0.99
+WARMUP_SHAPE = (16, 64, 64)
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    """Dice overlap of two masks (1.0 when both are empty)."""
+    a, b = a > 0, b > 0
+    total = int(a.sum()) + int(b.sum())
+    return 1.0 if total == 0 else 2.0 * int(np.count_nonzero(a & b)) / total
+
+
+def load_reference(name: str):
+    """The reference workflow, or exit with a one-line message when it is not installed."""
+    from _pytest.outcomes import Skipped
+
+    from tests.oracle import reference_workflow
+
+    try:
+        workflow = reference_workflow(name)
+    except Skipped as skip:
+        raise SystemExit(f"bench_classic: {skip.msg}") from None
+
+    def run(image: np.ndarray) -> np.ndarray:
+        # As the reference's command line does, the workflow gets a float32 image; the cast
+        # is timed with it, as seglight's own cast is. It prints its progress: keep the
+        # table readable.
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            return np.asarray(workflow(image.astype(np.float32), output_type="array"))
+
+    return run
+
+
+def best_time(fn, image: np.ndarray, repeats: int) -> tuple[float, np.ndarray]:
+    """Fastest wall-clock time of ``repeats`` runs, and the result of the last one."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn(image)
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def parse_shape(text: str) -> tuple[int, int, int]:
+    parts = text.lower().split("x")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"--shape {text!r}: write it as ZxYxX, e.g. 64x512x512")
+    return tuple(int(p) for p in parts)  # type: ignore[return-value]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workflows", default="all",
+                        help="comma-separated workflow names (default: all 25)")
+    parser.add_argument("--shape", type=parse_shape, default=BENCH_SHAPE,
+                        help="image shape ZxYxX (default: 64x512x512)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="runs per side; the fastest counts (default: 1)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic images")
+    args = parser.parse_args(argv)
+
+    names = sorted(STRUCTURE_OF) if args.workflows == "all" else args.workflows.split(",")
+    unknown = [n for n in names if n not in STRUCTURE_OF]
+    if unknown:
+        parser.error(f"unknown workflow(s) {unknown}; choose from {sorted(STRUCTURE_OF)}")
+    missing = [n for n in names if n not in list_workflows()]
+    if missing:
+        parser.error(f"workflow(s) {missing} are not registered in seglight yet")
+
+    shape = "x".join(map(str, args.shape))
+    print(f"classic workflows, {shape}, best of {args.repeats}, seglight vs aicssegmentation 0.5.3")
+    header = f"{'workflow':<17} {'ref s':>8} {'seglight s':>10} {'ratio':>7} {'dice':>7}  result"
+    print(header)
+    print("-" * len(header))
+    ratios, all_pass = [], True
+    for name in names:
+        reference = load_reference(name)
+        warmup = structure_image(name, WARMUP_SHAPE, args.seed)
+        reference(warmup)
+        run_workflow(name, warmup)
+
+        image = structure_image(name, args.shape, args.seed)
+        ref_s, ref_mask = best_time(reference, image, args.repeats)
+        ours_s, mask = best_time(lambda img, n=name: run_workflow(n, img), image, args.repeats)
+        ratio = ref_s / ours_s
+        score = dice(mask, ref_mask)
+        failures = []
+        if ratio < 1.0:
+            failures.append("slower")
+        elif ref_s > SLOW_REFERENCE_S and ratio < MIN_SPEEDUP_SLOW:
+            failures.append(f"<{MIN_SPEEDUP_SLOW:g}x")
+        if score < MIN_DICE:
+            failures.append(f"dice<{MIN_DICE}")
+        all_pass &= not failures
+        ratios.append(ratio)
+        verdict = "PASS" if not failures else "FAIL (" + ", ".join(failures) + ")"
+        print(f"{name:<17} {ref_s:8.2f} {ours_s:10.3f} {ratio:6.1f}x {score:7.4f}  {verdict}",
+              flush=True)
+
+    median = statistics.median(ratios)
+    median_ok = median >= MIN_MEDIAN_SPEEDUP
+    print("-" * len(header))
+    print(f"median speed-up {median:.1f}x (target >= {MIN_MEDIAN_SPEEDUP:g}x): "
+          f"{'PASS' if median_ok else 'FAIL'}")
+    overall = all_pass and median_ok
+    print(f"overall: {'PASS' if overall else 'FAIL'}")
+    return 0 if overall else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Install the reference Allen Cell Structure Segmenter as a *test-only* oracle (CI runs this).
+#
+# seglight never imports it; tests/oracle.py and scripts/bench_classic.py do, and skip or
+# stop cleanly without it. --no-deps because its pinned dependencies (old numpy, itkwidgets,
+# jupyter, ...) do not install on numpy 2; the few it needs at run time are listed below.
+# aicsimageio does not import with current tifffile; tests/oracle.py puts a stand-in in
+# its place when that happens (only the reference's file writers use it).
+#
+# Idempotent: when the right versions are already installed it only checks and exits.
+# Usage: scripts/install_oracles.sh   (PYTHON=/path/to/python to pick an interpreter)
+set -euo pipefail
+
+PYTHON="${PYTHON:-python}"
+cd "$(dirname "$0")/.."
+
+already_installed() {
+    "$PYTHON" - <<'PY'
+import importlib.metadata as md
+import sys
+
+from packaging.version import Version
+
+def version(name):
+    try:
+        return Version(md.version(name))
+    except md.PackageNotFoundError:
+        return None
+
+ok = (
+    version("aicssegmentation") == Version("0.5.3")
+    and version("itk") is not None
+    and version("pandas") is not None
+    and version("aicsimageio") is not None
+    and version("numcodecs") is not None
+    and version("numcodecs") < Version("0.16")
+)
+sys.exit(0 if ok else 1)
+PY
+}
+
+if already_installed; then
+    echo "install_oracles: aicssegmentation 0.5.3 and its run-time dependencies are already installed"
+else
+    "$PYTHON" -m pip install --no-deps "aicssegmentation==0.5.3"
+    "$PYTHON" -m pip install itk pandas "numcodecs<0.16"
+    "$PYTHON" -m pip install --no-deps aicsimageio
+fi
+
+# The pin on numcodecs must not break seglight's own image I/O (bioio pulls in zarr 3).
+"$PYTHON" -c "import bioio, bioio_ome_tiff, zarr, numcodecs; print(f'install_oracles: bioio imports (zarr {zarr.__version__}, numcodecs {numcodecs.__version__})')"
+# The oracle itself must import through the test helper.
+"$PYTHON" - <<'PY'
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path.cwd()))
+from tests.oracle import reference_workflow
+
+reference_workflow("tomm20")
+print("install_oracles: the reference workflows import")
+PY

@@ -1,0 +1,220 @@
+"""The public classic-workflow API: parameters, bad input, the Binarizer interface, inspection."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from seglight.binarizer import Binarizer
+from seglight.classic import (
+    ClassicBinarizer,
+    config_path,
+    list_workflows,
+    load_params,
+    run_workflow,
+)
+from seglight.classic.inspect import QC_NAME, save_intermediates
+from seglight.classic.registry import WORKFLOWS
+from seglight.classic.validation import MIN_SHAPE_ZYX
+from seglight.errors import ConfigError, SeglightError
+from seglight.io import read_image
+from tests.classic.structures import STRUCTURE_OF, structure_image
+
+STRUCTURES = [
+    "actb", "actn1", "atp2a2", "cetn2", "ctnnb1", "dsp", "fbl", "gja1", "h2b_interphase",
+    "lamp1", "lmnb1_interphase", "lmnb1_mitotic", "myh10", "npm1", "nup153", "pxn", "rab5a",
+    "sec61b", "slc25a17", "smc1a", "son", "st6gal1", "tjp1", "tomm20", "tuba1b",
+]
+SMALL = (12, 64, 64)
+
+
+@pytest.fixture(scope="module")
+def tomm20_image() -> np.ndarray:
+    return structure_image("tomm20", (16, 96, 96))
+
+
+def test_all_25_structures_are_registered_and_have_an_image():
+    assert list_workflows() == STRUCTURES
+    assert sorted(STRUCTURE_OF) == STRUCTURES
+
+
+@pytest.mark.parametrize("name", STRUCTURES)
+def test_config_matches_the_workflow_signature(name):
+    cfg = OmegaConf.load(config_path(name))
+    assert cfg._target_ == "seglight.classic.ClassicBinarizer"
+    assert cfg.workflow == name
+    params = load_params(name)
+    keyword_only = {
+        p.name
+        for p in inspect.signature(WORKFLOWS[name]).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "record"
+    }
+    assert set(params) == keyword_only
+    # load_params hands out copies: changing one must not change the next.
+    params.clear()
+    assert load_params(name)
+
+
+@pytest.mark.parametrize("name", STRUCTURES)
+def test_config_instantiates_a_binarizer(name):
+    binarizer = instantiate(OmegaConf.load(config_path(name)))
+    assert isinstance(binarizer, ClassicBinarizer)
+    assert isinstance(binarizer, Binarizer)
+    assert binarizer.threshold == 0.5
+    assert binarizer.params == load_params(name)
+
+
+def test_override_changes_the_result(tomm20_image):
+    default = run_workflow("tomm20", tomm20_image) > 0
+    stricter = run_workflow("tomm20", tomm20_image, vesselness_cutoff=0.4) > 0
+    bigger = run_workflow("tomm20", tomm20_image, min_size=400) > 0
+    assert 0 < stricter.sum() < default.sum()
+    assert not np.any(stricter & ~default)
+    assert bigger.sum() < default.sum()
+    assert not np.any(bigger & ~default)
+
+
+def test_hydra_override_reaches_the_workflow(tomm20_image):
+    cfg = OmegaConf.load(config_path("tomm20"))
+    cfg = OmegaConf.merge(cfg, OmegaConf.from_dotlist(["params.vesselness_cutoff=0.4"]))
+    proba = instantiate(cfg).predict_proba(tomm20_image)
+    expected = run_workflow("tomm20", tomm20_image, vesselness_cutoff=0.4)
+    np.testing.assert_array_equal(proba, expected / np.float32(255))
+
+
+def test_binarizer_returns_float32_zero_one(tomm20_image):
+    binarizer = ClassicBinarizer("tomm20", {"min_size": 20})
+    proba = binarizer.predict_proba(tomm20_image)
+    assert proba.dtype == np.float32 and proba.shape == tomm20_image.shape
+    assert set(np.unique(proba)) == {0.0, 1.0}
+    np.testing.assert_array_equal(proba > binarizer.threshold,
+                                  run_workflow("tomm20", tomm20_image, min_size=20) > 0)
+
+
+def test_unknown_parameter_lists_the_valid_ones():
+    with pytest.raises(ConfigError, match=r"unknown parameter.*vesselnes_cutoff") as err:
+        run_workflow("tomm20", np.zeros(SMALL), vesselnes_cutoff=0.2)
+    for valid in load_params("tomm20"):
+        assert valid in str(err.value)
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        ClassicBinarizer("tomm20", {"sigma": 1})
+
+
+def test_parameter_of_the_wrong_kind_is_refused():
+    with pytest.raises(ConfigError, match="vesselness_cutoff"):
+        ClassicBinarizer("tomm20", {"vesselness_cutoff": [0.1, 0.2]})
+    with pytest.raises(ConfigError, match="intensity_norm"):
+        ClassicBinarizer("tomm20", {"intensity_norm": 3.5})
+
+
+def test_unknown_workflow_lists_the_valid_ones():
+    with pytest.raises(SeglightError, match=r"unknown classic workflow 'tom20'.*tomm20"):
+        run_workflow("tom20", np.zeros(SMALL))
+    with pytest.raises(SeglightError, match="unknown classic workflow"):
+        ClassicBinarizer("tom20")
+
+
+def _with(value: float) -> np.ndarray:
+    img = np.full(SMALL, 450.0, np.float32)
+    img[5, 30, 30] = value
+    return img
+
+
+BAD_IMAGES = {
+    "2d": (np.full((64, 64), 450, np.uint16), "2D"),
+    "4d": (np.full((2, 8, 64, 64), 450, np.uint16), "single channel"),
+    "empty": (np.zeros((0, 64, 64), np.uint16), "empty"),
+    "too_thin": (np.full((2, 64, 64), 450, np.uint16), "at least 3 z-slices"),
+    "nan": (_with(np.nan), "NaN"),
+    "inf": (_with(np.inf), "NaN or infinite"),
+    "mask": (np.zeros(SMALL, bool), "not a mask"),
+    "text": (np.full(SMALL, "a"), "raw intensities"),
+}
+
+
+@pytest.mark.parametrize("name", STRUCTURES)
+@pytest.mark.parametrize("case", sorted(BAD_IMAGES))
+def test_bad_image_is_one_clear_line(name, case):
+    image, says = BAD_IMAGES[case]
+    with pytest.raises(SeglightError, match=says) as err:
+        run_workflow(name, image)
+    assert "\n" not in str(err.value)
+    assert repr(name) in str(err.value)
+
+
+@pytest.mark.parametrize("name", STRUCTURES)
+def test_constant_image_gives_an_empty_mask(name):
+    mask = run_workflow(name, np.full(SMALL, 450, np.uint16))
+    assert mask.dtype == np.uint8 and mask.shape == SMALL and not mask.any()
+
+
+@pytest.mark.parametrize("name", STRUCTURES)
+@pytest.mark.parametrize("case", ["noise", "one_bright_voxel", "smallest_accepted"])
+def test_image_without_structure_runs_through(name, case):
+    """Any accepted image gives a mask, never an error from inside a filter. (How much of a
+    structure-less image is foreground depends on the workflow, as in the reference: hole
+    filling and LoG thresholds on normalized noise can cover most of a tiny image.)"""
+    rng = np.random.default_rng(0)
+    shape = MIN_SHAPE_ZYX if case == "smallest_accepted" else SMALL
+    image = rng.poisson(450, shape).astype(np.uint16)
+    if case == "one_bright_voxel":
+        image = np.full(shape, 450, np.uint16)
+        image[6, 32, 32] = 900
+    mask = run_workflow(name, image)
+    assert mask.shape == shape and mask.dtype == np.uint8
+    assert set(np.unique(mask)) <= {0, 255}
+
+
+def test_far_too_bright_for_an_upper_bound_is_refused():
+    # DSP treats voxels above 8000 as saturated (N[8000]); a whole image above it is not DSP data.
+    image = structure_image("dsp", SMALL).astype(np.float32) + 9000
+    with pytest.raises(SeglightError, match=r"above 8000.*intensity_norm"):
+        run_workflow("dsp", image)
+    # The same workflow with the bound raised to fit the data runs.
+    assert run_workflow("dsp", image, intensity_norm=[20000]).any()
+
+
+def test_outside_the_expected_background_band_is_refused():
+    # CETN2's N4[12, 160, 300, 2000] measures the noise on voxels between 300 and 2000;
+    # an 8-bit image has none there.
+    image = (structure_image("cetn2", SMALL) // 16).astype(np.uint8)
+    with pytest.raises(SeglightError, match=r"300\.\.2000"):
+        run_workflow("cetn2", image)
+
+
+def test_mean_std_normalization_accepts_any_intensity_range(tomm20_image):
+    # N[a, b] is invariant to gain and offset, so a pre-scaled float image gives the same mask.
+    original = run_workflow("tomm20", tomm20_image) > 0
+    rescaled = run_workflow("tomm20", tomm20_image.astype(np.float32) / 1000.0) > 0
+    overlap = 2 * np.count_nonzero(original & rescaled) / (original.sum() + rescaled.sum())
+    assert original.any() and overlap > 0.99
+
+
+def test_intermediates_are_written_and_readable(tmp_path, tomm20_image):
+    steps: dict[str, np.ndarray] = {}
+    mask = run_workflow("tomm20", tomm20_image, record=steps.__setitem__)
+    assert len(steps) >= 3
+    spacing = (0.29, 0.108, 0.108)
+    written = save_intermediates(tmp_path, "cell_01", tomm20_image, steps, mask, spacing)
+
+    folder = tmp_path / "cell_01_intermediates"
+    assert [p.parent for p in written] == [folder] * (len(steps) + 1)
+    assert written[-1].name == QC_NAME
+    for path, (step, array) in zip(written, steps.items(), strict=False):
+        assert step.replace(" ", "_") in path.name
+        image = read_image(path, require_3d=False)
+        assert image.spacing_um == pytest.approx(spacing)
+        expected = np.asarray(array)
+        expected = expected.astype(np.uint8) if expected.dtype == bool else expected
+        np.testing.assert_allclose(image.data, expected.reshape(image.data.shape), rtol=1e-6)
+
+    from PIL import Image
+
+    with Image.open(written[-1]) as png:
+        # input, each step and the mask side by side, 4 px apart.
+        columns = len(steps) + 2
+        assert png.size[0] == columns * tomm20_image.shape[2] + (columns - 1) * 4
