@@ -38,7 +38,9 @@ def load_module(ckpt_path: str | Path, map_location: str | torch.device = "cpu")
     if not path.is_file():
         raise SeglightError(f"ckpt_path={path}: no such checkpoint file")
     try:
-        return SegmentationModule.load_from_checkpoint(path, map_location=map_location)
+        # Our own checkpoints hold configs (plain containers), not only tensors.
+        return SegmentationModule.load_from_checkpoint(path, map_location=map_location,
+                                                       weights_only=False)
     except Exception as err:  # noqa: BLE001 - torch/lightning raise many types for bad files
         msg = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise SeglightError(
