@@ -8,6 +8,7 @@ with repeated files). Lightning moves the network to each process's device.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from seglight.predict.runner import PredictRunner, Summary
+
+# predict_step writes files and returns nothing, on purpose.
+warnings.filterwarnings("ignore", message="predict returned None")
 
 
 class FileList(Dataset):
