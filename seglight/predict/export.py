@@ -80,7 +80,7 @@ def export_checkpoint(
         "input": "normalized float32 (B, 1, Z, Y, X)",
         "output": "foreground probability (B, Z', Y', X'), centred in the input",
     }
-    model = ForegroundProbability(net)
+    model = ForegroundProbability(net).eval()
     example = torch.zeros(1, 1, *window)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
