@@ -114,12 +114,13 @@ def _reference_to_seglight(ref) -> dict:
                 c_up, c_skip = permute_in  # reference: cat(up, skip); seglight: cat(skip, up)
                 weight = torch.cat([weight[:, c_up:], weight[:, :c_up]], dim=1)
             state[f"{ours_prefix}.{conv}.weight"] = weight
-            state[f"{ours_prefix}.{bn}.running_mean"] = (
-                ref_state[f"{ref_prefix}.{bn}.running_mean"] - ref_state[f"{ref_prefix}.{conv}.bias"]
+            ours_bn, ref_bn = f"{ours_prefix}.{bn}", f"{ref_prefix}.{bn}"
+            state[f"{ours_bn}.running_mean"] = (
+                ref_state[f"{ref_bn}.running_mean"] - ref_state[f"{ref_prefix}.{conv}.bias"]
             )
-            state[f"{ours_prefix}.{bn}.running_var"] = ref_state[f"{ref_prefix}.{bn}.running_var"]
-            state[f"{ours_prefix}.{bn}.weight"] = torch.ones_like(state[f"{ours_prefix}.{bn}.weight"])
-            state[f"{ours_prefix}.{bn}.bias"] = torch.zeros_like(state[f"{ours_prefix}.{bn}.bias"])
+            state[f"{ours_bn}.running_var"] = ref_state[f"{ref_bn}.running_var"]
+            state[f"{ours_bn}.weight"] = torch.ones_like(state[f"{ours_bn}.weight"])
+            state[f"{ours_bn}.bias"] = torch.zeros_like(state[f"{ours_bn}.bias"])
 
     for i in range(3):
         block(f"enc.{i}", f"ec{i + 1}")

@@ -8,7 +8,8 @@ voxel size, and the window it was exported with and its output size.
 
 Command line::
 
-    python -m seglight.predict.export ckpt_path=best.ckpt out=model.pt [format=onnx] [window_zyx=[32,128,128]]
+    python -m seglight.predict.export ckpt_path=best.ckpt out=model.pt \\
+        [format=onnx] [window_zyx=[32,128,128]]
 """
 
 from __future__ import annotations

@@ -84,7 +84,8 @@ def test_small_objects_are_removed():
 
 def test_csv_input_lists_files_relative_to_it(raw_folder, tmp_path):
     listing = raw_folder / "list.csv"
-    listing.write_text("path,condition\ncell_1.ome.tif,a\n" + f"{raw_folder / 'cell_0.ome.tif'},b\n")
+    absolute = raw_folder / "cell_0.ome.tif"
+    listing.write_text(f"path,condition\ncell_1.ome.tif,a\n{absolute},b\n")
     assert find_inputs(listing) == [raw_folder / "cell_1.ome.tif", raw_folder / "cell_0.ome.tif"]
     with pytest.raises(ConfigError, match="input_glob"):
         find_inputs(raw_folder, "*.czi")
