@@ -341,13 +341,16 @@ class SlidingWindowInferer:
         free, _ = torch.cuda.mem_get_info(device)
         return device if 8 * math.prod(image_zyx) < free / 4 else torch.device("cpu")
 
-    def __call__(self, image, out: np.ndarray | None = None) -> np.ndarray:
+    def __call__(self, image, out: np.ndarray | None = None,
+                 weights: np.ndarray | None = None) -> np.ndarray:
         """Foreground probability of every voxel of ``image``.
 
         Args:
             image: the normalized image, ZYX, any sliceable array (read window by window).
             out: float32 ZYX array to write the result into (e.g. a memory map); a new
                 array by default.
+            weights: float32 ZYX scratch array for the blending weights (e.g. a memory map),
+                used when stitching on the CPU; a new array by default.
 
         Returns:
             float32 probabilities in [0, 1], shape of ``image``.
@@ -363,7 +366,11 @@ class SlidingWindowInferer:
         else:
             total = torch.empty(shape, dtype=torch.float32, device=stitch)
         total.zero_()
-        weight_sum = torch.zeros(shape, dtype=torch.float32, device=stitch)
+        if weights is not None and stitch.type == "cpu":
+            weight_sum = torch.from_numpy(weights)
+            weight_sum.zero_()
+        else:
+            weight_sum = torch.zeros(shape, dtype=torch.float32, device=stitch)
         weight = _gaussian(plan.out_zyx, str(stitch))
         flips = _flip_axes(plan.halo_lo, plan.in_zyx, plan.out_zyx) if self.flip_tta else [()]
 

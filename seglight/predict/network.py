@@ -135,6 +135,27 @@ class NetworkBinarizer:
         out[...] = back
         return out
 
+    def predict_proba_lazy(self, image_zyx, out: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Foreground probabilities of an image too large for memory, window by window.
+
+        Args:
+            image_zyx: a lazy (dask) ZYX array; only windows of it are read.
+            out: float32 array for the result (a memory map).
+            weights: float32 scratch array for the blending weights (a memory map).
+
+        Raises:
+            SeglightError: the normalization recipe or a resize needs the whole image.
+        """
+        from seglight.predict.lazy import ScaledLazyImage, scaling_bounds
+
+        if self.resize_zyx is not None:
+            raise SeglightError(
+                f"resize_zyx={list(self.resize_zyx)} needs the whole image in memory, and this "
+                "image is larger than max_in_memory_voxels; resize it beforehand"
+            )
+        lo, hi = scaling_bounds(self.normalize.steps, image_zyx)
+        return self.inferer(ScaledLazyImage(image_zyx, lo, hi), out=out, weights=weights)
+
     def warn_spacing(self, spacing_um: Sequence[float | None], name: str) -> None:
         """Log a warning when an image's voxel size is far from the training data's."""
         if not self.spacing_um or self.resize_zyx is not None:

@@ -104,6 +104,8 @@ class OutputOptions:
         channel: the structure channel, by index or name.
         scenes: scene indices to process (``None``: all).
         timepoints: timepoint indices to process (``None``: all).
+        max_in_memory_voxels: larger images are processed window by window from disk
+            (networks only; see :mod:`seglight.predict.lazy`).
     """
 
     output_dir: Path
@@ -120,6 +122,7 @@ class OutputOptions:
     channel: int | str = 0
     scenes: Sequence[int] | None = None
     timepoints: Sequence[int] | None = None
+    max_in_memory_voxels: int = 500_000_000
 
     def __post_init__(self) -> None:
         self.output_dir = Path(self.output_dir)
@@ -253,6 +256,7 @@ class PredictRunner:
         scenes = self._selection(path, layout["scenes"], self.options.scenes, "scene")
         times = self._selection(path, layout["timepoints"], self.options.timepoints, "timepoint")
         stem = image_stem(path)
+        self._shape_zyx = layout["shape_zyx"]
         images = []
         for scene in scenes:
             for t in times:
@@ -279,8 +283,11 @@ class PredictRunner:
                 summary.skipped += 1
                 continue
             try:
-                image = read_image(path, self.options.channel, scene, timepoint)
-                self.process_image(image, stem)
+                if self._too_large():
+                    self.process_lazily(path, scene, timepoint, stem)
+                else:
+                    image = read_image(path, self.options.channel, scene, timepoint)
+                    self.process_image(image, stem)
             except SeglightError as err:
                 self._fail(summary, path, err)
                 continue
@@ -292,6 +299,53 @@ class PredictRunner:
                 continue
             summary.written += 1
         return summary
+
+    def _too_large(self) -> bool:
+        return (int(np.prod(self._shape_zyx)) > self.options.max_in_memory_voxels
+                and hasattr(self.binarizer, "predict_proba_lazy"))
+
+    def process_lazily(self, path: Path, scene: int, timepoint: int, stem: str) -> list[Path]:
+        """Like :meth:`process_image` for an image too large for memory: read window by
+        window, accumulated and thresholded in memory maps beside the outputs."""
+        from seglight.io.image import open_image, resolve_channel
+        from seglight.predict.lazy import scratch_array
+
+        opts = self.options
+        img = open_image(path)
+        if scene:
+            img.set_scene(scene)
+        index, _ = resolve_channel(img, opts.channel, path)
+        data = img.get_image_dask_data("ZYX", C=index, T=timepoint)
+        pps = img.physical_pixel_sizes
+        spacing = tuple(float(v) if v else None for v in (pps.Z, pps.Y, pps.X))
+        shape = tuple(int(s) for s in data.shape)
+        if opts.min_size > 1 or opts.save_intermediates:
+            log.warning("%s: min_size and save_intermediates are not applied to an image "
+                        "processed window by window", stem)
+        written = []
+        with scratch_array(opts.output_dir, shape, np.float32) as proba, \
+                scratch_array(opts.output_dir, shape, np.float32) as weights:
+            self.binarizer.predict_proba_lazy(data, out=proba, weights=weights)
+            del weights
+            if opts.writes_proba:
+                path_out = opts.output_dir / opts.proba_name.format(stem=stem)
+                _write_proba(path_out, proba, spacing, opts.proba_dtype)
+                written.append(path_out)
+            if opts.writes_mask:
+                with scratch_array(opts.output_dir, shape, np.uint8) as mask:
+                    for z in range(shape[0]):
+                        mask[z] = (proba[z] > self.threshold) * np.uint8(255)
+                    if opts.qc:
+                        # A two-slice stand-in whose views are the image's (max, middle).
+                        views = np.stack([np.asarray(data.max(axis=0)),
+                                          np.asarray(data[shape[0] // 2])])
+                        outline = np.stack([mask.max(axis=0), mask[shape[0] // 2]])
+                        image = ImageZYX(views, spacing)
+                        written.append(self._write_qc(image, outline, stem))
+                    path_out = opts.output_dir / opts.mask_name.format(stem=stem)
+                    write_ome_tiff(path_out, mask, spacing, "segmentation")
+                    written.append(path_out)
+        return written
 
     @staticmethod
     def _fail(summary: Summary, path: Path, err: Exception | str) -> None:
@@ -391,4 +445,5 @@ def options_from(cfg: Any) -> OutputOptions:
         channel=channel if isinstance(channel, int) else str(channel),
         scenes=selection(cfg.get("scenes")),
         timepoints=selection(cfg.get("timepoints")),
+        max_in_memory_voxels=int(cfg.get("max_in_memory_voxels", 500_000_000)),
     )

@@ -74,3 +74,21 @@ def test_onnx_export_carries_metadata(tiny_ckpt, tmp_path):
     assert load_metadata(path)["output_zyx"] == [8, 32, 32]
     with pytest.raises(ConfigError, match="format"):
         export_checkpoint(tiny_ckpt, tmp_path / "net.x", format="keras")
+
+
+def test_image_larger_than_memory_limit_is_processed_window_by_window(tiny_ckpt, raw_folder,
+                                                                      tmp_path):
+    source = raw_folder / "cell_0.ome.tif"
+    results = {}
+    for name, limit in (("memory", 10**9), ("lazy", 100)):
+        summary = seglight.predict_files(
+            source, tmp_path / name, ckpt_path=tiny_ckpt, progress=False, write_proba=True,
+            qc=True, max_in_memory_voxels=limit,
+            inference={"precision": "32", "window_zyx": [8, 16, 16]},
+        )
+        assert summary.written == 1
+        results[name] = read_image(tmp_path / name / "cell_0_struct_probability.tiff")
+        assert (tmp_path / name / "cell_0_qc.png").exists()
+    np.testing.assert_allclose(results["lazy"].data, results["memory"].data, atol=1e-4)
+    assert results["lazy"].spacing_um == results["memory"].spacing_um
+    assert not list((tmp_path / "lazy").glob(".*"))  # scratch memory maps are gone
