@@ -42,7 +42,8 @@ def predict(cfg: DictConfig) -> Summary:
     Raises:
         ConfigError: the config cannot work (checked before any work starts).
     """
-    runner, files = build_runner(cfg)
+    # Lightning puts the network on each process's device; it is built on the CPU.
+    runner, files = build_runner(cfg, device="cpu")
     trainer = instantiate(cfg.trainer)
     module = BinarizerModule(runner)
     trainer.predict(module, datamodule=FilesDataModule(files), return_predictions=False)

@@ -84,7 +84,7 @@ def test_image_larger_than_memory_limit_is_processed_window_by_window(tiny_ckpt,
         summary = seglight.predict_files(
             source, tmp_path / name, ckpt_path=tiny_ckpt, progress=False, write_proba=True,
             qc=True, max_in_memory_voxels=limit,
-            inference={"precision": "32", "window_zyx": [8, 16, 16]},
+            inference={"precision": "32", "window_zyx": [8, 16, 32]},
         )
         assert summary.written == 1
         results[name] = read_image(tmp_path / name / "cell_0_struct_probability.tiff")
