@@ -131,7 +131,7 @@ def _default_overlap(halo_lo: Sequence[int]) -> float:
 def auto_window(
     net: SegmentationNetwork,
     image_zyx: Sequence[int],
-    memory_gib: float = 1.5,
+    memory_gib: float = 2.0,
     dtype: torch.dtype = torch.float32,
     overlap: float | None = None,
     min_zyx: Sequence[int] | None = None,
@@ -185,7 +185,7 @@ def plan_windows(
     image_zyx: Sequence[int],
     window_zyx: Sequence[int] | None = None,
     overlap: float | None = None,
-    memory_gib: float = 1.5,
+    memory_gib: float = 2.0,
     dtype: torch.dtype = torch.float32,
     min_zyx: Sequence[int] | None = None,
 ) -> WindowPlan:
@@ -289,7 +289,7 @@ class SlidingWindowInferer:
         batch_size: int = 1,
         flip_tta: bool = False,
         precision: str = "auto",
-        memory_gib: float = 1.5,
+        memory_gib: float = 2.0,
         stitch_on_device: bool | None = None,
         progress: bool = False,
         min_window_zyx: Sequence[int] | None = None,
