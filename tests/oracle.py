@@ -14,21 +14,18 @@ ever called with ``output_type="array"``, so when the real package does not impo
 minimal stand-in into ``sys.modules``, here in the test helper only, whose members raise if
 anything actually tries to read or write a file through them.
 
-Why the reference's size filter is restored: the reference calls
-``skimage.morphology.remove_small_objects(mask, min_size=n)``, which removed objects with
-*fewer than* ``n`` voxels, as published and as ``shared/classic-workflows.md`` specifies
-(``SF(n)``). scikit-image 0.26 deprecated ``min_size`` for ``max_size`` and its deprecation
-shim passes the value on as ``max_size``, which removes objects of *up to and including*
-``n`` voxels, silently changing every reference mask that has objects of exactly ``n``
-voxels. With scikit-image >= 0.26 we rebind that name in the reference's modules to a call
-with the published meaning (``max_size=n - 1``); nothing else in the reference changes.
+The reference's size filter: it calls ``skimage.morphology.remove_small_objects(mask,
+min_size=n)``. Up to scikit-image 0.25 that removed objects of *fewer than* ``n`` voxels;
+scikit-image 0.26 deprecated ``min_size`` and its shim passes the value on as ``max_size``,
+which removes objects of *up to and including* ``n`` voxels. seglight's size filters match
+the reference as it runs on scikit-image >= 0.26 (``tests/parity/test_oracle.py`` checks
+that the installed scikit-image behaves so).
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-import inspect
 import sys
 import types
 from collections.abc import Callable
@@ -80,25 +77,6 @@ def _ensure_aicsimageio() -> None:
     sys.modules["aicsimageio"].writers = sys.modules["aicsimageio.writers"]
 
 
-def _remove_small_objects_as_published(ar, min_size=64, connectivity=1, out=None):
-    """``remove_small_objects`` with scikit-image < 0.26 semantics: drop objects < ``min_size``."""
-    from skimage.morphology import remove_small_objects
-
-    return remove_small_objects(ar, max_size=min_size - 1, connectivity=connectivity, out=out)
-
-
-def _restore_published_size_filter() -> None:
-    from skimage.morphology import remove_small_objects
-
-    if "max_size" not in inspect.signature(remove_small_objects).parameters:
-        return  # scikit-image < 0.26: min_size still has its published meaning
-    for name, module in list(sys.modules.items()):
-        if name.startswith("aicssegmentation") and (
-            getattr(module, "remove_small_objects", None) is remove_small_objects
-        ):
-            module.remove_small_objects = _remove_small_objects_as_published
-
-
 def reference_module(dotted: str) -> ModuleType:
     """Import ``aicssegmentation.<dotted>`` (e.g. ``"core.vessel"``), or skip the calling test.
 
@@ -122,7 +100,6 @@ def reference_module(dotted: str) -> ModuleType:
         module = importlib.import_module(f"aicssegmentation.{dotted}")
     except ImportError as err:
         pytest.skip(f"the reference module aicssegmentation.{dotted} does not import: {err}")
-    _restore_published_size_filter()
     return module
 
 

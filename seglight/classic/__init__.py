@@ -106,7 +106,8 @@ def run_workflow(
 
     Args:
         name: the workflow (structure) name, one of :func:`list_workflows`.
-        image_zyx: the raw single-channel image, shape ``(Z, Y, X)``, any real numeric type.
+        image_zyx: the raw single-channel image, shape ``(Z, Y, X)``, any real numeric type
+            (an :class:`~seglight.io.ImageZYX` too).
         record: called as ``record(step_name, array)`` with each intermediate result
             (e.g. ``steps.__setitem__``, then :func:`seglight.classic.inspect.save_intermediates`).
         **overrides: parameters replacing the config's defaults, by their config names

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from seglight.errors import ConfigError, SeglightError
+from seglight.io import ImageZYX
 
 #: The smallest image a workflow accepts, ZYX (3 slices: the 3D Hessian and spot filters
 #: need a neighbourhood in z).
@@ -47,7 +48,8 @@ def as_image_zyx(workflow: str, image_zyx: Any) -> np.ndarray:
 
     Args:
         workflow: the workflow name, for the messages.
-        image_zyx: the raw image, shape ``(Z, Y, X)``, any real numeric type.
+        image_zyx: the raw image, shape ``(Z, Y, X)``, any real numeric type (or an
+            :class:`~seglight.io.ImageZYX`).
 
     Returns:
         The image as float32 (the reference workflows also compute in float32).
@@ -55,6 +57,8 @@ def as_image_zyx(workflow: str, image_zyx: Any) -> np.ndarray:
     Raises:
         SeglightError: not a numeric 3D image, too small, or with NaN / infinite voxels.
     """
+    if isinstance(image_zyx, ImageZYX):
+        image_zyx = image_zyx.data
     img = np.asarray(image_zyx)
     where = f"classic workflow {workflow!r}"
     if img.dtype == bool or not (

@@ -21,7 +21,7 @@ from seglight.classic.inspect import QC_NAME, save_intermediates
 from seglight.classic.registry import WORKFLOWS
 from seglight.classic.validation import MIN_SHAPE_ZYX
 from seglight.errors import ConfigError, SeglightError
-from seglight.io import read_image
+from seglight.io import ImageZYX, read_image
 from tests.classic.structures import STRUCTURE_OF, structure_image
 
 STRUCTURES = [
@@ -93,6 +93,12 @@ def test_binarizer_returns_float32_zero_one(tomm20_image):
     assert set(np.unique(proba)) == {0.0, 1.0}
     np.testing.assert_array_equal(proba > binarizer.threshold,
                                   run_workflow("tomm20", tomm20_image, min_size=20) > 0)
+
+
+def test_image_with_its_voxel_size_is_accepted(tomm20_image):
+    image = ImageZYX(tomm20_image, spacing_um=(0.29, 0.108, 0.108))
+    expected = run_workflow("tomm20", tomm20_image)
+    np.testing.assert_array_equal(run_workflow("tomm20", image), expected)
 
 
 def test_unknown_parameter_lists_the_valid_ones():

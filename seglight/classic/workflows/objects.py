@@ -173,14 +173,27 @@ def npm1(
     smooth = gaussian_3d(img, gaussian_sigma)
     record("smoothed", smooth)
     objects, low = morph.masked_object_threshold(
-        smooth, mo_method, mo_min_size, mo_dilate, mo_extra_criteria, mo_local_adjust,
+        smooth,
+        mo_method,
+        mo_min_size,
+        mo_dilate,
+        mo_extra_criteria,
+        mo_local_adjust,
         return_low=True,
     )
     record("masked_object_threshold", objects)
     response = spot_response_2d(smooth, spot_sigma)
     record("spot_response", response)
-    # Dark holes inside the nucleoli are bright spots of the inverted image.
-    holes = spot_2d(1 - smooth, dark_spot_scales)
+    # Dark holes inside the nucleoli are bright spots of the inverted image. The LoG is
+    # linear, so at spot_sigma that response is the bright one negated, plus the response
+    # to a constant 1 (not zero: the kernel is truncated) — one filter pass saved.
+    holes = np.zeros(smooth.shape, bool)
+    for sigma, cutoff in dark_spot_scales:
+        if sigma == spot_sigma:
+            constant = spot_response_2d(np.ones((1, 1, 1), np.float32), sigma)[0, 0, 0]
+            holes |= constant - response > cutoff
+        else:
+            holes |= spot_response_2d(1 - smooth, sigma) > cutoff
     record("dark_holes", holes)
     mask = (objects | ((response > spot_cutoff) & low)) & ~holes
     record("pre_size_filter", mask)
