@@ -17,3 +17,14 @@ __version__ = "0.1.0"
 #: The Hydra configuration tree (``conf/`` at the repository root; seglight is installed
 #: editable from its clone, like most research code bases).
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+__all__ = ["CONF_DIR", "binarize", "predict_files"]
+
+
+def __getattr__(name: str):
+    # Lazy, so that `import seglight` stays light (no torch) until prediction is asked for.
+    if name in ("binarize", "predict_files"):
+        from seglight import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'seglight' has no attribute {name!r}")

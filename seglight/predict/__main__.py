@@ -1,0 +1,63 @@
+"""Binarize images: ``python -m seglight.predict [overrides]``.
+
+Examples::
+
+    python -m seglight.predict ckpt_path=runs/train/<time>/checkpoints/best.ckpt \\
+        input=/data/raw output=/data/seg
+    python -m seglight.predict model=classic/lmnb1_interphase input=/data/raw output=/data/seg
+    python -m seglight.predict ... input=files.csv channel=Lamin scenes=[0] write_proba=true
+    python -m seglight.predict ... trainer.devices=4          # 4 GPUs split the files (DDP)
+    python -m seglight.predict --help                          # every option
+
+Outputs whose files exist are skipped (rerun the same command to resume; ``overwrite=true``
+recomputes). A broken file is reported in one line and skipped; the run ends with
+``N written, M skipped, K failed`` and exits 1 if any file failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import hydra
+from hydra.utils import instantiate
+from lightning.pytorch.utilities import rank_zero_only
+from omegaconf import DictConfig
+
+from seglight import CONF_DIR
+from seglight.config import ROOT_DIR  # noqa: F401  (registers the seglight_root resolver)
+from seglight.errors import exit_on_user_error
+from seglight.predict.build import build_runner
+from seglight.predict.lightning import BinarizerModule, FilesDataModule
+from seglight.predict.runner import Summary
+
+log = logging.getLogger("seglight.predict")
+
+
+@exit_on_user_error
+def predict(cfg: DictConfig) -> Summary:
+    """Binarize every input file with Lightning's predict loop; return the summary of all
+    processes (each process logs its own failures as they happen).
+
+    Raises:
+        ConfigError: the config cannot work (checked before any work starts).
+    """
+    # Lightning puts the network on each process's device; it is built on the CPU.
+    runner, files = build_runner(cfg, device="cpu")
+    trainer = instantiate(cfg.trainer)
+    module = BinarizerModule(runner)
+    trainer.predict(module, datamodule=FilesDataModule(files), return_predictions=False)
+    return module.total
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="predict")
+def main(cfg: DictConfig) -> None:
+    summary = predict(cfg)
+    if rank_zero_only.rank == 0:
+        print(summary.line(), file=sys.stderr, flush=True)
+    if summary.failed:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""seglight.binarize and seglight.predict_files, and export outside seglight."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import seglight
+from seglight.errors import ConfigError
+from seglight.io import read_image
+from seglight.predict.export import export_checkpoint, load_metadata
+from seglight.predict.network import NetworkBinarizer
+
+
+@pytest.fixture
+def image():
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 500, (6, 24, 28)).astype(np.uint16)
+    img[2:4, 8:16, 8:16] += 3000
+    return img
+
+
+def test_binarize_with_checkpoint_matches_the_binarizer(tiny_ckpt, image):
+    mask = seglight.binarize(image, ckpt_path=tiny_ckpt, precision="32")
+    proba = NetworkBinarizer.from_checkpoint(tiny_ckpt, precision="32").predict_proba(image)
+    assert mask.dtype == np.uint8 and mask.shape == image.shape
+    np.testing.assert_array_equal(mask > 0, proba > 0.5)
+    assert set(np.unique(mask)) <= {0, 255}
+
+
+def test_binarize_with_classic_workflow_takes_parameter_overrides(image):
+    from seglight.classic import run_workflow
+
+    mask = seglight.binarize(image, "classic/lmnb1_interphase", intensity_norm=[0], hole_min=4)
+    expected = run_workflow("lmnb1_interphase", image, intensity_norm=[0], hole_min=4)
+    np.testing.assert_array_equal(mask, expected)
+    with pytest.raises(ConfigError, match="classic"):
+        seglight.binarize(image, "nonsense")
+    with pytest.raises(ConfigError, match="not both"):
+        seglight.binarize(image, "classic/dsp", ckpt_path="x.ckpt")
+
+
+def test_resize_is_undone(tiny_ckpt, image):
+    proba = NetworkBinarizer.from_checkpoint(tiny_ckpt, resize_zyx=[1, 0.5, 0.5],
+                                             precision="32").predict_proba(image)
+    assert proba.shape == image.shape and proba.dtype == np.float32
+
+
+def test_predict_files_returns_the_summary(tiny_ckpt, raw_folder, tmp_path):
+    summary = seglight.predict_files(raw_folder, tmp_path / "seg", ckpt_path=tiny_ckpt,
+                                     progress=False, min_size=2, inference={"precision": "32"})
+    assert summary.line() == "2 written, 0 skipped, 2 failed"
+    assert read_image(tmp_path / "seg" / "cell_0_struct_segmentation.tiff").shape == (6, 24, 28)
+
+
+def test_torchscript_export_computes_the_probability_with_its_metadata(tiny_ckpt, tmp_path):
+    path = export_checkpoint(tiny_ckpt, tmp_path / "net.pt", window_zyx=[8, 32, 32])
+    meta = load_metadata(path)
+    assert meta["threshold"] == 0.5 and meta["normalization"][0]["op"] == "auto_contrast"
+    assert meta["window_zyx"] == [8, 32, 32]
+    scripted = torch.jit.load(str(path))
+    binarizer = NetworkBinarizer.from_checkpoint(tiny_ckpt, precision="32",
+                                                 window_zyx=[8, 32, 32])
+    x = torch.rand(1, 1, 8, 32, 32)
+    with torch.no_grad():
+        expected = torch.softmax(binarizer.net.predict_logits(x), 1)[:, 1]
+        torch.testing.assert_close(scripted(x), expected, atol=1e-5, rtol=1e-4)
+
+
+def test_onnx_export_carries_metadata(tiny_ckpt, tmp_path):
+    pytest.importorskip("onnx")
+    path = export_checkpoint(tiny_ckpt, tmp_path / "net.onnx", format="onnx")
+    assert load_metadata(path)["output_zyx"] == [8, 32, 32]
+    with pytest.raises(ConfigError, match="format"):
+        export_checkpoint(tiny_ckpt, tmp_path / "net.x", format="keras")
+
+
+def test_image_larger_than_memory_limit_is_processed_window_by_window(tiny_ckpt, raw_folder,
+                                                                      tmp_path):
+    source = raw_folder / "cell_0.ome.tif"
+    results = {}
+    for name, limit in (("memory", 10**9), ("lazy", 100)):
+        summary = seglight.predict_files(
+            source, tmp_path / name, ckpt_path=tiny_ckpt, progress=False, write_proba=True,
+            qc=True, max_in_memory_voxels=limit,
+            inference={"precision": "32", "window_zyx": [8, 16, 32]},
+        )
+        assert summary.written == 1
+        results[name] = read_image(tmp_path / name / "cell_0_struct_probability.tiff")
+        assert (tmp_path / name / "cell_0_qc.png").exists()
+    np.testing.assert_allclose(results["lazy"].data, results["memory"].data, atol=1e-4)
+    assert results["lazy"].spacing_um == results["memory"].spacing_um
+    assert not list((tmp_path / "lazy").glob(".*"))  # scratch memory maps are gone

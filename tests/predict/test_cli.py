@@ -1,0 +1,103 @@
+"""python -m seglight.predict: a checkpoint and a classic workflow over a folder with broken
+files, resume, config errors in one line, and the Lightning file split."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seglight.io import read_image, write_ome_tiff
+from seglight.predict.__main__ import predict
+from seglight.predict.lightning import StridedSampler
+from tests.hydra_utils import compose_config
+from tests.predict.conftest import SPACING
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _cfg(tmp_path, *overrides):
+    return compose_config("predict", ["progress=false", "trainer.accelerator=cpu", *overrides],
+                          tmp_path / "run")
+
+
+def test_checkpoint_over_folder_with_broken_files_then_resume(tiny_ckpt, raw_folder, tmp_path):
+    out = tmp_path / "seg"
+    args = [f"ckpt_path={tiny_ckpt}", f"input={raw_folder}", f"output={out}"]
+    summary = predict(_cfg(tmp_path, *args, "write_proba=true"))
+    assert summary.line() == "2 written, 0 skipped, 2 failed"
+    for i in range(2):
+        mask = read_image(out / f"cell_{i}_struct_segmentation.tiff")
+        assert mask.shape == (6, 24, 28) and mask.spacing_um == pytest.approx(SPACING)
+        proba = read_image(out / f"cell_{i}_struct_probability.tiff").data
+        assert 0 <= proba.min() and proba.max() <= 1
+        np.testing.assert_array_equal(mask.data > 0, proba > 0.5)
+    again = predict(_cfg(tmp_path, *args, "write_proba=true"))
+    assert again.line() == "0 written, 2 skipped, 2 failed"
+
+
+def test_classic_workflow_cli_exits_nonzero_with_summary(raw_folder, tmp_path):
+    out = tmp_path / "seg"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-m", "seglight.predict", "model=classic/lmnb1_interphase",
+         f"input={raw_folder}", f"output={out}", "progress=false",
+         f"hydra.run.dir={tmp_path / 'run'}", "model.params.intensity_norm=[0]",
+         "model.params.hole_min=4"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert result.stderr.strip().splitlines()[-1] == "2 written, 0 skipped, 2 failed"
+    assert "failed: " + str(raw_folder / "broken.tif") in result.stdout + result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "cell_0_struct_segmentation.tiff", "cell_1_struct_segmentation.tiff"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["input=/nowhere", "output=/tmp/x", "model=classic/lmnb1_interphase"], "input=/nowhere"),
+        (["output=/tmp/x", "model=classic/lmnb1_interphase"], "input= is required"),
+        (["input={raw}", "output=/tmp/x"], "ckpt_path="),
+        (["input={raw}", "output=/tmp/x", "model=unet_xy"], "ckpt_path="),
+        (["input={raw}", "output=/tmp/x", "ckpt_path=/no.ckpt"], "no such checkpoint"),
+        (["input={raw}", "output=/tmp/x", "ckpt_path=/no.ckpt", "model=classic/dsp"], "both"),
+        (["input={raw}", "output=/tmp/x", "model=classic/dsp", "threshold=3"], "threshold=3"),
+    ],
+)
+def test_config_errors_are_one_line_before_any_work(overrides, message, raw_folder, tmp_path,
+                                                    capsys):
+    cfg = _cfg(tmp_path, *(o.format(raw=raw_folder) for o in overrides))
+    with pytest.raises(SystemExit) as exit_info:
+        predict(cfg)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+
+
+def test_strided_split_gives_each_file_to_one_process():
+    parts = [list(StridedSampler(10, rank, 4)) for rank in range(4)]
+    assert sorted(i for part in parts for i in part) == list(range(10))
+
+
+@pytest.mark.slow
+def test_two_ddp_processes_write_each_file_once(tmp_path):
+    raw = tmp_path / "raw"
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        write_ome_tiff(raw / f"c{i}.ome.tif", rng.integers(0, 99, (3, 16, 16)).astype(np.uint16))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(
+        [sys.executable, "-m", "seglight.predict", "model=classic/lmnb1_interphase",
+         f"input={raw}", f"output={tmp_path / 'seg'}", "progress=false",
+         "trainer.accelerator=cpu", "trainer.devices=2", "trainer.strategy=ddp",
+         f"hydra.run.dir={tmp_path / 'run'}", "model.params.intensity_norm=[0]"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr.count("5 written, 0 skipped, 0 failed") == 1
+    assert len(list((tmp_path / "seg").iterdir())) == 5
