@@ -211,12 +211,18 @@ def read_image(
 def image_layout(path: str | Path) -> dict:
     """Scenes, timepoints, channels and ZYX shape of a file, without reading its pixels."""
     img = open_image(path)
-    return {
-        "scenes": len(img.scenes),
-        "timepoints": int(img.dims.T),
-        "channels": [str(n) for n in (img.channel_names or [])],
-        "shape_zyx": (int(img.dims.Z), int(img.dims.Y), int(img.dims.X)),
-    }
+    try:
+        return {
+            "scenes": len(img.scenes),
+            "timepoints": int(img.dims.T),
+            "channels": [str(n) for n in (img.channel_names or [])],
+            "shape_zyx": (int(img.dims.Z), int(img.dims.Y), int(img.dims.X)),
+        }
+    except Exception as err:  # noqa: BLE001 - readers fail lazily on corrupt metadata
+        raise SeglightError(
+            f"{path}: cannot read the image layout ({type(err).__name__}: {err}); "
+            "the file may be truncated or corrupted"
+        ) from None
 
 
 def write_ome_tiff(

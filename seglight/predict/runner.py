@@ -246,13 +246,7 @@ class PredictRunner:
         Raises:
             SeglightError: the file cannot be read, or a chosen scene/timepoint is not there.
         """
-        try:
-            layout = image_layout(path)
-        except SeglightError:
-            raise
-        except Exception as err:  # noqa: BLE001 - readers fail on broken files in many ways
-            msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise SeglightError(f"{path}: cannot read this image ({msg})") from None
+        layout = image_layout(path)
         scenes = self._selection(path, layout["scenes"], self.options.scenes, "scene")
         times = self._selection(path, layout["timepoints"], self.options.timepoints, "timepoint")
         stem = image_stem(path)
