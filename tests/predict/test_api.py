@@ -68,10 +68,19 @@ def test_torchscript_export_computes_the_probability_with_its_metadata(tiny_ckpt
         torch.testing.assert_close(scripted(x), expected, atol=1e-5, rtol=1e-4)
 
 
-def test_onnx_export_carries_metadata(tiny_ckpt, tmp_path):
+def test_onnx_export_carries_metadata_and_computes_the_probability(tiny_ckpt, tmp_path):
     pytest.importorskip("onnx")
     path = export_checkpoint(tiny_ckpt, tmp_path / "net.onnx", format="onnx")
     assert load_metadata(path)["output_zyx"] == [8, 32, 32]
+    ort = pytest.importorskip("onnxruntime")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = torch.rand(1, 1, 8, 32, 32)
+    binarizer = NetworkBinarizer.from_checkpoint(tiny_ckpt, precision="32",
+                                                 window_zyx=[8, 32, 32])
+    with torch.no_grad():
+        expected = torch.softmax(binarizer.net.predict_logits(x), 1)[:, 1].numpy()
+    (out,) = session.run(None, {session.get_inputs()[0].name: x.numpy()})
+    np.testing.assert_allclose(out, expected, atol=1e-4, rtol=1e-3)
     with pytest.raises(ConfigError, match="format"):
         export_checkpoint(tiny_ckpt, tmp_path / "net.x", format="keras")
 
