@@ -128,10 +128,10 @@ def edge_preserving_smoothing(
     neighbours is ``d · exp(−g² / K)``, where ``d`` is the forward difference across the face
     and ``g²`` adds ``d²`` to the squared mean of the two neighbours' central differences
     along the other axes; ``K = 2 · conductance² · ⟨|∇I|²⟩`` is rescaled every iteration by
-    the mean squared central-difference gradient of the current image. Like ITK, each voxel's
-    update is computed in double precision and the image is stored as float32 after every
-    iteration, so the output equals ITK's to float32 rounding (a fused, parallel kernel makes
-    it several times faster than ITK).
+    the mean squared central-difference gradient of the current image (in double, as ITK).
+    The fluxes are computed in float32 (ITK uses double) by a fused, parallel, vectorized
+    kernel: several times faster than ITK, and within ~1e-6 of its output on [0, 1] images
+    (a few float32 ulps), far below what moves a filter cutoff.
 
     Args:
         img: ZYX image.
@@ -162,7 +162,7 @@ def edge_preserving_smoothing(
         if k == 0.0:
             # A flat image (ITK's K = 0 case): no gradient, no flux, nothing left to change.
             break
-        _kernels.diffusion_step(out, spare, k, float(time_step))
+        _kernels.diffusion_step(out, spare, np.float32(1.0) / np.float32(k), float(time_step))
         out, spare = spare, out
     return out
 
