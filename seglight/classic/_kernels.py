@@ -292,31 +292,119 @@ def _gradient_at(g, z, y, x, axis):
     return (g[z, y, x + 1] - g[z, y, x - 1]) / two
 
 
+@numba.njit(inline="always")
+def _scaled_hessian_at(g0, g1, g2, z, y, x, scale):
+    """The six scaled Hessian components at one voxel from the first gradients (float32)."""
+    return (
+        _gradient_at(g0, z, y, x, 0) * scale,
+        _gradient_at(g0, z, y, x, 1) * scale,
+        _gradient_at(g0, z, y, x, 2) * scale,
+        _gradient_at(g1, z, y, x, 1) * scale,
+        _gradient_at(g1, z, y, x, 2) * scale,
+        _gradient_at(g2, z, y, x, 2) * scale,
+    )
+
+
+# A leading principal minor counts as signed only when it is this far from zero, relative to
+# the matrix's size: well above the double rounding of the minors, so a sign is never wrong.
+_MINOR_TOLERANCE = 1e-9
+
+
+@numba.njit(inline="always")
+def _at_most_one_negative(a00, a01, a02, a11, a12, a22):
+    """True when the symmetric matrix surely has at most one negative eigenvalue.
+
+    Sylvester's law of inertia: with nonzero leading principal minors ``D1, D2, D3`` the
+    number of negative eigenvalues is the number of sign changes in ``1, D1, D2, D3``. Near
+    a zero minor it answers False (undecided), so the caller falls back to the eigenvalues.
+    """
+    a00 = np.float64(a00)
+    a01 = np.float64(a01)
+    a02 = np.float64(a02)
+    a11 = np.float64(a11)
+    a12 = np.float64(a12)
+    a22 = np.float64(a22)
+    size = abs(a00) + abs(a11) + abs(a22) + abs(a01) + abs(a02) + abs(a12)
+    d1 = a00
+    d2 = a00 * a11 - a01 * a01
+    d3 = a00 * (a11 * a22 - a12 * a12) - a01 * (a01 * a22 - a12 * a02) + a02 * (
+        a01 * a12 - a11 * a02
+    )
+    tol = _MINOR_TOLERANCE * size
+    if abs(d1) <= tol or abs(d2) <= tol * size or abs(d3) <= tol * size * size:
+        return False
+    changes = (d1 < 0) + ((d1 < 0) != (d2 < 0)) + ((d2 < 0) != (d3 < 0))
+    return changes < 2
+
+
+@numba.njit(inline="always")
+def _lowest_eigenvalue_bound(a00, a01, a02, a11, a12, a22):
+    """Gershgorin's lower bound on the smallest eigenvalue, in double."""
+    a01 = abs(np.float64(a01))
+    a02 = abs(np.float64(a02))
+    a12 = abs(np.float64(a12))
+    return min(
+        np.float64(a00) - a01 - a02,
+        np.float64(a11) - a01 - a12,
+        np.float64(a22) - a02 - a12,
+    )
+
+
 @numba.njit(parallel=True, cache=True)
-def hessian_l2_l3(g0, g1, g2, scale, l2, l3_negative, l3_min):
+def hessian_l2_l3(g0, g1, g2, scale, l2, l3_negative, l3_min, skipped_bound):
     """λ2 and the sign of λ3 of the scaled Hessian, from the first gradients ``g0, g1, g2``.
 
     ``H_ab`` is the gradient along ``b`` of ``g_a`` (``a <= b``) times ``scale`` (σ²), in
     float32 as the reference computes it. Writes ``l2`` (float32), ``l3_negative`` (bool)
     and the minimum of λ3 over each slice into ``l3_min``.
+
+    The vesselness is 0 unless λ2 and λ3 are both negative, so a voxel whose Hessian has at
+    most one negative eigenvalue (decided cheaply from its minors) skips the eigenvalues:
+    it gets ``l2 = 0`` and ``l3_negative = False``, and its λ3 is left out of ``l3_min``;
+    instead ``skipped_bound[z]`` receives the lowest Gershgorin bound of the skipped
+    voxels, for :func:`skipped_l3_min` to settle the global minimum exactly when needed.
     """
     nz, ny, nx = g0.shape
     for zz in numba.prange(nz):
         z = np.int64(zz)
         low = np.inf
+        bound = np.inf
         for y in range(ny):
             for x in range(nx):
-                h00 = _gradient_at(g0, z, y, x, 0) * scale
-                h01 = _gradient_at(g0, z, y, x, 1) * scale
-                h02 = _gradient_at(g0, z, y, x, 2) * scale
-                h11 = _gradient_at(g1, z, y, x, 1) * scale
-                h12 = _gradient_at(g1, z, y, x, 2) * scale
-                h22 = _gradient_at(g2, z, y, x, 2) * scale
+                h00, h01, h02, h11, h12, h22 = _scaled_hessian_at(g0, g1, g2, z, y, x, scale)
+                if _at_most_one_negative(h00, h01, h02, h11, h12, h22):
+                    l2[z, y, x] = 0.0
+                    l3_negative[z, y, x] = False
+                    bound = min(bound, _lowest_eigenvalue_bound(h00, h01, h02, h11, h12, h22))
+                    continue
                 _, e2, e3 = _eigenvalues_by_magnitude(h00, h01, h02, h11, h12, h22)
                 l2[z, y, x] = e2
                 l3_negative[z, y, x] = e3 < 0
                 low = min(low, np.float64(e3))
         l3_min[z] = low
+        skipped_bound[z] = bound
+
+
+@numba.njit(parallel=True, cache=True)
+def skipped_l3_min(g0, g1, g2, scale, below, slices):
+    """Minimum of λ3 over the voxels :func:`hessian_l2_l3` skipped in ``slices`` whose
+    Gershgorin bound is under ``below`` (``inf`` when none is lower than ``below``)."""
+    _, ny, nx = g0.shape
+    lows = np.full(slices.size, np.inf)
+    for i in numba.prange(slices.size):
+        z = np.int64(slices[i])
+        low = np.inf
+        for y in range(ny):
+            for x in range(nx):
+                h00, h01, h02, h11, h12, h22 = _scaled_hessian_at(g0, g1, g2, z, y, x, scale)
+                if not _at_most_one_negative(h00, h01, h02, h11, h12, h22):
+                    continue
+                if _lowest_eigenvalue_bound(h00, h01, h02, h11, h12, h22) >= below:
+                    continue
+                _, _, e3 = _eigenvalues_by_magnitude(h00, h01, h02, h11, h12, h22)
+                low = min(low, np.float64(e3))
+        lows[i] = low
+    return lows.min()
 
 
 # --------------------------------------------------------------------------- separable filters

@@ -280,9 +280,19 @@ def vesselness_3d(img: np.ndarray, sigma: float) -> np.ndarray:
     l2 = np.empty(img.shape, np.float32)
     l3_negative = np.empty(img.shape, bool)
     l3_min = np.empty(img.shape[0])
-    _kernels.hessian_l2_l3(*grads, np.float32(sigma * sigma), l2, l3_negative, l3_min)
+    skipped_bound = np.empty(img.shape[0])
+    scale = np.float32(sigma * sigma)
+    _kernels.hessian_l2_l3(*grads, scale, l2, l3_negative, l3_min, skipped_bound)
+    l_rho = float(l3_min.min())
+    # Voxels with at most one negative eigenvalue skipped the eigenvalues (their response is
+    # 0), but one of them may still hold the volume's lowest λ3: look only where its
+    # Gershgorin bound says it could (a small margin covers the eigenvalues' rounding).
+    margin = 1e-6 * abs(l_rho) if np.isfinite(l_rho) else 0.0
+    suspects = np.flatnonzero(skipped_bound < l_rho + margin)
+    if suspects.size:
+        l_rho = min(l_rho, _kernels.skipped_l3_min(*grads, scale, l_rho + margin, suspects))
     valid = l3_negative & (l2 < 0)
-    return _jerman(l2, float(l3_min.min()), valid)
+    return _jerman(l2, l_rho, valid)
 
 
 def filament_3d(img: np.ndarray, scales: Scales) -> np.ndarray:
