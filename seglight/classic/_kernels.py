@@ -561,3 +561,90 @@ def jerman_per_slice(l2, l_rho, out):
             for x in range(nx):
                 v = l2[z, y, x]
                 out[z, y, x] = _jerman_value(v, rho, v < 0)
+
+
+@numba.njit(inline="always")
+def _correlate_rows_x(plane, out, weights, line, acc):
+    """Each row of a float32 Y×X ``plane`` correlated along X (border "reflect"), in double,
+    stored as float32 into ``out``; ``line`` (``nx + 2r``) and ``acc`` (``nx``) are scratch."""
+    ny, nx = plane.shape
+    r = (weights.size - 1) // 2
+    for y in range(ny):
+        for i in range(nx + 2 * r):
+            line[i] = plane[y, _border_index(i - r, nx, False)]
+        acc[:] = 0.0
+        for j in range(weights.size):
+            w = weights[j]
+            for x in range(nx):
+                acc[x] += w * line[x + j]
+        for x in range(nx):
+            out[y, x] = acc[x]
+
+
+@numba.njit(parallel=True, cache=True)
+def log_in_plane(src, dst, gauss, second, scale):
+    """``scale ·`` the 2D Laplacian of Gaussian of each z-slice (border "reflect").
+
+    ``d²/dy² (G_x * s) + G_y * (d²/dx² * s)``, each 1D pass accumulated in double and
+    stored as float32, the two terms added in float32 and multiplied by ``scale``: the same
+    operations, in the same order, as the separate passes of the filters module, fused per
+    slice so that no intermediate volume is ever written.
+    """
+    nz, ny, nx = src.shape
+    r_g = (gauss.size - 1) // 2
+    r_s = (second.size - 1) // 2
+    for zz in numba.prange(nz):
+        z = np.int64(zz)
+        line = np.empty(nx + 2 * max(r_g, r_s))
+        g_x = np.empty((ny, nx), np.float32)
+        d_xx = np.empty((ny, nx), np.float32)
+        acc_a = np.empty(nx)
+        acc_b = np.empty(nx)
+        _correlate_rows_x(src[z], g_x, gauss, line, acc_a)
+        _correlate_rows_x(src[z], d_xx, second, line, acc_a)
+        for y in range(ny):
+            acc_a[:] = 0.0
+            for j in range(second.size):
+                w = second[j]
+                row = g_x[_border_index(y + j - r_s, ny, False)]
+                for x in range(nx):
+                    acc_a[x] += w * row[x]
+            acc_b[:] = 0.0
+            for j in range(gauss.size):
+                w = gauss[j]
+                row = d_xx[_border_index(y + j - r_g, ny, False)]
+                for x in range(nx):
+                    acc_b[x] += w * row[x]
+            for x in range(nx):
+                total = np.float32(acc_a[x]) + np.float32(acc_b[x])
+                dst[z, y, x] = scale * total
+
+
+@numba.njit(parallel=True, cache=True)
+def log_z_terms(a, b, dst, gauss, second, scale):
+    """``scale · (second-derivative pass of a along Z + Gaussian pass of b along Z)``
+    (border "reflect"): the last two passes of the 3D Laplacian of Gaussian, fused. Each pass
+    is accumulated in double and rounded to float32, the sum and product are in float32."""
+    nz, ny, nx = a.shape
+    r_g = (gauss.size - 1) // 2
+    r_s = (second.size - 1) // 2
+    for zz in numba.prange(nz):
+        z = np.int64(zz)
+        acc_a = np.empty(nx)
+        acc_b = np.empty(nx)
+        for y in range(ny):
+            acc_a[:] = 0.0
+            for j in range(second.size):
+                w = second[j]
+                row = a[_border_index(z + j - r_s, nz, False), y]
+                for x in range(nx):
+                    acc_a[x] += w * row[x]
+            acc_b[:] = 0.0
+            for j in range(gauss.size):
+                w = gauss[j]
+                row = b[_border_index(z + j - r_g, nz, False), y]
+                for x in range(nx):
+                    acc_b[x] += w * row[x]
+            for x in range(nx):
+                total = np.float32(acc_a[x]) + np.float32(acc_b[x])
+                dst[z, y, x] = scale * total
