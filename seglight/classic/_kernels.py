@@ -10,10 +10,12 @@ double, which doubles the SIMD width and keeps the result within ~1e-6 of ITK's.
 
 Hessian eigenvalues: the closed-form (trigonometric) solution for symmetric 3×3 matrices,
 per voxel in double precision, fused with the second finite differences so that the six
-Hessian components never exist as whole volumes; the Jerman response in one parallel pass.
+Hessian components never exist as whole volumes, and skipped for voxels whose Hessian has at
+most one negative eigenvalue (their vesselness is 0); the Jerman response in one parallel pass.
 
 Separable filters: 1D correlations along Z, Y or X, accumulated in double like scipy's, with
-the inner loops over contiguous X so that they vectorize, in parallel over slices.
+the inner loops over contiguous X so that they vectorize, in parallel over slices; the
+Laplacian of Gaussian's passes fused per slice where they can be.
 """
 
 from __future__ import annotations
