@@ -584,13 +584,14 @@ def _correlate_rows_x(plane, out, weights, line, acc):
 
 
 @numba.njit(parallel=True, cache=True)
-def log_in_plane(src, dst, gauss, second, scale):
+def log_in_plane(src, dst, gauss, second, scale, g_yx, want_g_yx):
     """``scale ·`` the 2D Laplacian of Gaussian of each z-slice (border "reflect").
 
     ``d²/dy² (G_x * s) + G_y * (d²/dx² * s)``, each 1D pass accumulated in double and
     stored as float32, the two terms added in float32 and multiplied by ``scale``: the same
-    operations, in the same order, as the separate passes of the filters module, fused per
-    slice so that no intermediate volume is ever written.
+    operations, in the same order, as separate passes would do, fused per slice so that no
+    intermediate volume is written. With ``want_g_yx`` it also writes the Gaussian over X
+    then Y (``G_y * G_x * s``) into ``g_yx``, which the 3D LoG needs.
     """
     nz, ny, nx = src.shape
     r_g = (gauss.size - 1) // 2
@@ -620,6 +621,15 @@ def log_in_plane(src, dst, gauss, second, scale):
             for x in range(nx):
                 total = np.float32(acc_a[x]) + np.float32(acc_b[x])
                 dst[z, y, x] = scale * total
+            if want_g_yx:
+                acc_a[:] = 0.0
+                for j in range(gauss.size):
+                    w = gauss[j]
+                    row = g_x[_border_index(y + j - r_g, ny, False)]
+                    for x in range(nx):
+                        acc_a[x] += w * row[x]
+                for x in range(nx):
+                    g_yx[z, y, x] = acc_a[x]
 
 
 @numba.njit(parallel=True, cache=True)

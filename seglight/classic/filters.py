@@ -383,10 +383,13 @@ def filament_2d(img: np.ndarray, scales: Scales) -> np.ndarray:
 # --------------------------------------------------------------------------- spot filter
 
 
-def _scaled_log_in_plane(img: np.ndarray, sigma: float, scale: float) -> np.ndarray:
+def _scaled_log_in_plane(
+    img: np.ndarray, sigma: float, scale: float, g_yx: np.ndarray | None = None
+) -> np.ndarray:
     """``scale ·`` scipy's 2D ``gaussian_laplace`` (border "reflect", truncate 4) of each
     z-slice: the second derivative along one axis with the Gaussian along the other, summed;
-    the 4 one-dimensional passes run fused per slice (no intermediate volume)."""
+    the 4 one-dimensional passes run fused per slice (no intermediate volume). Given a
+    float32 ``g_yx``, the same pass also fills it with the Gaussian over X then Y."""
     out = np.empty(img.shape, np.float32)
     _kernels.log_in_plane(
         np.ascontiguousarray(img, dtype=np.float32),
@@ -394,6 +397,8 @@ def _scaled_log_in_plane(img: np.ndarray, sigma: float, scale: float) -> np.ndar
         _gaussian_weights(sigma, 0, _LOG_TRUNCATE),
         _gaussian_weights(sigma, 2, _LOG_TRUNCATE),
         np.float32(scale),
+        out if g_yx is None else g_yx,
+        g_yx is not None,
     )
     return out
 
@@ -402,15 +407,21 @@ def _scaled_log_3d(img: np.ndarray, sigma: float, scale: float) -> np.ndarray:
     """``scale ·`` scipy's 3D ``gaussian_laplace`` (border "reflect", truncate 4).
 
     The sum over axes of (second derivative along one axis, Gaussian along the others),
-    with the passes shared between the terms: the in-plane terms of every slice (fused),
-    the Gaussian over X then Y, and the two Z passes fused with the sum and the scale.
+    with the passes shared between the terms: the in-plane terms of every slice and the
+    Gaussian over X then Y in one fused pass, then the two Z passes fused with the sum and
+    the scale.
     """
-    gauss = _gaussian_weights(sigma, 0, _LOG_TRUNCATE)
-    second = _gaussian_weights(sigma, 2, _LOG_TRUNCATE)
-    in_plane_terms = _scaled_log_in_plane(img, sigma, 1.0)
-    g_yx = _correlate(_correlate(img, gauss, 2, nearest=False), gauss, 1, nearest=False)
+    g_yx = np.empty(img.shape, np.float32)
+    in_plane_terms = _scaled_log_in_plane(img, sigma, 1.0, g_yx)
     out = np.empty(img.shape, np.float32)
-    _kernels.log_z_terms(g_yx, in_plane_terms, out, gauss, second, np.float32(scale))
+    _kernels.log_z_terms(
+        g_yx,
+        in_plane_terms,
+        out,
+        _gaussian_weights(sigma, 0, _LOG_TRUNCATE),
+        _gaussian_weights(sigma, 2, _LOG_TRUNCATE),
+        np.float32(scale),
+    )
     return out
 
 
