@@ -117,6 +117,30 @@ def test_vesselness_3d_regularizes_with_the_global_minimum():
     assert together[near_edge] < alone[near_edge]
 
 
+def _jerman_from_eigenvalues(img: np.ndarray, sigma: float) -> np.ndarray:
+    """The F3 response straight from the definition, with every voxel's eigenvalues."""
+    _, l2, l3 = F.hessian_eigenvalues_3d(img, sigma)
+    l_rho = np.where(l3 < 0, l3.min(), l3)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        den = (2 * np.abs(l2) + np.abs(l_rho - l2)) ** 3
+        r = 27 * l2**2 * np.abs(l_rho - l2) / np.where(den == 0, 1e-10, den)
+    r = np.where(l2 < 0.5 * l_rho, 1.0, r)
+    r = np.where((l2 >= 0) | (l3 >= 0) | ~np.isfinite(r), 0.0, r)
+    return r.astype(np.float32)
+
+
+def test_vesselness_3d_global_minimum_from_a_voxel_with_one_negative_eigenvalue():
+    """The eigenvalues are skipped where at most one is negative (the response is 0 there),
+    yet such a voxel can hold the volume's lowest λ3, which regularizes every other voxel."""
+    img = np.random.default_rng(2).random((8, 24, 24), dtype=np.float32)
+    eigenvalues = np.stack(F.hessian_eigenvalues_3d(img, 1.0))
+    lowest = np.unravel_index(eigenvalues[2].argmin(), img.shape)
+    assert np.count_nonzero(eigenvalues[(slice(None), *lowest)] < 0) == 1
+    np.testing.assert_allclose(
+        F.vesselness_3d(img, 1.0), _jerman_from_eigenvalues(img, 1.0), rtol=0, atol=1e-6
+    )
+
+
 def test_filament_3d_is_the_union_of_its_scales():
     img = _tube_zyx() + 0.5 * _tube_zyx(radius=3.0)
     scales = [[2, 0.3], [1, 0.6]]
