@@ -17,7 +17,7 @@ equals the reference's to float32 rounding, EPS to ~1e-6 (see ``tests/classic/te
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -48,6 +48,18 @@ def _check_scales(scales: Scales, step: str) -> list[tuple[float, float]]:
             "with sigma > 0"
         )
     return [(float(sigma), float(cutoff)) for sigma, cutoff in pairs]
+
+
+def _union_above_cutoffs(
+    img: np.ndarray, scales: Scales, response: Callable[[np.ndarray, float], np.ndarray],
+    step: str,
+) -> np.ndarray:
+    """OR over ``[sigma, cutoff]`` pairs of ``response(img, sigma) > cutoff``: how every
+    multi-scale filter of the Segmenter turns responses into a mask."""
+    mask = np.zeros(np.shape(img), bool)
+    for sigma, cutoff in _check_scales(scales, step):
+        mask |= response(img, sigma) > cutoff
+    return mask
 
 
 # --------------------------------------------------------------------------- smoothing
@@ -306,10 +318,7 @@ def filament_3d(img: np.ndarray, scales: Scales) -> np.ndarray:
     Returns:
         bool ZYX mask.
     """
-    mask = np.zeros(np.shape(img), bool)
-    for sigma, cutoff in _check_scales(scales, "F3 filament"):
-        mask |= vesselness_3d(img, sigma) > cutoff
-    return mask
+    return _union_above_cutoffs(img, scales, vesselness_3d, "F3 filament")
 
 
 def _hessian_2d_largest(smoothed: np.ndarray, sigma: float) -> np.ndarray:
@@ -374,10 +383,7 @@ def filament_2d(img: np.ndarray, scales: Scales) -> np.ndarray:
     Returns:
         bool ZYX mask.
     """
-    mask = np.zeros(np.shape(img), bool)
-    for sigma, cutoff in _check_scales(scales, "F2 filament"):
-        mask |= vesselness_2d(img, sigma) > cutoff
-    return mask
+    return _union_above_cutoffs(img, scales, vesselness_2d, "F2 filament")
 
 
 # --------------------------------------------------------------------------- spot filter
@@ -469,10 +475,7 @@ def spot_3d(img: np.ndarray, scales: Scales) -> np.ndarray:
     Returns:
         bool ZYX mask.
     """
-    mask = np.zeros(np.shape(img), bool)
-    for sigma, cutoff in _check_scales(scales, "S3 spot"):
-        mask |= spot_response_3d(img, sigma) > cutoff
-    return mask
+    return _union_above_cutoffs(img, scales, spot_response_3d, "S3 spot")
 
 
 def spot_2d(img: np.ndarray, scales: Scales) -> np.ndarray:
@@ -485,7 +488,4 @@ def spot_2d(img: np.ndarray, scales: Scales) -> np.ndarray:
     Returns:
         bool ZYX mask.
     """
-    mask = np.zeros(np.shape(img), bool)
-    for sigma, cutoff in _check_scales(scales, "S2 spot"):
-        mask |= spot_response_2d(img, sigma) > cutoff
-    return mask
+    return _union_above_cutoffs(img, scales, spot_response_2d, "S2 spot")
