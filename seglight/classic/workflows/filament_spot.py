@@ -75,6 +75,24 @@ def _filament_3d_workflow(
     return remove_small_objects(mask, min_size)
 
 
+def _gaussian_filament_workflow(
+    image: np.ndarray,
+    record: Record,
+    intensity_norm: Norm,
+    gaussian_sigma: float,
+    filament: Callable[[np.ndarray, Scales], np.ndarray],
+    scales: Scales,
+    min_size: int,
+) -> np.ndarray:
+    """``N → G3 → filament(scales) → SF(min_size)``, with a 3D or 2D filament filter."""
+    img = _normalize(image, intensity_norm, record)
+    smooth = gaussian_3d(img, gaussian_sigma)
+    record("smoothed", smooth)
+    mask = filament(smooth, scales)
+    record("filament", mask)
+    return remove_small_objects(mask, min_size)
+
+
 def _sf_sf2d_sf(mask: np.ndarray, min_size: int, min_size_2d: int) -> np.ndarray:
     """``SF → SF2D → SF``: small objects, then specks within slices, then what is left small."""
     mask = remove_small_objects(mask, min_size)
@@ -148,12 +166,10 @@ def tjp1(
     min_size: int,
 ) -> np.ndarray:
     """TJP1 (tight junctions): ``N[3,17] → G3(1) → F3(1.5, 0.2) → SF(15)``."""
-    img = _normalize(image, intensity_norm, record)
-    smooth = gaussian_3d(img, gaussian_sigma)
-    record("smoothed", smooth)
-    mask = filament_3d(smooth, _single(vesselness_sigma, vesselness_cutoff))
-    record("filament", mask)
-    return remove_small_objects(mask, min_size)
+    return _gaussian_filament_workflow(
+        image, record, intensity_norm, gaussian_sigma, filament_3d,
+        _single(vesselness_sigma, vesselness_cutoff), min_size,
+    )
 
 
 @workflow("tomm20")
@@ -168,12 +184,10 @@ def tomm20(
     min_size: int,
 ) -> np.ndarray:
     """TOMM20 (mitochondria): ``N[3.5,15] → G3(1) → F2(1.5, 0.16) → SF(10)``."""
-    img = _normalize(image, intensity_norm, record)
-    smooth = gaussian_3d(img, gaussian_sigma)
-    record("smoothed", smooth)
-    mask = filament_2d(smooth, _single(vesselness_sigma, vesselness_cutoff))
-    record("filament", mask)
-    return remove_small_objects(mask, min_size)
+    return _gaussian_filament_workflow(
+        image, record, intensity_norm, gaussian_sigma, filament_2d,
+        _single(vesselness_sigma, vesselness_cutoff), min_size,
+    )
 
 
 @workflow("lmnb1_mitotic")
@@ -188,12 +202,10 @@ def lmnb1_mitotic(
     min_size: int,
 ) -> np.ndarray:
     """LMNB1 mitotic (lamina fragments): ``N[4000] → G3(1) → F2(0.5, 0.01) → SF(5)``."""
-    img = _normalize(image, intensity_norm, record)
-    smooth = gaussian_3d(img, gaussian_sigma)
-    record("smoothed", smooth)
-    mask = filament_2d(smooth, _single(vesselness_sigma, vesselness_cutoff))
-    record("filament", mask)
-    return remove_small_objects(mask, min_size)
+    return _gaussian_filament_workflow(
+        image, record, intensity_norm, gaussian_sigma, filament_2d,
+        _single(vesselness_sigma, vesselness_cutoff), min_size,
+    )
 
 
 def _er_workflow(
