@@ -20,6 +20,8 @@ Variants, all from one class:
 
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -49,6 +51,53 @@ class _DoubleConv(nn.Sequential):
             _norm(norm, c_out),
             nn.ReLU(inplace=True),
         )
+
+
+def _layout(x: torch.Tensor) -> torch.memory_format:
+    if x.is_contiguous(memory_format=torch.channels_last_3d) and not x.is_contiguous():
+        return torch.channels_last_3d
+    return torch.contiguous_format
+
+
+def _lean() -> bool:
+    """Run the inference-only paths below: autograd off and not being traced for export
+    (they free tensors early and write in place, which a trace cannot record)."""
+    return not torch.is_grad_enabled() and not torch.jit.is_tracing()
+
+
+def _pool_xy(x: torch.Tensor) -> torch.Tensor:
+    """2×2 max pooling in xy. Without autograd, the maximum of the four strided views: the
+    same values, faster on a CPU and without the int64 index tensor that ``max_pool3d``
+    allocates (four times the size of a bfloat16 output)."""
+    if not _lean() or x.shape[-1] % 2 or x.shape[-2] % 2:
+        return F.max_pool3d(x, (1, 2, 2))
+    out = torch.maximum(x[..., 0::2, 0::2], x[..., 0::2, 1::2])
+    torch.maximum(out, x[..., 1::2, 0::2], out=out)
+    return torch.maximum(out, x[..., 1::2, 1::2], out=out)
+
+
+def _join_lean(up: nn.Module, dec: nn.Sequential, low: torch.Tensor,
+               skip: torch.Tensor) -> torch.Tensor:
+    """``dec(cat([skip, up(low)]))`` for inference, holding fewer full-size tensors at once.
+
+    The first convolution is split over its two inputs (a convolution of a concatenation is
+    the sum of the convolutions of its parts), so the concatenation is never built, and each
+    input is freed as soon as it is used; the other layers run one by one so that no call
+    keeps its input alive. ``skip`` must already have the up-sampled size.
+    """
+    first = dec[0]
+    c_skip = skip.shape[1]
+    conv = functools.partial(F.conv3d, stride=first.stride, padding=first.padding,
+                             dilation=first.dilation)
+    y = conv(skip, first.weight[:, :c_skip], first.bias)
+    del skip
+    upsampled = up(low)
+    del low
+    y += conv(upsampled, first.weight[:, c_skip:])
+    del upsampled
+    for layer in list(dec)[1:]:
+        y = layer(y)
+    return y
 
 
 class UNetXY(SegmentationNetwork):
@@ -129,6 +178,24 @@ class UNetXY(SegmentationNetwork):
             return None
         return s * self.zoom if xy else s
 
+    def _skip_sizes(self, zyx) -> list[tuple[int, ...]]:
+        """The part of each encoder level's output that its decoder level uses (the size
+        of the up-sampled tensor it is joined with), top level first."""
+        trim = 0 if self.padded else 4
+        per_axis = []
+        for axis, s in enumerate(int(v) for v in zyx):
+            xy = axis > 0
+            for _ in range(_LEVELS):
+                s = (s - trim) // 2 if xy else s - trim
+            s -= trim  # bottleneck
+            sizes = []
+            for _ in range(_LEVELS):
+                s = 2 * s if xy else s
+                sizes.append(s)
+                s -= trim
+            per_axis.append(sizes[::-1])
+        return list(zip(*per_axis, strict=True))
+
     def size_rule(self) -> str:
         k = self.zoom
         if self.padded:
@@ -142,16 +209,25 @@ class UNetXY(SegmentationNetwork):
         if self.zoom > 1:
             x = F.max_pool3d(x, (1, self.zoom, self.zoom))
         skips = []
-        for block in self.enc:
+        for block, keep in zip(self.enc, self._skip_sizes(x.shape[-3:]), strict=True):
             x = block(x)
-            skips.append(x)
-            x = F.max_pool3d(x, (1, 2, 2))
+            skip = center_crop(x, keep)
+            if _lean():
+                # Inference: keep only the part the decoder will use, so the full-size
+                # encoder output is freed at once (it is the largest tensor).
+                skip = skip.clone(memory_format=_layout(x))
+            skips.append(skip)
+            x = _pool_xy(x)
         x = self.bottleneck(x)
         decoded = []
-        for up, dec, skip in zip(self.up, self.dec, reversed(skips), strict=True):
-            x = up(x)
-            x = dec(torch.cat([center_crop(skip, x.shape[-3:]), x], dim=1))
-            decoded.append(x)
+        for up, dec in zip(self.up, self.dec, strict=True):
+            if not _lean():
+                x = up(x)
+                x = dec(torch.cat([center_crop(skips.pop(), x.shape[-3:]), x], dim=1))
+            else:
+                x = _join_lean(up, dec, x, skips.pop())
+            if self.training and self.aux is not None:
+                decoded.append(x)
         heads = [self.head(x)]
         if self.training and self.aux is not None:
             main_zyx = heads[0].shape[-3:]

@@ -13,14 +13,17 @@ input size, while unpadded networks return a smaller centred block, and it accum
 class over the whole image; here only the foreground probability is accumulated, into
 arrays on the CPU (or on the GPU when the image is small enough), which may be memory maps.
 
-Speed on a CPU comes from three choices measured with ``scripts/bench_predict.py``:
-large windows (an unpadded network wastes its halo, a smaller share of a larger window),
-no overlap for unpadded networks (their tiles are exact, blending adds nothing), and
-bfloat16 weights in ``channels_last_3d`` layout where the CPU has bfloat16 instructions.
+Speed on a CPU comes from choices measured with ``scripts/bench_predict.py``: large
+windows (an unpadded network wastes its halo, a smaller share of a larger window), made
+affordable by an inference copy of the network with its batch norms folded into the
+convolutions (and ``unet_xy``'s lean inference path, which frees each tensor early); no
+overlap for unpadded networks (their tiles are exact, blending adds nothing); and bfloat16
+weights in ``channels_last_3d`` layout where the CPU has bfloat16 instructions.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 import math
@@ -36,9 +39,11 @@ from seglight.networks.base import SegmentationNetwork
 
 ZYX = tuple[int, int, int]
 
-#: Input-window voxels per GiB of activation memory, measured for ``unet_xy`` (width 32)
-#: in float32 (about 1.2 kB per input voxel at its peak); other networks are lighter.
-_VOXELS_PER_GIB_FP32 = 850_000
+#: Input-window voxels per GiB of activation memory for ``unet_xy`` (width 32) in float32:
+#: at its peak it holds about 420 B per input voxel (about 260 B in bfloat16, twice as many
+#: voxels per GiB) with its inference path and batch norms folded; this leaves a margin.
+#: Other networks are lighter.
+_VOXELS_PER_GIB_FP32 = 2_000_000
 _MIN_WINDOW_ZYX = (16, 64, 64)
 
 
@@ -307,6 +312,7 @@ class SlidingWindowInferer:
         self.progress = progress
         self.min_window_zyx = list(min_window_zyx) if min_window_zyx else None
         self._prepared: tuple[torch.device, torch.dtype] | None = None
+        self._run_net: SegmentationNetwork | None = None
 
     @property
     def device(self) -> torch.device:
@@ -316,13 +322,17 @@ class SlidingWindowInferer:
             return torch.device("cpu")
 
     def _prepare(self) -> torch.dtype:
-        """Cast the network to the compute dtype and layout once (again if it moved)."""
+        """Make the inference copy of the network once (again if the network moved): batch
+        norms folded into the convolutions, cast to the compute dtype, ``channels_last_3d``.
+        The network given stays as it was (it may still be trained)."""
         device = self.device
         if self._prepared and self._prepared[0] == device:
             return self._prepared[1]
         dtype = resolve_dtype(self.precision, device)
-        self.net.eval()
-        self.net.to(dtype=dtype, memory_format=torch.channels_last_3d)
+        self._run_net = None  # free the previous copy first
+        run_net = copy.deepcopy(self.net).eval()
+        fold_batch_norms(run_net)
+        self._run_net = run_net.to(dtype=dtype, memory_format=torch.channels_last_3d)
         self._prepared = (device, dtype)
         return dtype
 
@@ -413,11 +423,45 @@ class SlidingWindowInferer:
         prob = None
         for axes in flips:
             xi = torch.flip(x, axes) if axes else x
-            logits = self.net.predict_logits(xi).float()
+            logits = self._run_net.predict_logits(xi).float()
             p = torch.softmax(logits, dim=1)[:, 1]
             p = torch.flip(p, [a - 1 for a in axes]) if axes else p
             prob = p if prob is None else prob + p
         return prob / len(flips)
+
+
+def fold_batch_norms(module: nn.Module) -> int:
+    """Fold each eval-mode batch norm into the convolution just before it, in place.
+
+    In eval mode a batch norm is an affine map per channel, so ``bn(conv(x))`` equals one
+    convolution with scaled weights and a bias (:func:`torch.nn.utils.fusion.fuse_conv_bn_eval`):
+    one pass over the largest tensors fewer, and no second tensor of that size at once.
+    Pairs are found in ``nn.Sequential`` containers: a convolution followed by a batch norm,
+    or by a container whose first module is one (MONAI's ``Convolution`` then ``ADN``).
+
+    Returns:
+        how many batch norms were folded (replaced by ``nn.Identity``).
+    """
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    convs = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+    folded = 0
+    for seq in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
+        names = list(seq._modules)
+        for a, b in zip(names, names[1:]):
+            conv, nxt = seq._modules[a], seq._modules[b]
+            owner, key = seq, b
+            if isinstance(nxt, nn.Sequential) and len(nxt):
+                owner, key = nxt, next(iter(nxt._modules))
+            bn = owner._modules[key]
+            if (isinstance(conv, convs) and isinstance(bn, norms) and not bn.training
+                    and bn.track_running_stats and bn.running_mean is not None
+                    and type(conv).__name__.startswith("Conv")):
+                seq._modules[a] = fuse_conv_bn_eval(conv, bn)
+                owner._modules[key] = nn.Identity()
+                folded += 1
+    return folded
 
 
 def as_network(module: nn.Module) -> SegmentationNetwork:

@@ -60,3 +60,24 @@ def test_output_is_centred_in_z(z_out):
     net(x)[0][0, 1, z_out, 2, 2].backward()
     z_support = torch.nonzero(x.grad[0, 0].abs().sum(dim=(1, 2)) > 0).flatten()
     assert (int(z_support.min()), int(z_support.max())) == (z_out, z_out + 28)
+
+
+@pytest.mark.parametrize("kwargs, shape", [
+    ({}, (30, 92, 92)),
+    ({"padded": True}, (6, 32, 40)),
+    ({"zoom": 2}, (29, 184, 184)),
+])
+def test_inference_path_computes_what_the_training_graph_computes(kwargs, shape):
+    """Without autograd, unet_xy crops skips early, pools by strided maxima and splits the
+    first decoder convolution instead of concatenating: the same numbers, less memory."""
+    torch.manual_seed(0)
+    net = UNetXY(width=4, **kwargs).eval()
+    x = torch.rand(1, 1, *shape)
+    with torch.enable_grad():
+        graph = net(x)[0]
+    with torch.inference_mode():
+        lean = net(x)[0]
+        lean_cl = net.to(memory_format=torch.channels_last_3d)(
+            x.contiguous(memory_format=torch.channels_last_3d))[0]
+    torch.testing.assert_close(lean, graph.detach(), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(lean_cl, graph.detach(), rtol=1e-5, atol=1e-5)

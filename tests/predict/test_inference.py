@@ -12,8 +12,10 @@ from torch import nn
 from seglight.errors import ConfigError
 from seglight.networks import SegmentationNetwork, UNetXY
 from seglight.predict.inference import (
+    _VOXELS_PER_GIB_FP32,
     SlidingWindowInferer,
     auto_window,
+    fold_batch_norms,
     plan_windows,
     read_block,
     resolve_dtype,
@@ -90,7 +92,7 @@ def test_auto_window_is_valid_within_budget_and_beats_small_windows(padded):
     shape = (65, 624, 924)
     window = auto_window(net, shape, memory_gib=1.0)
     assert net.output_shape(window)  # valid (raises otherwise)
-    assert np.prod(window) <= 850_000
+    assert np.prod(window) <= _VOXELS_PER_GIB_FP32
     big = plan_windows(net, shape, window)
     small = plan_windows(net, shape, net.valid_input_shape((30, 100, 100)))
     assert big.n_windows * np.prod(big.in_zyx) < small.n_windows * np.prod(small.in_zyx)
@@ -140,3 +142,37 @@ def test_windows_iterate_z_slowest():
     plan = plan_windows(UNetXY(width=2, padded=True), (20, 64, 64), (16, 32, 32), overlap=0)
     assert list(plan.tiles()) == list(itertools.product(*plan.starts))
     assert list(plan.tiles())[0] == (0, 0, 0)
+
+
+def _with_random_batch_norms(net: nn.Module) -> nn.Module:
+    """Batch norms with running statistics and affine parameters far from the identity."""
+    gen = torch.Generator().manual_seed(0)
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm3d):
+            n = m.num_features
+            m.running_mean.copy_(torch.randn(n, generator=gen))
+            m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
+            m.weight.data.copy_(torch.randn(n, generator=gen))
+            m.bias.data.copy_(torch.randn(n, generator=gen))
+    return net.eval()
+
+
+def test_batch_norms_fold_into_the_convolutions_without_changing_the_output():
+    import copy
+
+    net = _with_random_batch_norms(UNetXY(width=4, padded=True))
+    x = torch.rand(1, 1, 6, 32, 32)
+    folded = copy.deepcopy(net)
+    assert fold_batch_norms(folded) == 14  # two per level: 3 encoder, bottleneck, 3 decoder
+    assert not any(isinstance(m, nn.BatchNorm3d) for m in folded.modules())
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x)[0], net(x)[0], rtol=1e-4, atol=1e-4)
+
+
+def test_inferer_prepares_a_copy_and_leaves_the_network_as_given(image):
+    net = _with_random_batch_norms(UNetXY(width=2, padded=True))
+    inferer = SlidingWindowInferer(net, window_zyx=(16, 32, 32), precision="bf16")
+    inferer(image)
+    assert sum(isinstance(m, nn.BatchNorm3d) for m in net.modules()) == 14
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+    assert not any(isinstance(m, nn.BatchNorm3d) for m in inferer._run_net.modules())
