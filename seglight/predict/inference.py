@@ -449,15 +449,14 @@ def fold_batch_norms(module: nn.Module) -> int:
     folded = 0
     for seq in [m for m in module.modules() if isinstance(m, nn.Sequential)]:
         names = list(seq._modules)
-        for a, b in zip(names, names[1:]):
+        for a, b in itertools.pairwise(names):
             conv, nxt = seq._modules[a], seq._modules[b]
             owner, key = seq, b
             if isinstance(nxt, nn.Sequential) and len(nxt):
                 owner, key = nxt, next(iter(nxt._modules))
             bn = owner._modules[key]
             if (isinstance(conv, convs) and isinstance(bn, norms) and not bn.training
-                    and bn.track_running_stats and bn.running_mean is not None
-                    and type(conv).__name__.startswith("Conv")):
+                    and bn.track_running_stats and bn.running_mean is not None):
                 seq._modules[a] = fuse_conv_bn_eval(conv, bn)
                 owner._modules[key] = nn.Identity()
                 folded += 1
