@@ -206,14 +206,15 @@ def keep_spaced_peaks(coords, shape, reach):
 
 @numba.njit(cache=True)
 def fill_holes_per_slice(mask, min_size, max_size):
-    """Fill the 4-connected background components of each z-slice whose size is in range.
+    """Fill the 4-connected background components of each z-slice whose size is in
+    ``[min_size, max_size]``, both bounds inclusive (as the reference's hole filling).
 
     One breadth-first walk per component, every pixel visited once.
 
     Args:
         mask: bool ZYX mask.
-        min_size: smallest component filled, pixels.
-        max_size: largest component filled, pixels.
+        min_size: smallest component filled, pixels (a component of exactly this size is).
+        max_size: largest component filled, pixels (a component of exactly this size is).
 
     Returns:
         bool ZYX, the mask with those components set.

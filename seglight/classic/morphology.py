@@ -139,13 +139,28 @@ def global_threshold(img: np.ndarray, method: str) -> float:
     return (float(threshold_triangle(img)) + median) / 2
 
 
-def remove_small_components(mask: np.ndarray, min_size: int, structure=_CROSS_3D) -> np.ndarray:
-    """Drop the components (``structure`` connectivity) with fewer than ``min_size`` voxels."""
-    labels, _ = ndi.label(mask, structure=structure)
-    sizes = np.bincount(labels.ravel())
-    keep = sizes >= min_size
+def _larger_than(labels: np.ndarray, min_size: int) -> np.ndarray:
+    """Per label, True when it holds more than ``min_size`` voxels; label 0 never.
+
+    Every size filter the classic workflows mirror drops objects of ``min_size`` voxels *or
+    fewer*: the reference calls ``skimage.morphology.remove_small_objects(min_size=n)``,
+    which scikit-image 0.26 turned into "remove objects of at most n voxels" (before: fewer
+    than n). Matching the installed reference keeps an object of exactly ``min_size``
+    voxels out of both masks.
+    """
+    keep = np.bincount(labels.ravel()) > min_size
     keep[0] = False
-    return keep[labels]
+    return keep
+
+
+def remove_small_components(mask: np.ndarray, min_size: int, structure=_CROSS_3D) -> np.ndarray:
+    """Drop the components (``structure`` connectivity) of ``min_size`` voxels or fewer.
+
+    An object of exactly ``min_size`` voxels is dropped, one of ``min_size + 1`` kept, as
+    in the reference (see :func:`_larger_than`).
+    """
+    labels, _ = ndi.label(mask, structure=structure)
+    return _larger_than(labels, min_size)[labels]
 
 
 def masked_object_threshold(
@@ -159,8 +174,11 @@ def masked_object_threshold(
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """``MO``: a global threshold finds objects, a local Otsu threshold refines each one.
 
-    Low level: ``img > global_threshold(img, method)``, objects (6-connected) smaller than
-    ``min_object_size`` removed, optionally dilated by a ball of radius 2. High level: inside
+    Low level: ``img > global_threshold(img, method)``, objects (6-connected) of
+    ``min_object_size`` voxels or fewer removed, optionally dilated by a ball of radius 2
+    (an object of exactly ``min_object_size`` voxels is removed, as by the installed
+    reference's ``MO`` and the ``MO`` steps of its FBL, NPM1 and ST6GAL1 wrappers, which all
+    use scikit-image's "at most n" size filter). High level: inside
     each 6-connected low-level object, keep voxels with ``img > otsu(object) * local_adjust``;
     with ``extra_criteria`` an object is kept only if its Otsu exceeds 0.333 × the Otsu
     threshold of the whole image. Each object is processed within its bounding box.
@@ -168,7 +186,7 @@ def masked_object_threshold(
     Args:
         img: smoothed ZYX image (float32).
         method: low-level threshold, ``"triangle"``, ``"median"`` or ``"ave"``.
-        min_object_size: smallest low-level object kept, in voxels.
+        min_object_size: low-level objects of this many voxels or fewer are removed.
         dilate: dilate the low-level mask by ball(2) before the local thresholds.
         extra_criteria: discard objects whose local Otsu is below 0.333 × the global Otsu.
         local_adjust: factor applied to each local Otsu threshold (1.0: plain Otsu).
@@ -182,8 +200,7 @@ def masked_object_threshold(
     """
     img = np.asarray(img)
     labels, _ = ndi.label(img > global_threshold(img, method), structure=_CROSS_3D)
-    big = np.bincount(labels.ravel()) >= min_object_size
-    big[0] = False
+    big = _larger_than(labels, min_object_size)
     low = big[labels] if dilate or return_low else None
     if dilate:
         low = binary_dilation_ball(low, 2)
@@ -332,11 +349,13 @@ def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 
 
 
 def remove_small_labels(labels: np.ndarray, min_size: int) -> np.ndarray:
-    """Foreground of the labels holding at least ``min_size`` voxels (bool)."""
-    sizes = np.bincount(labels.ravel())
-    keep = sizes >= min_size
-    keep[0] = False
-    return keep[labels]
+    """Foreground of the labels holding more than ``min_size`` voxels (bool).
+
+    Each label is one object, whatever its connectivity (the reference size-filters the
+    watershed's label image itself). A label of exactly ``min_size`` voxels is dropped, as
+    in the reference (see :func:`_larger_than`).
+    """
+    return _larger_than(labels, min_size)[labels]
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,16 +366,20 @@ def remove_small_labels(labels: np.ndarray, min_size: int) -> np.ndarray:
 def fill_holes(
     mask: np.ndarray, min_size: int, max_size: int, per_slice: bool = True
 ) -> np.ndarray:
-    """Fill background components whose size lies in ``[min_size, max_size]``.
+    """Fill background components whose size lies in ``[min_size, max_size]``, both inclusive.
 
     Background components are 4-connected within each z-slice (``per_slice``) or
     6-connected in 3D. As in the reference, a component touching the image border is a hole
-    too when its size is in range.
+    too when its size is in range. Both bounds are inclusive, unlike the size filters (which
+    drop objects of exactly ``min_size`` voxels): the installed reference's
+    ``hole_filling(hole_min, hole_max)`` fills holes of exactly ``hole_min`` and of exactly
+    ``hole_max`` voxels, in 2D and 3D.
 
     Args:
         mask: bool ZYX (or YX) foreground.
-        min_size: smallest hole filled, in voxels (pixels per slice).
-        max_size: largest hole filled.
+        min_size: smallest hole filled, in voxels (pixels per slice); holes of exactly this
+            size are filled.
+        max_size: largest hole filled; holes of exactly this size are filled.
         per_slice: fill each z-slice on its own (a tube along z has holes in every slice).
 
     Returns:
@@ -499,7 +522,8 @@ def seeds_from_middle_slice(
 ) -> np.ndarray:
     """A 3D seed image: a background plane at z = 0 and one seed per object of a 2D mask.
 
-    Objects of ``objects_yx`` smaller than ``min_size`` pixels (4-connected) are ignored;
+    Objects of ``objects_yx`` of ``min_size`` pixels or fewer (4-connected) are ignored,
+    as by the reference's seeding (an object of exactly ``min_size`` pixels gets no seed);
     the rest, labelled 8-connected in raster order, each put a seed at their rounded
     centroid on slice ``mid_z``. The z = 0 plane is label 1, the objects 2, 3, ...
 

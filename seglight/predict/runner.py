@@ -94,7 +94,8 @@ class OutputOptions:
         write_proba: also write the probability map.
         proba_dtype: ``float32`` (OME-TIFF) or ``float16`` (plain TIFF: OME has no half
             floats; the voxel size is kept in the TIFF resolution and description).
-        min_size: remove mask objects smaller than this many voxels (0: keep all).
+        min_size: remove mask objects (26-connected) of fewer than this many voxels; an
+            object of exactly ``min_size`` voxels is kept (0 or 1: keep all).
         mask_name: file name pattern of the mask (``{stem}``: the image's name).
         proba_name: file name pattern of the probability map.
         qc: write a QC PNG per image (mask outline over the input).
@@ -181,7 +182,12 @@ class Summary:
 
 
 def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
-    """Drop 26-connected objects of fewer than ``min_size`` voxels from a boolean mask."""
+    """Drop 26-connected objects of fewer than ``min_size`` voxels from a boolean mask.
+
+    An object of exactly ``min_size`` voxels is kept. This option has no reference
+    counterpart, so it keeps the plain meaning of "smaller than", unlike the classic
+    workflows' size filters (which follow the reference's "at most n voxels").
+    """
     if min_size <= 1 or not mask.any():
         return mask
     labels, _ = ndi.label(mask, structure=np.ones((3, 3, 3), bool))

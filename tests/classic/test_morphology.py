@@ -83,9 +83,9 @@ def test_masked_object_threshold_size_filter_dilation_and_adjust() -> None:
     img = _blobs()
     _, low = morph.masked_object_threshold(img, "triangle", 20, False, False, 1.0, return_low=True)
     sizes = np.sort(np.bincount(ndi.label(low)[0].ravel())[1:])
-    # A min size between the smallest and the next object drops exactly the smallest one.
+    # A min size equal to the smallest object's size drops exactly that object.
     _, low_big = morph.masked_object_threshold(
-        img, "triangle", int(sizes[0]) + 1, False, False, 1.0, return_low=True
+        img, "triangle", int(sizes[0]), False, False, 1.0, return_low=True
     )
     assert ndi.label(low_big)[1] == 2
     _, low_dilated = morph.masked_object_threshold(
@@ -154,8 +154,8 @@ def test_watershed_cut_drops_objects_without_a_seed_and_small_labels() -> None:
     mask[5, 10, 10] = True  # one voxel, far from the border: one seed
     labels = morph.watershed_cut(mask, mask.astype(np.float32), 2)
     assert not labels[0:2].any() and labels[5, 10, 10] > 0
-    assert not morph.remove_small_labels(labels, 2).any()
-    assert morph.remove_small_labels(labels, 1)[5, 10, 10]
+    assert not morph.remove_small_labels(labels, 1).any()
+    assert morph.remove_small_labels(labels, 0)[5, 10, 10]
 
 
 # ------------------------------------------------------------------ hole filling

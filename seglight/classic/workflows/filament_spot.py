@@ -264,7 +264,9 @@ def _prune_z(mask: np.ndarray, min_slice_voxels: int) -> np.ndarray:
     """Keep the slices around the densest one, out to the first sparse slice on each side.
 
     From the slice with the most foreground, walk down and up; the first slice with fewer
-    than ``min_slice_voxels`` voxels on each side is the last one kept. As in the reference,
+    than ``min_slice_voxels`` voxels on each side is the last one kept (a slice of exactly
+    ``min_slice_voxels`` voxels is not sparse: the walk goes on past it, as the installed
+    reference's pruning does with its fixed 100). As in the reference,
     slice 0 is never the stopping slice when walking down, and the walk up stops at the
     second-to-last slice at the latest, so the last slice is always dropped. The reference
     also keeps the per-slice counts in 16 bits, so they wrap above 65535 voxels (which can
