@@ -129,6 +129,7 @@ class UNetXY(SegmentationNetwork):
         if zoom < 1:
             raise ConfigError(f"unet_xy: zoom={zoom} must be a positive integer")
         self.padded, self.zoom, self.n_classes = padded, int(zoom), n_classes
+        self.width = int(width)
         self.n_heads = 3 if aux_heads else 1
         w = width
         self.enc = nn.ModuleList(
@@ -195,6 +196,14 @@ class UNetXY(SegmentationNetwork):
                 s -= trim
             per_axis.append(sizes[::-1])
         return list(zip(*per_axis, strict=True))
+
+    def inference_bytes_per_voxel(self) -> float:
+        # Measured peaks (scripts/bench_predict.py windows, float32, width 32): about 420 B per
+        # input voxel unpadded, whose deep and decoder levels cover a fraction of the window,
+        # and 1.2 kB padded, whose full-size decoder level holds 256 channels at once; with a
+        # margin. Activations scale with the width; zoom pools the input first.
+        per_voxel = 1300.0 if self.padded else 540.0
+        return per_voxel * self.width / 32 / self.zoom**2
 
     def size_rule(self) -> str:
         k = self.zoom

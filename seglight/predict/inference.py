@@ -39,11 +39,6 @@ from seglight.networks.base import SegmentationNetwork
 
 ZYX = tuple[int, int, int]
 
-#: Input-window voxels per GiB of activation memory for ``unet_xy`` (width 32) in float32:
-#: at its peak it holds about 420 B per input voxel (about 260 B in bfloat16, twice as many
-#: voxels per GiB) with its inference path and batch norms folded; this leaves a margin.
-#: Other networks are lighter.
-_VOXELS_PER_GIB_FP32 = 2_000_000
 _MIN_WINDOW_ZYX = (16, 64, 64)
 
 
@@ -157,7 +152,8 @@ def auto_window(
             context the network learned with), capped by the image plus halo; default
             16×64×64, since thin windows leave a same-padded network mostly border.
     """
-    budget = memory_gib * _VOXELS_PER_GIB_FP32 * (2 if dtype != torch.float32 else 1)
+    budget = memory_gib * 2**30 / net.inference_bytes_per_voxel()
+    budget *= 2 if dtype != torch.float32 else 1  # half-width activations
     smallest = net.valid_input_shape((1, 1, 1))
     _, halo = _halo(net, smallest)
     if overlap is None:
@@ -169,19 +165,24 @@ def auto_window(
         or [net.valid_input_shape(floor)[axis]]
         for axis in range(3)
     ]
-    best, best_cost = None, math.inf
+    # Windows are square in xy (unless the image is narrower): a long thin window would
+    # leave a same-padded network mostly border, and users expect square tiles.
+    sides = sorted(set(candidates[1]) | set(candidates[2]))
+    costs = {}
     for z in candidates[0]:
-        for y in candidates[1]:
-            for x in candidates[2]:
-                window = (z, y, x)
-                if math.prod(window) > budget and best is not None:
-                    break
-                out = net.output_shape(window)
-                cost = math.prod(window) * math.prod(
-                    _n_tiles(s, o, overlap) for s, o in zip(image_zyx, out, strict=True)
-                )
-                if cost < best_cost:
-                    best, best_cost = window, cost
+        for side in sides:
+            window = net.valid_input_shape(
+                (z, max(min(side, need[1]), floor[1]), max(min(side, need[2]), floor[2])))
+            if math.prod(window) > budget and costs:
+                break
+            out = net.output_shape(window)
+            costs[window] = math.prod(window) * math.prod(
+                _n_tiles(s, o, overlap) for s, o in zip(image_zyx, out, strict=True)
+            )
+    # Among the windows within 5 % of the least work, the largest: fewer window borders
+    # (where a same-padded network is least sure) and fewer calls.
+    least = min(costs.values())
+    best = max((w for w, c in costs.items() if c <= 1.05 * least), key=math.prod)
     return best  # type: ignore[return-value]
 
 

@@ -12,7 +12,6 @@ from torch import nn
 from seglight.errors import ConfigError
 from seglight.networks import SegmentationNetwork, UNetXY
 from seglight.predict.inference import (
-    _VOXELS_PER_GIB_FP32,
     SlidingWindowInferer,
     auto_window,
     fold_batch_norms,
@@ -92,7 +91,7 @@ def test_auto_window_is_valid_within_budget_and_beats_small_windows(padded):
     shape = (65, 624, 924)
     window = auto_window(net, shape, memory_gib=1.0)
     assert net.output_shape(window)  # valid (raises otherwise)
-    assert np.prod(window) <= _VOXELS_PER_GIB_FP32
+    assert np.prod(window) <= 2**30 / net.inference_bytes_per_voxel()
     big = plan_windows(net, shape, window)
     small = plan_windows(net, shape, net.valid_input_shape((30, 100, 100)))
     assert big.n_windows * np.prod(big.in_zyx) < small.n_windows * np.prod(small.in_zyx)
@@ -176,3 +175,19 @@ def test_inferer_prepares_a_copy_and_leaves_the_network_as_given(image):
     assert sum(isinstance(m, nn.BatchNorm3d) for m in net.modules()) == 14
     assert all(p.dtype == torch.float32 for p in net.parameters())
     assert not any(isinstance(m, nn.BatchNorm3d) for m in inferer._run_net.modules())
+
+
+@pytest.mark.parametrize("padded", [False, True])
+def test_auto_window_is_square_in_xy_unless_the_image_is_narrower(padded):
+    net = UNetXY(width=32, padded=padded)
+    window = auto_window(net, (65, 624, 924), memory_gib=2.0, dtype=torch.bfloat16)
+    assert window[1] == window[2]
+    assert np.prod(window) <= 2 * 2 * 2**30 / net.inference_bytes_per_voxel()
+    narrow = auto_window(net, (65, 624, 40), memory_gib=2.0, dtype=torch.bfloat16)
+    assert narrow[2] == net.valid_input_shape((1, 1, 40 + 88 * (not padded)))[2] < narrow[1]
+
+
+def test_unet_xy_memory_per_voxel_follows_its_variant():
+    unpadded, padded = UNetXY(width=32), UNetXY(width=32, padded=True)
+    assert unpadded.inference_bytes_per_voxel() < padded.inference_bytes_per_voxel()
+    assert UNetXY(width=8).inference_bytes_per_voxel() == unpadded.inference_bytes_per_voxel() / 4

@@ -82,6 +82,16 @@ def test_small_objects_are_removed():
     assert kept.sum() == 48 and not kept[2, 15, 15]
 
 
+def test_min_size_keeps_objects_of_exactly_min_size_and_joins_diagonals():
+    mask = np.zeros((3, 20, 20), bool)
+    mask[1, 1, 1:5] = True                   # 4 voxels
+    mask[1, 10, 1:6] = True                  # 5 voxels
+    mask[1, 15, 15] = mask[0, 16, 16] = True  # 2 voxels touching by a corner: one object
+    kept = remove_small_objects(mask, 5)
+    assert not kept[1, 1].any() and kept[1, 10].sum() == 5
+    assert remove_small_objects(mask, 2)[0, 16, 16]
+
+
 def test_csv_input_lists_files_relative_to_it(raw_folder, tmp_path):
     listing = raw_folder / "list.csv"
     absolute = raw_folder / "cell_0.ome.tif"
