@@ -11,12 +11,14 @@ Examples::
 
 Outputs whose files exist are skipped (rerun the same command to resume; ``overwrite=true``
 recomputes). A broken file is reported in one line and skipped; the run ends with
-``N written, M skipped, K failed`` and exits 1 if any file failed.
+``N written, M skipped, K failed`` and exits 1 if any file failed. SIGTERM (``kill``, a
+scheduler's time limit) stops the run after the file in progress, with exit code 143.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import hydra
@@ -28,7 +30,7 @@ from seglight import CONF_DIR
 from seglight.config import ROOT_DIR  # noqa: F401  (registers the seglight_root resolver)
 from seglight.errors import exit_on_user_error
 from seglight.predict.build import build_runner
-from seglight.predict.lightning import BinarizerModule, FilesDataModule
+from seglight.predict.lightning import BinarizerModule, FilesDataModule, StopRequested
 from seglight.predict.runner import Summary
 
 log = logging.getLogger("seglight.predict")
@@ -46,7 +48,12 @@ def predict(cfg: DictConfig) -> Summary:
     runner, files = build_runner(cfg, device="cpu")
     trainer = instantiate(cfg.trainer)
     module = BinarizerModule(runner)
-    trainer.predict(module, datamodule=FilesDataModule(files), return_predictions=False)
+    try:
+        trainer.predict(module, datamodule=FilesDataModule(files), return_predictions=False)
+    except StopRequested:
+        log.warning("stopped by SIGTERM after %s; rerun the same command to resume",
+                    module.summary.line())
+        raise SystemExit(128 + signal.SIGTERM) from None
     return module.total
 
 

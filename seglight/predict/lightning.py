@@ -67,6 +67,10 @@ class FilesDataModule(L.LightningDataModule):
                           rank, world), collate_fn=_first, num_workers=0)
 
 
+class StopRequested(Exception):
+    """SIGTERM arrived (``kill``, a scheduler's time limit): the run stops between files."""
+
+
 class BinarizerModule(L.LightningModule):
     """Runs a :class:`PredictRunner` on each file of the predict loop.
 
@@ -82,6 +86,11 @@ class BinarizerModule(L.LightningModule):
         self.summary = Summary()
 
     def predict_step(self, path: str, batch_idx: int) -> None:
+        # Lightning catches SIGTERM and only raises a flag, which its predict loop ignores;
+        # without this check a `kill` or a SLURM time limit would not stop the run. The file
+        # in progress when the signal came has been finished (its outputs written whole).
+        if self.trainer.received_sigterm:
+            raise StopRequested
         self.summary.add(self.runner.process_file(path))
 
     def on_predict_epoch_end(self) -> None:

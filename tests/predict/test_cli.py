@@ -4,6 +4,7 @@ files, resume, config errors in one line, and the Lightning file split."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,29 @@ def test_checkpoint_over_folder_with_broken_files_then_resume(tiny_ckpt, raw_fol
         np.testing.assert_array_equal(mask.data > 0, proba > 0.5)
     again = predict(_cfg(tmp_path, *args, "write_proba=true"))
     assert again.line() == "0 written, 2 skipped, 2 failed"
+
+
+def test_sigterm_finishes_the_file_in_progress_stops_and_the_rerun_resumes(
+        tiny_ckpt, raw_folder, tmp_path, monkeypatch):
+    from seglight.predict.runner import PredictRunner
+
+    out = tmp_path / "seg"
+    args = [f"ckpt_path={tiny_ckpt}", f"input={raw_folder}", "input_glob=cell_*", f"output={out}"]
+    original, started = PredictRunner.process_file, []
+
+    def kill_during_first_file(self, path):
+        started.append(Path(path).name)
+        if len(started) == 1:  # what `kill` or a scheduler's time limit does, mid-file
+            os.kill(os.getpid(), signal.SIGTERM)
+        return original(self, path)
+
+    monkeypatch.setattr(PredictRunner, "process_file", kill_during_first_file)
+    with pytest.raises(SystemExit) as stop:
+        predict(_cfg(tmp_path, *args))
+    assert stop.value.code == 143 and started == ["cell_0.ome.tif"]
+    assert sorted(p.name for p in out.iterdir()) == ["cell_0_struct_segmentation.tiff"]
+    monkeypatch.undo()
+    assert predict(_cfg(tmp_path, *args)).line() == "1 written, 1 skipped, 0 failed"
 
 
 def test_classic_workflow_cli_exits_nonzero_with_summary(raw_folder, tmp_path):
