@@ -312,7 +312,7 @@ class SlidingWindowInferer:
         self.stitch_on_device = stitch_on_device
         self.progress = progress
         self.min_window_zyx = list(min_window_zyx) if min_window_zyx else None
-        self._prepared: tuple[torch.device, torch.dtype] | None = None
+        self._prepared: tuple[tuple[torch.device, int], torch.dtype] | None = None
         self._run_net: SegmentationNetwork | None = None
 
     @property
@@ -327,14 +327,17 @@ class SlidingWindowInferer:
         norms folded into the convolutions, cast to the compute dtype, ``channels_last_3d``.
         The network given stays as it was (it may still be trained)."""
         device = self.device
-        if self._prepared and self._prepared[0] == device:
+        # In-place updates (an optimizer step, load_state_dict) bump a tensor's version, so
+        # a network trained further since the copy was made gets a fresh copy.
+        state = (device, sum(t._version for t in self.net.state_dict().values()))
+        if self._prepared and self._prepared[0] == state:
             return self._prepared[1]
         dtype = resolve_dtype(self.precision, device)
         self._run_net = None  # free the previous copy first
         run_net = copy.deepcopy(self.net).eval()
         fold_batch_norms(run_net)
         self._run_net = run_net.to(dtype=dtype, memory_format=torch.channels_last_3d)
-        self._prepared = (device, dtype)
+        self._prepared = (state, dtype)
         return dtype
 
     def plan(self, image_zyx: Sequence[int]) -> WindowPlan:

@@ -191,3 +191,13 @@ def test_unet_xy_memory_per_voxel_follows_its_variant():
     unpadded, padded = UNetXY(width=32), UNetXY(width=32, padded=True)
     assert unpadded.inference_bytes_per_voxel() < padded.inference_bytes_per_voxel()
     assert UNetXY(width=8).inference_bytes_per_voxel() == unpadded.inference_bytes_per_voxel() / 4
+
+
+def test_inferer_follows_weights_changed_after_its_first_call(image):
+    net = ConstantNet()
+    inferer = SlidingWindowInferer(net, window_zyx=(16, 32, 32), precision="32")
+    before = inferer(image)
+    with torch.no_grad():
+        net.scale.mul_(-1)  # in place, as an optimizer step is
+    after = inferer(image)
+    np.testing.assert_allclose(after, 1 - before, atol=1e-6)  # sigmoid(-v) = 1 - sigmoid(v)
