@@ -5,10 +5,11 @@ plus its halo; probabilities and blending weights accumulate in memory maps on d
 output folder; the mask is thresholded slab by slab into another memory map, which the
 OME-TIFF writer streams out.
 
-Normalization is the one whole-image step: a recipe of one intensity-scaling step
-(``auto_contrast``, ``min_max``, ``auto_contrast_range``) is an affine map with a clip,
-whose two bounds come from whole-image statistics; they are computed with dask in one
-streaming pass, and each window is then scaled exactly as the in-memory path would.
+Normalization is the one whole-image step. A recipe of at most one intensity-scaling step
+(``auto_contrast``, ``min_max`` with or without an outlier bound, ``auto_contrast_range``)
+is a per-voxel map whose constants come from whole-image statistics; they are computed with
+dask in one streaming pass, and each window is then normalized exactly as the in-memory path
+would. A background subtraction (a wide blur of the whole image) is not streamed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,20 +30,25 @@ from seglight.normalization import _scale
 STREAMABLE_OPS = ("auto_contrast", "min_max", "auto_contrast_range")
 
 
-def scaling_bounds(steps: Sequence[dict], image) -> tuple[float, float]:
-    """The (lo, hi) clip bounds of a one-step scaling recipe, from a lazy (dask) image.
+def lazy_normalizer(steps: Sequence[dict], image) -> Callable[[np.ndarray], np.ndarray]:
+    """A function normalizing any block of ``image`` as the whole-image recipe would.
+
+    Args:
+        steps: the normalization recipe (``Normalizer.steps``).
+        image: the raw image, a lazy (dask) array; its statistics are computed here.
 
     Raises:
-        SeglightError: the recipe cannot be applied window by window (more than one step,
-            a background subtraction, or ``min_max`` with an outlier bound).
+        SeglightError: the recipe cannot be applied window by window (several steps, or a
+            background subtraction).
     """
     import dask.array as da
 
-    if len(steps) != 1 or steps[0].get("op") not in STREAMABLE_OPS or (
-        steps[0]["op"] == "min_max" and steps[0].get("upper")
-    ):
+    steps = list(steps)
+    if not steps:
+        return lambda block: np.asarray(block, dtype=np.float32)
+    if len(steps) != 1 or steps[0].get("op") not in STREAMABLE_OPS:
         raise SeglightError(
-            f"normalization {list(steps)} needs the whole image in memory, and this image is "
+            f"normalization {steps} needs the whole image in memory, and this image is "
             "larger than max_in_memory_voxels; raise max_in_memory_voxels if the machine has "
             "the memory, or crop the image"
         )
@@ -50,26 +56,39 @@ def scaling_bounds(steps: Sequence[dict], image) -> tuple[float, float]:
     data = image.astype(np.float64)
     lowest, highest = (float(v) for v in da.compute(data.min(), data.max()))
     if step["op"] == "min_max":
-        return lowest, highest
+        upper = step.get("upper")
+        if not upper:
+            return lambda block: _scale(np.asarray(block), lowest, highest)
+        if step.get("above_upper", "min") == "clip":
+            lo, hi = min(lowest, upper), min(highest, upper)
+            return lambda block: _scale(np.minimum(np.asarray(block, np.float32), upper), lo, hi)
+        # Outliers become the image minimum, so the maximum is that of the other voxels.
+        inside = data[data <= upper]
+        hi = float(inside.max().compute()) if int((data <= upper).sum().compute()) else lowest
+        return lambda block: _scale(
+            np.where(np.asarray(block) > upper, lowest, np.asarray(block)), lowest, hi)
     if step["op"] == "auto_contrast":
         mean, std = (float(v) for v in da.compute(data.mean(), data.std()))
-        return (max(mean - step["lower_std"] * std, lowest),
-                min(mean + step["upper_std"] * std, highest))
-    low, high = float(step["low"]), float(step["high"])
-    within = (data > low) & (data < high)
-    std = float(data[within].std().compute()) if int(within.sum().compute()) else 0.0
-    return max(low - step["lower_std"] * std, lowest), min(high + step["upper_std"] * std, highest)
+        lo = max(mean - step["lower_std"] * std, lowest)
+        hi = min(mean + step["upper_std"] * std, highest)
+    else:  # auto_contrast_range
+        low, high = float(step["low"]), float(step["high"])
+        within = (data > low) & (data < high)
+        std = float(data[within].std().compute()) if int(within.sum().compute()) else 0.0
+        lo = max(low - step["lower_std"] * std, lowest)
+        hi = min(high + step["upper_std"] * std, highest)
+    return lambda block: _scale(np.asarray(block), lo, hi)
 
 
-class ScaledLazyImage:
-    """A lazy ZYX image that returns float32 scaled blocks when sliced (what the inferer reads)."""
+class NormalizedLazyImage:
+    """A lazy ZYX image whose slices are read and normalized (what the inferer reads)."""
 
-    def __init__(self, image, lo: float, hi: float):
-        self.image, self.lo, self.hi = image, lo, hi
+    def __init__(self, image, normalize: Callable[[np.ndarray], np.ndarray]):
+        self.image, self.normalize = image, normalize
         self.shape = tuple(int(s) for s in image.shape)
 
     def __getitem__(self, index) -> np.ndarray:
-        return _scale(np.asarray(self.image[index]), self.lo, self.hi)
+        return self.normalize(np.asarray(self.image[index]))
 
 
 @contextlib.contextmanager

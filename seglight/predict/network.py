@@ -146,15 +146,15 @@ class NetworkBinarizer:
         Raises:
             SeglightError: the normalization recipe or a resize needs the whole image.
         """
-        from seglight.predict.lazy import ScaledLazyImage, scaling_bounds
+        from seglight.predict.lazy import NormalizedLazyImage, lazy_normalizer
 
         if self.resize_zyx is not None:
             raise SeglightError(
                 f"resize_zyx={list(self.resize_zyx)} needs the whole image in memory, and this "
                 "image is larger than max_in_memory_voxels; resize it beforehand"
             )
-        lo, hi = scaling_bounds(self.normalize.steps, image_zyx)
-        return self.inferer(ScaledLazyImage(image_zyx, lo, hi), out=out, weights=weights)
+        normalize = lazy_normalizer(self.normalize.steps, image_zyx)
+        return self.inferer(NormalizedLazyImage(image_zyx, normalize), out=out, weights=weights)
 
     def warn_spacing(self, spacing_um: Sequence[float | None], name: str) -> None:
         """Log a warning when an image's voxel size is far from the training data's."""

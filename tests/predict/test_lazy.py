@@ -1,0 +1,43 @@
+"""Images too large for memory: each window is normalized as the whole image would be."""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+import pytest
+
+from seglight.errors import SeglightError
+from seglight.normalization import Normalizer
+from seglight.predict.lazy import NormalizedLazyImage, lazy_normalizer
+
+
+@pytest.fixture
+def raw():
+    rng = np.random.default_rng(0)
+    image = rng.normal(500, 40, (12, 40, 48)).clip(0).astype(np.uint16)
+    image[6, 20:24, 30:34] = 9000  # saturated debris, an outlier for min_max's bound
+    return image
+
+
+@pytest.mark.parametrize("steps", [
+    [],
+    [{"op": "auto_contrast", "lower_std": 2.5, "upper_std": 10}],
+    [{"op": "min_max"}],
+    [{"op": "min_max", "upper": 4000, "above_upper": "min"}],
+    [{"op": "min_max", "upper": 4000, "above_upper": "clip"}],
+    [{"op": "auto_contrast_range", "lower_std": 1, "upper_std": 3, "low": 400, "high": 700}],
+])
+def test_windows_are_normalized_as_the_whole_image(raw, steps):
+    whole = Normalizer(steps)(raw)
+    lazy = NormalizedLazyImage(da.from_array(raw, chunks=(4, 16, 16)),
+                               lazy_normalizer(steps, da.from_array(raw, chunks=(4, 16, 16))))
+    window = (slice(3, 11), slice(10, 35), slice(20, 48))  # holds the debris
+    np.testing.assert_allclose(lazy[window], whole[window], rtol=1e-6, atol=1e-6)
+    assert lazy.shape == raw.shape and lazy[window].dtype == np.float32
+
+
+def test_background_subtraction_is_refused_in_one_line(raw):
+    steps = [{"op": "background_subtract", "sigma": [5, 50, 50]},
+             {"op": "auto_contrast", "lower_std": 2.5, "upper_std": 10}]
+    with pytest.raises(SeglightError, match="max_in_memory_voxels"):
+        lazy_normalizer(steps, da.from_array(raw))
