@@ -145,6 +145,15 @@ def run_seglight(name: str, shape, device: str, weights: str | None, proba_out: 
     }
 
 
+#: seglight UNetXY blocks (two conv + batch norm each) and the reference UNet3D's, with the
+#: up-sampled channels a decoder block's first convolution receives (concatenated in the
+#: opposite order by the two); then the layers copied as they are.
+_BLOCKS = [("enc.0", "ec1", None), ("enc.1", "ec2", None), ("enc.2", "ec3", None),
+           ("bottleneck", "ec4", None), ("dec.0", "dc3", 512), ("dec.1", "dc2", 256),
+           ("dec.2", "dc1", 128)]
+_LINEAR = [("up.0", "up3"), ("up.1", "up2"), ("up.2", "up1"), ("head", "dc0")]
+
+
 def _reference_to_seglight(ref) -> dict:
     """The reference UNet3D's weights as a seglight UNetXY state dict (same architecture).
 
@@ -159,11 +168,10 @@ def _reference_to_seglight(ref) -> dict:
     state = {k: v.clone() for k, v in ours.state_dict().items()}
     ref_state = ref.state_dict()
 
-    def block(ours_prefix: str, ref_prefix: str, permute_in: tuple[int, int] | None = None):
+    def block(ours_prefix: str, ref_prefix: str, c_up: int | None):
         for conv, bn in ((0, 1), (3, 4)):
             weight = ref_state[f"{ref_prefix}.{conv}.weight"]
-            if conv == 0 and permute_in is not None:
-                c_up, c_skip = permute_in  # reference: cat(up, skip); seglight: cat(skip, up)
+            if conv == 0 and c_up is not None:  # reference: cat(up, skip); seglight: cat(skip, up)
                 weight = torch.cat([weight[:, c_up:], weight[:, :c_up]], dim=1)
             state[f"{ours_prefix}.{conv}.weight"] = weight
             ours_bn, ref_bn = f"{ours_prefix}.{bn}", f"{ref_prefix}.{bn}"
@@ -174,15 +182,11 @@ def _reference_to_seglight(ref) -> dict:
             state[f"{ours_bn}.weight"] = torch.ones_like(state[f"{ours_bn}.weight"])
             state[f"{ours_bn}.bias"] = torch.zeros_like(state[f"{ours_bn}.bias"])
 
-    for i in range(3):
-        block(f"enc.{i}", f"ec{i + 1}")
-    block("bottleneck", "ec4")
-    for i, (ref_up, ref_dc, c_up) in enumerate((("up3", "dc3", 512), ("up2", "dc2", 256),
-                                                ("up1", "dc1", 128))):
-        state[f"up.{i}.weight"] = ref_state[f"{ref_up}.weight"]
-        state[f"up.{i}.bias"] = ref_state[f"{ref_up}.bias"]
-        block(f"dec.{i}", ref_dc, permute_in=(c_up, None))
-    state["head.weight"], state["head.bias"] = ref_state["dc0.weight"], ref_state["dc0.bias"]
+    for ours_prefix, ref_prefix, c_up in _BLOCKS:
+        block(ours_prefix, ref_prefix, c_up)
+    for ours_prefix, ref_prefix in _LINEAR:
+        for p in ("weight", "bias"):
+            state[f"{ours_prefix}.{p}"] = ref_state[f"{ref_prefix}.{p}"]
     return state
 
 
@@ -199,7 +203,7 @@ def _seglight_to_reference(net, ref) -> dict:
     ours, ref_state = net.state_dict(), ref.state_dict()
     state = {k: v.clone() for k, v in ref_state.items()}
 
-    def block(ours_prefix: str, ref_prefix: str, c_up: int | None = None):
+    def block(ours_prefix: str, ref_prefix: str, c_up: int | None):
         for conv, bn in ((0, 1), (3, 4)):
             weight = ours[f"{ours_prefix}.{conv}.weight"]
             ob = f"{ours_prefix}.{bn}"
@@ -214,15 +218,11 @@ def _seglight_to_reference(net, ref) -> dict:
             state[f"{rb}.running_mean"] = torch.zeros_like(state[f"{rb}.running_mean"])
             state[f"{rb}.running_var"] = torch.full_like(state[f"{rb}.running_var"], 1 - 1e-5)
 
-    for i in range(3):
-        block(f"enc.{i}", f"ec{i + 1}")
-    block("bottleneck", "ec4")
-    for i, (ref_up, ref_dc, c_up) in enumerate((("up3", "dc3", 512), ("up2", "dc2", 256),
-                                                ("up1", "dc1", 128))):
-        state[f"{ref_up}.weight"] = ours[f"up.{i}.weight"]
-        state[f"{ref_up}.bias"] = ours[f"up.{i}.bias"]
-        block(f"dec.{i}", ref_dc, c_up)
-    state["dc0.weight"], state["dc0.bias"] = ours["head.weight"], ours["head.bias"]
+    for ours_prefix, ref_prefix, c_up in _BLOCKS:
+        block(ours_prefix, ref_prefix, c_up)
+    for ours_prefix, ref_prefix in _LINEAR:
+        for p in ("weight", "bias"):
+            state[f"{ref_prefix}.{p}"] = ours[f"{ours_prefix}.{p}"]
     return state
 
 
