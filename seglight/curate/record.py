@@ -25,10 +25,10 @@ Columns:
 An image is looked up by its absolute path first, then by its fingerprint: a raw folder
 copied to a cluster, renamed or mounted elsewhere resumes where it stopped, and a moved
 image that was written is never written again under a new number. A file whose content is
-identical to an image already decided (a byte-for-byte copy under another name) counts as
-that image. Logs written before the fingerprint column existed still work by path; the
-first :meth:`DecisionLog.upgrade` (done by the Curator on opening) rewrites them with the
-column, filled in for the raw files still at their logged paths.
+identical to an image logged earlier (a byte-for-byte copy under another name) counts as
+that image, and is done if it is. Logs written before the fingerprint column existed still
+work by path; the first :meth:`DecisionLog.upgrade` (done by the Curator on opening)
+rewrites them with the column, filled in for the raw files still at their logged paths.
 """
 
 from __future__ import annotations
@@ -137,6 +137,7 @@ class DecisionLog:
         self.path = Path(path)
         self._last: dict[str, Entry] = {}
         self._by_fingerprint: dict[str, Entry] = {}
+        self._sizes: set[str] = set()  # file sizes (as in fingerprints) of logged images
         self._columns: list[str] = []
         # Fingerprints by resolved path, with the (size, mtime) they were computed for.
         self._fingerprints: dict[str, tuple[int, int, str]] = {}
@@ -145,6 +146,7 @@ class DecisionLog:
     def _load(self) -> None:
         self._last.clear()
         self._by_fingerprint.clear()
+        self._sizes.clear()
         if not self.path.exists():
             return
         rows, self._columns = _read_rows(self.path, required=("image", "decision", "status"))
@@ -155,6 +157,7 @@ class DecisionLog:
         self._last[entry.raw or entry.image] = entry
         if entry.fingerprint:
             self._by_fingerprint[entry.fingerprint] = entry
+            self._sizes.add(entry.fingerprint.partition(":")[0])
 
     def fingerprint_of(self, raw: str | Path) -> str:
         """The raw file's :func:`fingerprint` (cached while its size and mtime hold), or
@@ -185,7 +188,7 @@ class DecisionLog:
         except OSError:
             return None
         # The size is part of the fingerprint: no logged file of this size, nothing to hash.
-        if not any(fp.startswith(f"{size}:") for fp in self._by_fingerprint):
+        if str(size) not in self._sizes:
             return None
         return self._by_fingerprint.get(self.fingerprint_of(raw))
 
