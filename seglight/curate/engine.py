@@ -422,6 +422,9 @@ class Curator:
         self.normalizer = Normalizer(config.normalization) if config.normalize else None
         self.items = self._pair()
         self._check_decisions()
+        # A log from an older seglight gains its fingerprints now, while the raw files are
+        # still where it says: a later move of the folders is then recognised too.
+        self.record.upgrade()
 
     def _folder(self, key: str) -> Path | None:
         value = getattr(self.config, key)
@@ -478,7 +481,11 @@ class Curator:
                         f"{self.config.decisions}, image {stem}, {column}: {err}") from None
 
     def pending(self) -> list[Item]:
-        """Items not yet written or rejected in this or an earlier session."""
+        """Items not yet written or rejected in this or an earlier session.
+
+        An image is recognised by its path or, if its folder was moved or renamed since, by
+        its content (see :class:`~seglight.curate.record.DecisionLog`).
+        """
         return [item for item in self.items if not self.record.is_done(item.raw)]
 
     def load(self, item: Item) -> Loaded:
@@ -604,9 +611,10 @@ class Curator:
         """
         from tqdm import tqdm
 
-        summary = Summary(already_done=len(self.items) - len(self.pending()))
+        pending = self.pending()
+        summary = Summary(already_done=len(self.items) - len(pending))
         mode = self.config.mode
-        bar = tqdm(self.pending(), desc=f"curate ({mode})", unit="image", disable=not progress,
+        bar = tqdm(pending, desc=f"curate ({mode})", unit="image", disable=not progress,
                    file=sys.stderr)
         for item in bar:
             entry = self.decisions.get(item.name)

@@ -144,3 +144,16 @@ def test_npe2_manifest_lists_the_three_widgets():
     manifest.validate_imports()
     assert [w.display_name for w in manifest.contributions.widgets] == [
         "Curator (sorting)", "Curator (merging)", "Curator (take all)"]
+
+
+def test_sorting_widget_resumes_after_the_folders_were_moved(qtbot, folders):
+    _, first = open_widget(qtbot, SortingWidget, folders)
+    qtbot.mouseClick(first.good_button, Qt.LeftButton)
+    qtbot.mouseClick(first.bad_button, Qt.LeftButton)
+    qtbot.mouseClick(first.skip_button, Qt.LeftButton)
+    moved = dict(folders, raw=folders["raw"].rename(folders["tmp"] / "raw_moved"),
+                 seg=folders["seg"].rename(folders["tmp"] / "seg_moved"))
+    _, second = open_widget(qtbot, SortingWidget, moved)
+    assert second.progress.text().startswith("3 of 3: c2.tif")  # only the skipped one
+    qtbot.mouseClick(second.good_button, Qt.LeftButton)
+    assert [t.name for t in find_triplets(folders["out"])] == ["img_0", "img_1"]
