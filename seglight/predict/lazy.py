@@ -102,3 +102,28 @@ def scratch_array(folder: str | Path, shape: Sequence[int], dtype) -> Iterator[n
         yield np.memmap(name, dtype=dtype, mode="w+", shape=tuple(shape))
     finally:
         os.unlink(name)
+
+
+def remove_small_objects_on_disk(mask: np.ndarray, min_size: int, folder: str | Path) -> None:
+    """Set the 26-connected objects of fewer than ``min_size`` voxels of ``mask`` to 0, in
+    place, for a mask too large for memory (a memory map): the labels go to a memory-mapped
+    scratch file in ``folder`` and the sizes are counted slab by slab, so memory holds one
+    z-slice of labels at a time (the operating system pages the rest).
+
+    The same objects are removed as by :func:`seglight.predict.runner.remove_small_objects`.
+    """
+    from scipy import ndimage as ndi
+
+    if min_size <= 1:
+        return
+    with scratch_array(folder, mask.shape, np.int32) as labels:
+        n = ndi.label(mask, structure=np.ones((3, 3, 3), bool), output=labels)
+        if not n:
+            return
+        sizes = np.zeros(n + 1, np.int64)
+        for z in range(mask.shape[0]):
+            sizes += np.bincount(labels[z].ravel(), minlength=n + 1)
+        keep = sizes >= min_size
+        keep[0] = False
+        for z in range(mask.shape[0]):
+            mask[z] = np.where(keep[labels[z]], mask[z], 0)

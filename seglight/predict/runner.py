@@ -308,7 +308,7 @@ class PredictRunner:
         """Like :meth:`process_image` for an image too large for memory: read window by
         window, accumulated and thresholded in memory maps beside the outputs."""
         from seglight.io.image import open_image, resolve_channel
-        from seglight.predict.lazy import scratch_array
+        from seglight.predict.lazy import remove_small_objects_on_disk, scratch_array
 
         opts = self.options
         img = open_image(path)
@@ -319,9 +319,9 @@ class PredictRunner:
         pps = img.physical_pixel_sizes
         spacing = tuple(float(v) if v else None for v in (pps.Z, pps.Y, pps.X))
         shape = tuple(int(s) for s in data.shape)
-        if opts.min_size > 1 or opts.save_intermediates:
-            log.warning("%s: min_size and save_intermediates are not applied to an image "
-                        "processed window by window", stem)
+        if opts.save_intermediates:
+            log.warning("%s: save_intermediates is not applied to an image processed window "
+                        "by window", stem)
         written = []
         with scratch_array(opts.output_dir, shape, np.float32) as proba, \
                 scratch_array(opts.output_dir, shape, np.float32) as weights:
@@ -335,6 +335,7 @@ class PredictRunner:
                 with scratch_array(opts.output_dir, shape, np.uint8) as mask:
                     for z in range(shape[0]):
                         mask[z] = (proba[z] > self.threshold) * np.uint8(255)
+                    remove_small_objects_on_disk(mask, int(opts.min_size), opts.output_dir)
                     if opts.qc:
                         # A two-slice stand-in whose views are the image's (max, middle).
                         views = np.stack([np.asarray(data.max(axis=0)),

@@ -88,16 +88,18 @@ def test_onnx_export_carries_metadata_and_computes_the_probability(tiny_ckpt, tm
 def test_image_larger_than_memory_limit_is_processed_window_by_window(tiny_ckpt, raw_folder,
                                                                       tmp_path):
     source = raw_folder / "cell_0.ome.tif"
-    results = {}
+    results, masks = {}, {}
     for name, limit in (("memory", 10**9), ("lazy", 100)):
         summary = seglight.predict_files(
             source, tmp_path / name, ckpt_path=tiny_ckpt, progress=False, write_proba=True,
-            qc=True, max_in_memory_voxels=limit,
+            qc=True, max_in_memory_voxels=limit, threshold=0.45, min_size=3,
             inference={"precision": "32", "window_zyx": [8, 16, 32]},
         )
         assert summary.written == 1
         results[name] = read_image(tmp_path / name / "cell_0_struct_probability.tiff")
+        masks[name] = read_image(tmp_path / name / "cell_0_struct_segmentation.tiff").data
         assert (tmp_path / name / "cell_0_qc.png").exists()
     np.testing.assert_allclose(results["lazy"].data, results["memory"].data, atol=1e-4)
     assert results["lazy"].spacing_um == results["memory"].spacing_um
+    np.testing.assert_array_equal(masks["lazy"], masks["memory"])
     assert not list((tmp_path / "lazy").glob(".*"))  # scratch memory maps are gone

@@ -8,7 +8,13 @@ import pytest
 
 from seglight.errors import SeglightError
 from seglight.normalization import Normalizer
-from seglight.predict.lazy import NormalizedLazyImage, lazy_normalizer
+from seglight.predict.lazy import (
+    NormalizedLazyImage,
+    lazy_normalizer,
+    remove_small_objects_on_disk,
+    scratch_array,
+)
+from seglight.predict.runner import remove_small_objects
 
 
 @pytest.fixture
@@ -41,3 +47,18 @@ def test_background_subtraction_is_refused_in_one_line(raw):
              {"op": "auto_contrast", "lower_std": 2.5, "upper_std": 10}]
     with pytest.raises(SeglightError, match="max_in_memory_voxels"):
         lazy_normalizer(steps, da.from_array(raw))
+
+
+@pytest.mark.parametrize("min_size", [1, 3, 8])
+def test_min_size_on_a_memory_mapped_mask_removes_what_the_in_memory_filter_does(tmp_path,
+                                                                              min_size):
+    rng = np.random.default_rng(1)
+    mask = (rng.random((10, 30, 30)) > 0.93).astype(np.uint8) * 255  # objects of 1-10 voxels
+    expected = remove_small_objects(mask > 0, min_size)
+    with scratch_array(tmp_path, mask.shape, np.uint8) as on_disk:
+        on_disk[:] = mask
+        remove_small_objects_on_disk(on_disk, min_size, tmp_path)
+        np.testing.assert_array_equal(on_disk > 0, expected)
+        assert set(np.unique(on_disk)) <= {0, 255}
+    assert 0 < expected.sum() < (mask > 0).sum() or min_size == 1
+    assert not list(tmp_path.iterdir())  # the labels' scratch file is gone
