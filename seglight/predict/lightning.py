@@ -21,6 +21,8 @@ from seglight.predict.runner import PredictRunner, Summary
 
 # predict_step writes files and returns nothing, on purpose.
 warnings.filterwarnings("ignore", message="predict returned None")
+# Lightning 2.6 with torch 2.13 warns about its own pytree use on every run; nothing to act on.
+warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
 
 
 class FileList(Dataset):

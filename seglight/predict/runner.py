@@ -37,8 +37,9 @@ QC_NAME = "{stem}_qc.png"
 
 
 def find_inputs(input: str | Path, input_glob: str = "*") -> list[Path]:
-    """The image files named by ``input``: a file, a folder (matched with ``input_glob``), or
-    a ``.csv`` whose first column (or column ``path``/``file``) lists files.
+    """The image files named by ``input``: a file (or a ``.zarr`` folder), a folder (matched
+    with ``input_glob``), or a ``.csv`` whose first column (or column ``path``/``file``) lists
+    files.
 
     Relative paths in a CSV are relative to the CSV's folder.
 
@@ -48,9 +49,10 @@ def find_inputs(input: str | Path, input_glob: str = "*") -> list[Path]:
     path = Path(input)
     if not path.exists():
         raise ConfigError(f"input={path}: no such file or folder")
-    if path.is_dir():
+    if path.is_dir() and not is_image_file(path):  # a .zarr image is a folder too
         files = sorted(p for p in path.glob(input_glob)
-                       if p.is_file() and not p.name.startswith(".") and is_image_file(p))
+                       if (p.is_file() or p.suffix.lower() == ".zarr")
+                       and not p.name.startswith(".") and is_image_file(p))
         if not files:
             raise ConfigError(
                 f"input={path}: no image file matches input_glob={input_glob!r} "

@@ -103,3 +103,25 @@ def test_image_larger_than_memory_limit_is_processed_window_by_window(tiny_ckpt,
     assert results["lazy"].spacing_um == results["memory"].spacing_um
     np.testing.assert_array_equal(masks["lazy"], masks["memory"])
     assert not list((tmp_path / "lazy").glob(".*"))  # scratch memory maps are gone
+
+
+def test_ome_zarr_input_in_memory_and_window_by_window(tiny_ckpt, tmp_path):
+    """An OME-Zarr image is a folder: found in an input folder, read with its voxel size,
+    and predicted in memory or lazily with the same result."""
+    writers = pytest.importorskip("bioio_ome_zarr.writers")
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 1000, (1, 1, 6, 24, 28)).astype(np.uint16)
+    image[..., 2:4, 8:16, 8:16] += 3000
+    raw = tmp_path / "raw"
+    writers.OMEZarrWriter(raw / "cell.ome.zarr", level_shapes=[image.shape], dtype=image.dtype,
+                          physical_pixel_size=[1, 1, 0.29, 0.108, 0.108]).write_full_volume(image)
+    results = {}
+    for name, limit in (("memory", 10**9), ("lazy", 100)):
+        summary = seglight.predict_files(raw, tmp_path / name, ckpt_path=tiny_ckpt,
+                                         progress=False, write_proba=True,
+                                         max_in_memory_voxels=limit,
+                                         inference={"precision": "32"})
+        assert summary.line() == "1 written, 0 skipped, 0 failed"
+        results[name] = read_image(tmp_path / name / "cell_struct_probability.tiff")
+        assert results[name].spacing_um == pytest.approx((0.29, 0.108, 0.108))
+    np.testing.assert_allclose(results["lazy"].data, results["memory"].data, atol=1e-4)
