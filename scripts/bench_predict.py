@@ -16,6 +16,9 @@ Usage::
     python scripts/bench_predict.py --nets unet_xy --no-reference
     python scripts/bench_predict.py --ckpt runs/train/<time>/checkpoints/best.ckpt
 
+A checkpoint path among ``--nets`` benchmarks that trained network (any architecture) on the
+same synthetic image and prints its Dice against the ground truth.
+
 With ``--ckpt`` (a trained ``unet_xy`` checkpoint of width 32) both sides run those trained
 weights on a synthetic nuclear-envelope image with ground truth (the demo generator at the
 bench size, normalized with the checkpoint's recipe) and each mask's Dice against the ground
@@ -123,14 +126,22 @@ def run_seglight(name: str, shape, device: str, weights: str | None, proba_out: 
     from seglight.predict.inference import SlidingWindowInferer
 
     torch.manual_seed(0)
-    net = _network(name)
-    if ckpt and name == "unet_xy":
-        net = _trained_net(ckpt)
-    elif weights:
-        net.load_state_dict(torch.load(weights))
+    min_window = None
+    if name.endswith(".ckpt"):  # any trained network, on the image its recipe normalizes
+        from seglight.predict.network import load_module
+
+        module = load_module(name)
+        net, ckpt, min_window = module.net.eval(), name, module.hparams.get("patch_zyx")
+        name = f"{type(getattr(net, 'net', net)).__name__} (trained)"
+    else:
+        net = _network(name)
+        if ckpt and name == "unet_xy":
+            net = _trained_net(ckpt)
+        elif weights:
+            net.load_state_dict(torch.load(weights))
     net.to(device)
     image, _ = bench_image(shape, ckpt)
-    inferer = SlidingWindowInferer(net, memory_gib=memory_gib)
+    inferer = SlidingWindowInferer(net, memory_gib=memory_gib, min_window_zyx=min_window)
     plan = inferer.plan(shape)
     start = time.perf_counter()
     proba = inferer(image)
@@ -327,11 +338,16 @@ def main() -> None:
         reference = _child(["--one", "reference", "--weights", str(tmp / "ref.pt"),
                             "--proba-out", str(tmp / "ref.npy"), *common])
         rows.append(reference)
-    for name in args.nets:
+    trained = {}  # row name -> probabilities of a trained network (for Dice)
+    for i, name in enumerate(args.nets):
         extra = []
         if name == "unet_xy" and reference:
             extra = ["--weights", str(tmp / "ref.pt"), "--proba-out", str(tmp / "ours.npy")]
+        elif name.endswith(".ckpt"):
+            extra = ["--proba-out", str(tmp / f"net{i}.npy")]
         rows.append(_child(["--one", name, *extra, *common]))
+        if name.endswith(".ckpt"):
+            trained[rows[-1]["name"]] = tmp / f"net{i}.npy"
     print(f"{'':36s} {'out vox/s':>10s} {'peak GiB':>9s} {'seconds':>8s} {'TFLOP':>6s} "
           f"{'TFLOP/s':>7s}  window (count), dtype")
     for row in rows:
@@ -352,6 +368,13 @@ def main() -> None:
             print("Dice against the ground truth (masks at 0.5): "
                   f"reference {_dice(ref_p > 0.5, truth > 0):.4f}, "
                   f"seglight {_dice(ours_p > 0.5, truth > 0):.4f}")
+
+
+    if trained:
+        _, truth = bench_image(shape, next(n for n in args.nets if n.endswith(".ckpt")))
+        for row_name, proba in trained.items():
+            print(f"{row_name}: Dice against the ground truth (mask at 0.5) "
+                  f"{_dice(np.load(proba) > 0.5, truth > 0):.4f}")
 
 
 if __name__ == "__main__":
