@@ -168,6 +168,21 @@ def test_batch_norms_fold_into_the_convolutions_without_changing_the_output():
         torch.testing.assert_close(folded(x)[0], net(x)[0], rtol=1e-4, atol=1e-4)
 
 
+def test_batch_norms_of_monai_networks_fold_too():
+    """MONAI puts the norm in an ADN block after the convolution, not beside it."""
+    import copy
+
+    from monai.networks.nets import BasicUNet
+
+    net = _with_random_batch_norms(BasicUNet(3, 1, 2, features=(4, 4, 8, 8, 16, 4), norm="batch"))
+    n_norms = sum(isinstance(m, nn.BatchNorm3d) for m in net.modules())
+    folded = copy.deepcopy(net)
+    assert fold_batch_norms(folded) == n_norms > 0
+    x = torch.rand(1, 1, 16, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x), net(x), rtol=1e-4, atol=1e-4)
+
+
 def test_inferer_prepares_a_copy_and_leaves_the_network_as_given(image):
     net = _with_random_batch_norms(UNetXY(width=2, padded=True))
     inferer = SlidingWindowInferer(net, window_zyx=(16, 32, 32), precision="bf16")
