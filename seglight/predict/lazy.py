@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -52,31 +53,39 @@ def lazy_normalizer(steps: Sequence[dict], image) -> Callable[[np.ndarray], np.n
             "larger than max_in_memory_voxels; raise max_in_memory_voxels if the machine has "
             "the memory, or crop the image"
         )
-    step = steps[0]
+    step, op = steps[0], steps[0]["op"]
+    upper = step.get("upper") if op == "min_max" else None
+    # Every statistic the recipe needs, in one dask computation: one read of the image.
     data = image.astype(np.float64)
-    lowest, highest = (float(v) for v in da.compute(data.min(), data.max()))
-    if step["op"] == "min_max":
-        upper = step.get("upper")
+    stats = {"lowest": data.min(), "highest": data.max()}
+    if op == "auto_contrast":
+        stats |= {"mean": data.mean(), "std": data.std()}
+    elif op == "auto_contrast_range":
+        within = (data > step["low"]) & (data < step["high"])
+        stats |= {"n_within": within.sum(), "std": da.nanstd(da.where(within, data, np.nan))}
+    elif upper and step.get("above_upper", "min") == "min":
+        # Outliers become the image minimum, so the maximum is that of the other voxels.
+        stats["below_upper"] = da.where(data <= upper, data, -np.inf).max()
+    with warnings.catch_warnings():  # an empty band's std is NaN, handled below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        v = dict(zip(stats, (float(x) for x in da.compute(*stats.values())), strict=True))
+    lowest, highest = v["lowest"], v["highest"]
+    if op == "min_max":
         if not upper:
             return lambda block: _scale(np.asarray(block), lowest, highest)
-        if step.get("above_upper", "min") == "clip":
+        if "below_upper" not in v:  # above_upper: clip
             lo, hi = min(lowest, upper), min(highest, upper)
             return lambda block: _scale(np.minimum(np.asarray(block, np.float32), upper), lo, hi)
-        # Outliers become the image minimum, so the maximum is that of the other voxels.
-        inside = data[data <= upper]
-        hi = float(inside.max().compute()) if int((data <= upper).sum().compute()) else lowest
+        hi = v["below_upper"] if np.isfinite(v["below_upper"]) else lowest
         return lambda block: _scale(
             np.where(np.asarray(block) > upper, lowest, np.asarray(block)), lowest, hi)
-    if step["op"] == "auto_contrast":
-        mean, std = (float(v) for v in da.compute(data.mean(), data.std()))
-        lo = max(mean - step["lower_std"] * std, lowest)
-        hi = min(mean + step["upper_std"] * std, highest)
+    if op == "auto_contrast":
+        lo = max(v["mean"] - step["lower_std"] * v["std"], lowest)
+        hi = min(v["mean"] + step["upper_std"] * v["std"], highest)
     else:  # auto_contrast_range
-        low, high = float(step["low"]), float(step["high"])
-        within = (data > low) & (data < high)
-        std = float(data[within].std().compute()) if int(within.sum().compute()) else 0.0
-        lo = max(low - step["lower_std"] * std, lowest)
-        hi = min(high + step["upper_std"] * std, highest)
+        std = v["std"] if v["n_within"] else 0.0
+        lo = max(float(step["low"]) - step["lower_std"] * std, lowest)
+        hi = min(float(step["high"]) + step["upper_std"] * std, highest)
     return lambda block: _scale(np.asarray(block), lo, hi)
 
 

@@ -32,6 +32,8 @@ def raw():
     [{"op": "min_max", "upper": 4000, "above_upper": "min"}],
     [{"op": "min_max", "upper": 4000, "above_upper": "clip"}],
     [{"op": "auto_contrast_range", "lower_std": 1, "upper_std": 3, "low": 400, "high": 700}],
+    [{"op": "auto_contrast_range", "lower_std": 1, "upper_std": 3, "low": 20000, "high": 30000}],
+    [{"op": "min_max", "upper": 1, "above_upper": "min"}],  # no voxel below the bound
 ])
 def test_windows_are_normalized_as_the_whole_image(raw, steps):
     whole = Normalizer(steps)(raw)
