@@ -5,25 +5,31 @@ Three parts share one package:
 - the *Binarizer* (:mod:`seglight.predict`, :mod:`seglight.classic`) turns an image into a
   binary mask, with a classic workflow or a trained network, through one interface;
 - the *Curator* (:mod:`seglight.curate`) turns binarizer outputs into training triplets;
-- the *Trainer* (:mod:`seglight.train`) fits 3D U-Nets on those triplets.
+- the *Trainer* (:mod:`seglight.training`) fits 3D U-Nets on those triplets.
 
-Images enter the program as ZYX arrays (:func:`seglight.io.read_image`).
+Images enter the program as ZYX arrays (:func:`seglight.io.read_image`). From Python (a
+notebook, napari): ``seglight.binarize``, ``seglight.predict_files`` and ``seglight.train``
+(:mod:`seglight.api`); from a shell: ``python -m seglight.train | predict | curate``.
 """
 
 from pathlib import Path
 
 __version__ = "0.1.0"
 
-#: The Hydra configuration tree (``conf/`` at the repository root; seglight is installed
-#: editable from its clone, like most research code bases).
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+_PACKAGE_DIR = Path(__file__).resolve().parent
 
-__all__ = ["CONF_DIR", "binarize", "predict_files"]
+#: The Hydra configuration tree. The repository keeps it at its top level (``conf/``); a wheel
+#: or ``pip install .`` ships the same files inside the package, as ``seglight/conf/``.
+CONF_DIR = (_PACKAGE_DIR / "conf" if (_PACKAGE_DIR / "conf").is_dir()
+            else _PACKAGE_DIR.parent / "conf")
+
+_API = ("binarize", "predict_files", "train")
+__all__ = ["CONF_DIR", *_API]
 
 
 def __getattr__(name: str):
-    # Lazy, so that `import seglight` stays light (no torch) until prediction is asked for.
-    if name in ("binarize", "predict_files"):
+    # Lazy, so that `import seglight` stays light (no torch) until the work is asked for.
+    if name in _API:
         from seglight import api
 
         return getattr(api, name)

@@ -1,12 +1,14 @@
-"""The Python entry points: ``seglight.binarize`` (one array) and ``seglight.predict_files``.
+"""The Python entry points: ``seglight.binarize`` (one array), ``seglight.predict_files``
+and ``seglight.train``.
 
-They use the same binarizers and runner as ``python -m seglight.predict``, in this process
-and without Lightning, so a notebook or napari plugin can call them::
+They use the same configs, binarizers, runner and training as the ``python -m seglight.*``
+commands, in this process, so a notebook or napari plugin can call them::
 
     import seglight
     mask = seglight.binarize(image_zyx, "classic/lmnb1_interphase", hole_min=300)
     mask = seglight.binarize(image_zyx, ckpt_path="runs/train/.../best.ckpt")
     summary = seglight.predict_files("/data/raw", "/data/seg", ckpt_path="best.ckpt")
+    best = seglight.train(data_path="/data/curated", model="unet_xy", trainer__max_epochs=50)
 """
 
 from __future__ import annotations
@@ -119,3 +121,91 @@ def predict_files(
         binarizer = build_binarizer(None, ckpt_path, inference, opts.threshold,
                                     progress=progress, device=inference.pop("device", None))
     return PredictRunner(binarizer, opts).run(files, progress=progress)
+
+
+def _override_value(value: Any) -> str:
+    """A Python value as Hydra override text (strings quoted, so any path works)."""
+    from seglight.cli import _quote
+
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_override_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{k}:{_override_value(v)}" for k, v in value.items()) + "}"
+    text = str(value)
+    return text if text.startswith("${") else _quote(text)
+
+
+def train(
+    data_path: str | Path | None = None, model: str = "unet_xy_tiny", data: str | None = None,
+    **overrides: Any,
+) -> Path:
+    """Train a network as ``python -m seglight.train`` does, from the same configs.
+
+    Args:
+        data_path: a folder of curated triplets; ``None`` trains on the embedded demo data.
+        model: a ``conf/model/`` option (``unet_xy``, ``unet_xy_padded``, ``basic_unet``...).
+        data: a ``conf/data/`` option; default ``lamin`` with ``data_path`` (any curated
+            folder), ``demo`` without.
+        **overrides: any other setting, dots written as ``__``
+            (``trainer__max_epochs=50``, ``data__patch_zyx=[32, 128, 128]``,
+            ``paths__root_dir="/scratch/me"``), or config groups (``trainer="gpu"``,
+            ``experiment="lamin_unet_xy"``).
+
+    Returns:
+        The best checkpoint (highest validation Dice); the last one if no validation ran.
+        The run folder, with TensorBoard logs and the composed config, is its grandparent.
+
+    Raises:
+        ConfigError: the config cannot work (checked before any work starts).
+    """
+    from datetime import datetime
+
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf, open_dict
+
+    from seglight import CONF_DIR
+    from seglight.cli import prepare_overrides
+    from seglight.config import register_resolvers
+    from seglight.errors import SeglightError
+    from seglight.training import fit
+
+    data = data or ("demo" if data_path is None else "lamin")
+    args = [f"model={model}", f"data={data}"]
+    if data_path is not None:
+        args.append(f"data.path={_override_value(str(data_path))}")
+    for key, value in overrides.items():
+        key = key.replace("__", ".")
+        is_group = (CONF_DIR / key).is_dir()
+        args.append(f"{key}={value}" if is_group else f"{key}={_override_value(value)}")
+    register_resolvers()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        try:
+            cfg = compose("train", overrides=prepare_overrides(args), return_hydra_config=True)
+        except HydraException as err:  # an unknown key or option, named by Hydra
+            raise ConfigError(str(err).splitlines()[0]) from None
+    run_dir = Path(str(cfg.paths.log_dir)) / str(cfg.task_name) / datetime.now().strftime(
+        "%Y-%m-%d_%H-%M-%S")
+    with open_dict(cfg):
+        cfg.hydra.runtime.output_dir = str(run_dir)
+    HydraConfig.instance().set_config(cfg)
+    (run_dir / ".hydra").mkdir(parents=True, exist_ok=True)
+    job = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+    OmegaConf.save(job, run_dir / ".hydra" / "config.yaml")
+    try:
+        result = fit(cfg)
+    finally:
+        GlobalHydra.instance().clear()
+    checkpoint = result.best_checkpoint or result.last_checkpoint
+    if checkpoint is None:
+        raise SeglightError(f"{run_dir}: training wrote no checkpoint (callbacks=none?)")
+    return checkpoint

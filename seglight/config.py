@@ -1,23 +1,28 @@
-"""Hydra helpers shared by the entry points: the ``seglight_root`` resolver and checks that
+"""Hydra helpers shared by the entry points: the ``seglight_cwd`` resolver and checks that
 a training config can work, run before any work starts."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from seglight import CONF_DIR
-from seglight.errors import ConfigError, SeglightError
+from seglight.errors import ConfigError
 from seglight.io.curated import find_triplets
 from seglight.normalization import Normalizer
 
-ROOT_DIR = CONF_DIR.parent
 
-if not OmegaConf.has_resolver("seglight_root"):
-    OmegaConf.register_new_resolver("seglight_root", lambda: str(ROOT_DIR))
+def register_resolvers() -> None:
+    """Register ``${seglight_cwd:}``: the working directory, where ``data/`` and ``runs/`` go
+    by default (``paths.root_dir=DIR`` chooses another folder; never the install location)."""
+    if not OmegaConf.has_resolver("seglight_cwd"):
+        OmegaConf.register_new_resolver("seglight_cwd", lambda: os.getcwd())
+
+
+register_resolvers()
 
 
 def _model_name(cfg: DictConfig) -> str:
@@ -39,11 +44,13 @@ def validate_train_config(cfg: DictConfig) -> None:
     data = cfg.data
     path = Path(str(data.path))
     if data.get("demo") is None:
-        try:
-            has_triplets = bool(find_triplets(path))
-        except SeglightError:
-            has_triplets = False
-        if not has_triplets:
+        if not path.is_dir():
+            raise ConfigError(
+                f"data.path={path}: no such folder; pass data.path=/my/curated/folder, or make "
+                "one with python -m seglight.curate"
+            )
+        # find_triplets names the file when an image lacks its _GT file (or the reverse).
+        if not find_triplets(path):
             raise ConfigError(
                 f"data.path={path}: no curated triplets there (<name>.tif + <name>_GT.tif "
                 "[+ <name>_CM.tif]); pass data.path=/my/curated/folder, or make one with "

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from seglight.io import write_triplet
-from seglight.train import train
+from seglight.training import train
 from tests.hydra_utils import compose_config
 
 TOY_MODULE = '''

@@ -7,9 +7,9 @@ import pytest
 from hydra.utils import instantiate
 from omegaconf import open_dict
 
-from seglight.errors import ConfigError
+from seglight.errors import ConfigError, SeglightError
 from seglight.io import write_triplet
-from seglight.train import train
+from seglight.training import train
 from tests.hydra_utils import compose_config, options
 
 MODELS = options("model")
@@ -73,14 +73,28 @@ def test_bf16_mixed_precision_runs_on_cpu(tmp_path, curated):
     train(cfg)
 
 
-def test_lamin_without_data_says_what_to_do_in_one_line(tmp_path, capsys):
+def test_lamin_without_data_says_what_to_do_in_one_line(tmp_path):
     cfg = compose_config("train", ["data=lamin"], tmp_path)
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(ConfigError) as error:
         train(cfg)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1
-    assert "data.path=" in err and "lamin" in err and "no curated triplets" in err
+    message = str(error.value)
+    assert len(message.splitlines()) == 1
+    assert "data.path=" in message and "lamin" in message and "no such folder" in message
+
+
+def test_an_image_without_ground_truth_is_named(tmp_path, curated):
+    """find_triplets' precise line must reach the user, not a vague 'no triplets there'."""
+    import shutil
+
+    folder = tmp_path / "broken"
+    shutil.copytree(curated, folder)
+    orphan = sorted(folder.glob("*_GT.ome.tif"))[0]
+    orphan.unlink()
+    cfg = compose_config("train", ["data=lamin", f"data.path={folder}"], tmp_path)
+    with open_dict(cfg):
+        cfg.data.path = str(folder)
+    with pytest.raises(SeglightError, match=r"image without ground truth; add .*_GT\.tif"):
+        train(cfg)
 
 
 def test_invalid_patch_names_nearest_valid_size(tmp_path, curated):

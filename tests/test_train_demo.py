@@ -8,7 +8,7 @@ import csv
 import pytest
 import torch
 
-from seglight.train import train
+from seglight.training import train
 from tests.hydra_utils import compose_config
 
 SMALL = [

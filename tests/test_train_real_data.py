@@ -7,7 +7,7 @@ import numpy as np
 from skimage.segmentation import find_boundaries
 
 from seglight.io import write_triplet
-from seglight.train import train
+from seglight.training import train
 from tests.hydra_utils import compose_config
 
 

@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import sys
 
-import hydra
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-import seglight
+from seglight.cli import hydra_entry
 from seglight.curate.engine import CurateConfig, Curator
-from seglight.errors import exit_on_user_error
 
 
-@hydra.main(config_path=str(seglight.CONF_DIR), config_name="curate", version_base="1.3")
-@exit_on_user_error
+@hydra_entry("curate")
 def main(cfg: DictConfig) -> None:
     """Validate the config, curate every pending image, print a summary.
 

@@ -21,14 +21,11 @@ import logging
 import signal
 import sys
 
-import hydra
 from hydra.utils import instantiate
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig
 
-from seglight import CONF_DIR
-from seglight.config import ROOT_DIR  # noqa: F401  (registers the seglight_root resolver)
-from seglight.errors import exit_on_user_error
+from seglight.cli import hydra_entry
 from seglight.predict.build import build_runner
 from seglight.predict.lightning import BinarizerModule, FilesDataModule, StopRequested
 from seglight.predict.runner import Summary
@@ -36,7 +33,6 @@ from seglight.predict.runner import Summary
 log = logging.getLogger("seglight.predict")
 
 
-@exit_on_user_error
 def predict(cfg: DictConfig) -> Summary:
     """Binarize every input file with Lightning's predict loop; return the summary of all
     processes (each process logs its own failures as they happen).
@@ -57,7 +53,7 @@ def predict(cfg: DictConfig) -> Summary:
     return module.total
 
 
-@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="predict")
+@hydra_entry("predict")
 def main(cfg: DictConfig) -> None:
     summary = predict(cfg)
     if rank_zero_only.rank == 0:

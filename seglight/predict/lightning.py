@@ -8,7 +8,6 @@ with repeated files). Lightning moves the network to each process's device.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -18,11 +17,6 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from seglight.predict.runner import PredictRunner, Summary
-
-# predict_step writes files and returns nothing, on purpose.
-warnings.filterwarnings("ignore", message="predict returned None")
-# Lightning 2.6 with torch 2.13 warns about its own pytree use on every run; nothing to act on.
-warnings.filterwarnings("ignore", message=r"`isinstance\(treespec, LeafSpec\)` is deprecated")
 
 
 class FileList(Dataset):

@@ -9,6 +9,7 @@ training did, optionally resizes it, runs the sliding window and undoes the resi
 from __future__ import annotations
 
 import logging
+import pickle
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from seglight.binarizer import Record, no_record
+from seglight.checkpoint import safe_checkpoint_loading
 from seglight.errors import ConfigError, SeglightError
 from seglight.networks.base import SegmentationNetwork
 from seglight.normalization import Normalizer
@@ -37,16 +39,18 @@ def load_module(ckpt_path: str | Path, map_location: str | torch.device = "cpu")
     path = Path(ckpt_path)
     if not path.is_file():
         raise SeglightError(f"ckpt_path={path}: no such checkpoint file")
-    try:
-        # Our own checkpoints hold configs (plain containers), not only tensors.
-        return SegmentationModule.load_from_checkpoint(path, map_location=map_location,
-                                                       weights_only=False)
-    except Exception as err:  # noqa: BLE001 - torch/lightning raise many types for bad files
-        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise SeglightError(
-            f"ckpt_path={path}: not a seglight checkpoint ({msg}); pass a .ckpt written by "
-            "python -m seglight.train"
-        ) from None
+    with safe_checkpoint_loading(path):  # a refused pickle: one line, nothing run
+        try:
+            return SegmentationModule.load_from_checkpoint(path, map_location=map_location,
+                                                           weights_only=True)
+        except pickle.UnpicklingError:
+            raise
+        except Exception as err:  # noqa: BLE001 - torch/lightning raise many types for bad files
+            msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise SeglightError(
+                f"ckpt_path={path}: not a seglight checkpoint ({msg}); pass a .ckpt written by "
+                "python -m seglight.train"
+            ) from None
 
 
 class NetworkBinarizer:

@@ -16,7 +16,7 @@ SPACING = (0.29, 0.108, 0.108)
 @pytest.fixture(scope="session")
 def tiny_ckpt(tmp_path_factory) -> Path:
     """A real checkpoint from ``seglight.train``: unet_xy_tiny at width 2, one tiny epoch."""
-    from seglight.train import train
+    from seglight.training import train
     from tests.hydra_utils import compose_config
 
     out = tmp_path_factory.mktemp("train")

@@ -1,0 +1,166 @@
+"""Classic structure workflows (Allen Cell Structure Segmenter style) as binarizers.
+
+Each of the 25 structures (``list_workflows()``) is a short chain of filters registered in
+:mod:`seglight.classic.registry`, with all its parameters in
+``conf/model/classic/<name>.yaml``. This module is the facade:
+
+>>> from seglight.classic import run_workflow, ClassicBinarizer
+>>> mask = run_workflow("tomm20", image_zyx)                        # uint8 0/255, ZYX
+>>> mask = run_workflow("tomm20", image_zyx, vesselness_cutoff=0.2)  # override a parameter
+>>> binarizer = ClassicBinarizer("tomm20", {"min_size": 20})        # seglight.binarizer.Binarizer
+
+Bad input (2D, empty, NaN, intensities the workflow cannot normalize) is refused with one
+line before any filter runs (:mod:`seglight.classic.validation`); a constant image gives an
+empty mask.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seglight import CONF_DIR
+from seglight.binarizer import Record, no_record
+from seglight.classic.registry import WORKFLOWS, Workflow
+from seglight.classic.validation import (
+    as_image_zyx,
+    check_intensity_range,
+    merge_params,
+)
+from seglight.errors import ConfigError, SeglightError
+
+__all__ = ["ClassicBinarizer", "config_path", "list_workflows", "load_params", "run_workflow"]
+
+
+def _registry() -> dict[str, Workflow]:
+    # Imported here, not at the top: the workflow modules import seglight.classic's
+    # submodules, and `import seglight.classic` should stay cheap for the CLI.
+    import seglight.classic.workflows  # noqa: F401 - registers every workflow on import
+
+    return WORKFLOWS
+
+
+def list_workflows() -> list[str]:
+    """The names of all classic workflows, sorted (``"actb"``, ``"actn1"``, ...)."""
+    return sorted(_registry())
+
+
+def _workflow(name: str) -> Workflow:
+    registry = _registry()
+    if name not in registry:
+        raise SeglightError(
+            f"unknown classic workflow {name!r}; choose one of {sorted(registry)}"
+        )
+    return registry[name]
+
+
+def config_path(name: str) -> Path:
+    """The config file that holds the parameters of workflow ``name``."""
+    return CONF_DIR / "model" / "classic" / f"{name}.yaml"
+
+
+def _plain(value: Any) -> Any:
+    """Hydra hands over DictConfig/ListConfig values; workflows get plain dicts and lists."""
+    from omegaconf import Container, OmegaConf
+
+    if isinstance(value, Container):
+        return OmegaConf.to_container(value, resolve=True)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def load_params(name: str) -> dict[str, Any]:
+    """The default parameters of workflow ``name``, from ``conf/model/classic/<name>.yaml``.
+
+    Returns:
+        A new plain dict (lists, numbers), safe to modify.
+
+    Raises:
+        SeglightError: an unknown workflow name.
+        ConfigError: the config file is missing or has no ``params`` mapping.
+    """
+    from omegaconf import OmegaConf
+
+    _workflow(name)
+    path = config_path(name)
+    if not path.exists():
+        raise ConfigError(f"{path}: missing; every classic workflow needs its parameter file")
+    params = OmegaConf.load(path).get("params")
+    if params is None or not OmegaConf.is_dict(params):
+        raise ConfigError(
+            f"{path}: no 'params' mapping; add the workflow's parameters under params:"
+        )
+    return _plain(params)
+
+
+def run_workflow(
+    name: str, image_zyx: Any, record: Record = no_record, **overrides: Any
+) -> np.ndarray:
+    """Segment one structure in a ZYX image with its classic workflow.
+
+    Args:
+        name: the workflow (structure) name, one of :func:`list_workflows`.
+        image_zyx: the raw single-channel image, shape ``(Z, Y, X)``, any real numeric type
+            (an :class:`~seglight.io.ImageZYX` too).
+        record: called as ``record(step_name, array)`` with each intermediate result
+            (e.g. ``steps.__setitem__``, then :func:`seglight.classic.inspect.save_intermediates`).
+        **overrides: parameters replacing the config's defaults, by their config names
+            (e.g. ``vesselness_cutoff=0.2``).
+
+    Returns:
+        The mask, uint8 0/255, same shape as the image; all zero for a constant image.
+
+    Raises:
+        SeglightError: unknown workflow, unknown parameter, or bad image (see
+            :mod:`seglight.classic.validation`).
+    """
+    workflow = _workflow(name)
+    params = merge_params(name, load_params(name), _plain(overrides))
+    img = as_image_zyx(name, image_zyx)
+    if img.min() == img.max():
+        return np.zeros(img.shape, np.uint8)
+    check_intensity_range(name, img, params)
+    mask = np.asarray(workflow(img, record=record, **params))
+    if mask.shape != img.shape:
+        raise RuntimeError(
+            f"classic workflow {name!r} returned shape {mask.shape} for an image of {img.shape}"
+        )
+    return (mask > 0).astype(np.uint8) * np.uint8(255)
+
+
+class ClassicBinarizer:
+    """A classic workflow behind the :class:`seglight.binarizer.Binarizer` interface.
+
+    Configured from ``conf/model/classic/<workflow>.yaml`` (``_target_`` is this class).
+    Parameters are checked at construction, so a typo fails before any image is read.
+
+    Args:
+        workflow: the workflow (structure) name, e.g. ``"tomm20"``.
+        params: parameters replacing the config's defaults (all of them, as in the config,
+            or only some); ``None`` keeps the defaults.
+
+    Attributes:
+        threshold: 0.5; the probabilities are exactly 0 or 1.
+        workflow: the workflow name.
+        params: the complete parameters used.
+    """
+
+    threshold: float = 0.5
+
+    def __init__(self, workflow: str, params: Mapping[str, Any] | None = None):
+        self.workflow = workflow
+        self.params = merge_params(workflow, load_params(workflow), _plain(params or {}))
+
+    def predict_proba(self, image_zyx: Any, record: Record = no_record) -> np.ndarray:
+        """The workflow's mask as float32 0/1 probabilities, same shape as the ZYX image."""
+        mask = run_workflow(self.workflow, image_zyx, record, **self.params)
+        return (mask > 0).astype(np.float32)
+
+    def __repr__(self) -> str:
+        return f"ClassicBinarizer({self.workflow!r}, {self.params!r})"

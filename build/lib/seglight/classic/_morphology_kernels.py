@@ -1,0 +1,258 @@
+"""Compiled kernels of :mod:`seglight.classic.morphology`: the seeded watershed, the
+labelled local-maximum search of the watershed cut, and per-slice hole filling.
+
+**Seeded watershed with watershed lines** (:func:`flood`): a priority flood over *ranked*
+intensities with one FIFO queue per rank (a bucket queue): O(voxels) instead of a binary
+heap's O(voxels · log frontier), and each voxel queued at most once. The flooding rules
+are those of the reference's watershed (scikit-image 0.26), which the
+LMNB1 interphase masks depend on:
+
+- a voxel's priority is its intensity raised to the priority of the voxel it was reached
+  from (the water level never goes down), ties popped first-in first-out; seeds enter
+  first, in raster order, at their own intensity;
+- a voxel is labelled when it leaves the queue: with the label of the voxel that queued it,
+  unless a neighbour already carries another label, in which case it becomes a watershed
+  line (label 0, excluded from further label comparisons) — it still floods its
+  neighbours, so the basins behind it are reached as before.
+
+Queuing a voxel once is equivalent to the reference's repeated pushes: a later copy never
+has a smaller priority (the water level only rises), so the first copy always leaves first
+and the others change nothing.
+
+**Local maxima per object** (:func:`label_local_maxima`, :func:`keep_spaced_peaks`): the
+reference finds seeds with ``peak_local_max(labels=...)``, a Python loop over objects; here
+one pass over the volume compares each voxel with its own object's voxels in its window.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+#: Voxel states of :func:`flood` (column 0 of its state array): > 0 labelled; 0 not reached
+#: yet; < 0 queued, carrying the label it will take (negated); ``LINE`` a watershed line or
+#: outside the mask. A seed that turns out to be a line keeps its label, plus ``KEPT``, so
+#: that it no longer counts as a neighbour's label but still comes out labelled.
+LINE = np.int32(np.iinfo(np.int32).min)
+KEPT = np.int32(1 << 30)
+
+
+@numba.njit(cache=True)
+def flood(state, offsets, n_ranks):
+    """Flood the seeds of ``state`` in place.
+
+    One row per voxel keeps everything a visit touches in one cache line: the voxel's
+    state (see :data:`LINE`), its intensity rank and the next voxel in its rank's queue.
+
+    Args:
+        state: int32 (n, 3) rows ``[state, rank, next]`` of the raveled volume, with a
+            one-voxel ``LINE`` frame around it (so neighbour offsets never leave it).
+            Seeds have state > 0, other voxels of the mask 0.
+        offsets: int64 raveled offsets of the neighbours, in increasing order.
+        n_ranks: number of distinct ranks.
+    """
+    n = state.shape[0]
+    head = np.full(n_ranks, -1, np.int32)
+    tail = np.full(n_ranks, -1, np.int32)
+    lowest = n_ranks
+    for v in range(n):
+        if state[v, 0] > 0:
+            level = state[v, 1]
+            state[v, 2] = -1
+            if tail[level] == -1:
+                head[level] = v
+            else:
+                state[tail[level], 2] = v
+            tail[level] = v
+            lowest = min(lowest, level)
+
+    level = lowest
+    while level < n_ranks:
+        v = head[level]
+        if v == -1:
+            level += 1
+            continue
+        head[level] = state[v, 2]
+        if head[level] == -1:
+            tail[level] = -1
+        seed = state[v, 0] > 0
+        label = state[v, 0] if seed else -state[v, 0]
+        line = False
+        for k in range(offsets.size):
+            other = state[v + offsets[k], 0]
+            if 0 < other < KEPT and other != label:
+                line = True
+                break
+        if line:
+            state[v, 0] = label + KEPT if seed else LINE
+        else:
+            state[v, 0] = label
+        for k in range(offsets.size):
+            w = v + offsets[k]
+            if state[w, 0] == 0:
+                state[w, 0] = -label
+                target = max(state[w, 1], level)
+                state[w, 2] = -1
+                if tail[target] == -1:
+                    head[target] = w
+                else:
+                    state[tail[target], 2] = w
+                tail[target] = w
+
+
+@numba.njit(cache=True)
+def dense_ranks(keys, sorted_unique):
+    """The index of each of ``keys`` in ``sorted_unique`` (binary search), as int32."""
+    out = np.empty(keys.size, np.int32)
+    for i in range(keys.size):
+        key = keys[i]
+        lo = 0
+        hi = sorted_unique.size - 1
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if sorted_unique[mid] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[i] = lo
+    return out
+
+
+@numba.njit(cache=True)
+def label_local_maxima(image, labels, n_labels, border, radius, threshold):
+    """Voxels not below any voxel of their own object in their ``(2·radius + 1)³`` window.
+
+    Voxels within ``border`` of a face of the volume neither count nor compare, like the
+    reference's ``peak_local_max(labels=..., exclude_border=border)``.
+
+    Args:
+        image: ZYX image.
+        labels: int32 ZYX object labels (0: background), at most ``n_labels``.
+        n_labels: the largest label.
+        border: width of the excluded frame, voxels.
+        radius: half-width of the window, voxels.
+        threshold: only maxima brighter than this are returned.
+
+    Returns:
+        ``(coords, sizes, maxima)``: int64 (k, 3) coordinates of the maxima brighter than
+        ``threshold``, in raster order; per label, its voxels outside the frame and its
+        maxima at any brightness.
+    """
+    nz, ny, nx = image.shape
+    sizes = np.zeros(n_labels + 1, np.int64)
+    maxima = np.zeros(n_labels + 1, np.int64)
+    coords = np.empty((1024, 3), np.int64)
+    count = 0
+    for z in range(border, nz - border):
+        for y in range(border, ny - border):
+            for x in range(border, nx - border):
+                label = labels[z, y, x]
+                if label == 0:
+                    continue
+                sizes[label] += 1
+                value = image[z, y, x]
+                is_max = True
+                for zz in range(max(z - radius, border), min(z + radius + 1, nz - border)):
+                    for yy in range(max(y - radius, border), min(y + radius + 1, ny - border)):
+                        for xx in range(max(x - radius, border), min(x + radius + 1, nx - border)):
+                            if labels[zz, yy, xx] == label and image[zz, yy, xx] > value:
+                                is_max = False
+                                break
+                        if not is_max:
+                            break
+                    if not is_max:
+                        break
+                if not is_max:
+                    continue
+                maxima[label] += 1
+                if value > threshold:
+                    if count == coords.shape[0]:
+                        coords = np.concatenate((coords, np.empty_like(coords)))
+                    coords[count, 0] = z
+                    coords[count, 1] = y
+                    coords[count, 2] = x
+                    count += 1
+    return coords[:count], sizes, maxima
+
+
+@numba.njit(cache=True)
+def keep_spaced_peaks(coords, shape, reach):
+    """Greedy non-maximum suppression: keep a peak unless a kept one is within ``reach``
+    voxels along every axis (Chebyshev distance).
+
+    Args:
+        coords: int64 (n, 3) peak coordinates, best first.
+        shape: the volume shape.
+        reach: suppression distance, voxels.
+
+    Returns:
+        bool (n,), True for the kept peaks.
+    """
+    taken = np.zeros((shape[0], shape[1], shape[2]), np.uint8)
+    keep = np.zeros(coords.shape[0], np.bool_)
+    for i in range(coords.shape[0]):
+        z, y, x = coords[i, 0], coords[i, 1], coords[i, 2]
+        free = True
+        for zz in range(max(z - reach, 0), min(z + reach + 1, shape[0])):
+            for yy in range(max(y - reach, 0), min(y + reach + 1, shape[1])):
+                for xx in range(max(x - reach, 0), min(x + reach + 1, shape[2])):
+                    if taken[zz, yy, xx]:
+                        free = False
+        if free:
+            taken[z, y, x] = 1
+            keep[i] = True
+    return keep
+
+
+@numba.njit(cache=True)
+def fill_holes_per_slice(mask, min_size, max_size):
+    """Fill the 4-connected background components of each z-slice whose size is in
+    ``[min_size, max_size]``, both bounds inclusive (as the reference's hole filling).
+
+    One breadth-first walk per component, every pixel visited once.
+
+    Args:
+        mask: bool ZYX mask.
+        min_size: smallest component filled, pixels (a component of exactly this size is).
+        max_size: largest component filled, pixels (a component of exactly this size is).
+
+    Returns:
+        bool ZYX, the mask with those components set.
+    """
+    nz, ny, nx = mask.shape
+    out = mask.copy()
+    seen = np.zeros((ny, nx), np.bool_)
+    queue = np.empty(ny * nx, np.int64)
+    for z in range(nz):
+        seen[:, :] = mask[z]
+        for start in range(ny * nx):
+            if seen[start // nx, start % nx]:
+                continue
+            seen[start // nx, start % nx] = True
+            queue[0] = start
+            size = 1
+            head = 0
+            while head < size:
+                p = queue[head]
+                head += 1
+                y, x = p // nx, p % nx
+                if y > 0 and not seen[y - 1, x]:
+                    seen[y - 1, x] = True
+                    queue[size] = p - nx
+                    size += 1
+                if y < ny - 1 and not seen[y + 1, x]:
+                    seen[y + 1, x] = True
+                    queue[size] = p + nx
+                    size += 1
+                if x > 0 and not seen[y, x - 1]:
+                    seen[y, x - 1] = True
+                    queue[size] = p - 1
+                    size += 1
+                if x < nx - 1 and not seen[y, x + 1]:
+                    seen[y, x + 1] = True
+                    queue[size] = p + 1
+                    size += 1
+            if min_size <= size <= max_size:
+                for i in range(size):
+                    out[z, queue[i] // nx, queue[i] % nx] = True
+    return out

@@ -1,0 +1,182 @@
+"""Checks that turn bad input to a classic workflow into one clear line, before any filter runs.
+
+A workflow is a chain of filters that assume a real z-stack: a 2D image, an empty array or a
+NaN would otherwise surface as a traceback from deep inside scipy. What counts as bad:
+
+- not an image: a non-numeric or boolean array (a mask passed where the raw image belongs);
+- not 3D: anything but ``(Z, Y, X)``, or fewer than :data:`MIN_SHAPE_ZYX` voxels on an axis
+  (the 3D filters and the watershed border need a few slices);
+- NaN or infinite voxels;
+- intensities far from what the workflow's normalization expects. The ``N[a, b]`` and
+  ``N[0]`` normalizations are invariant to offset and gain, so any range works for them.
+  The two that use absolute intensities can be fed a hopeless image:
+
+  * ``N[v]`` sets voxels above ``v`` to the image minimum, treating them as saturated
+    blobs; when more than :data:`MAX_FRACTION_ABOVE_UPPER` of the voxels are above ``v``,
+    the image is brighter than the workflow was made for and most of it would be erased;
+  * ``N4[a, b, c, d]`` measures the noise on the voxels inside ``(c, d)`` (the expected
+    background band); when fewer than :data:`MIN_FRACTION_IN_BAND` of the voxels are
+    inside, the image lies outside that band (an 8-bit or a pre-normalized image, say).
+
+A constant image is not an error: it has no structure, so its mask is empty (all zero).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from seglight.errors import ConfigError, SeglightError
+from seglight.io import ImageZYX
+
+#: The smallest image a workflow accepts, ZYX (3 slices: the 3D Hessian and spot filters
+#: need a neighbourhood in z).
+MIN_SHAPE_ZYX = (3, 8, 8)
+#: ``N[v]`` refuses an image with more than this fraction of voxels above ``v``.
+MAX_FRACTION_ABOVE_UPPER = 0.5
+#: ``N4[a, b, c, d]`` refuses an image with less than this fraction of voxels inside ``(c, d)``.
+MIN_FRACTION_IN_BAND = 0.01
+#: Parameters whose name contains this are normalization settings (``N[...]``), e.g.
+#: ``intensity_norm`` or, for a workflow with two, ``intensity_norm_peak``.
+NORM_KEY = "intensity_norm"
+
+
+def as_image_zyx(workflow: str, image_zyx: Any) -> np.ndarray:
+    """Check the raw image given to ``workflow`` and return it as float32 ZYX.
+
+    Args:
+        workflow: the workflow name, for the messages.
+        image_zyx: the raw image, shape ``(Z, Y, X)``, any real numeric type (or an
+            :class:`~seglight.io.ImageZYX`).
+
+    Returns:
+        The image as float32 (the reference workflows also compute in float32).
+
+    Raises:
+        SeglightError: not a numeric 3D image, too small, or with NaN / infinite voxels.
+    """
+    if isinstance(image_zyx, ImageZYX):
+        image_zyx = image_zyx.data
+    img = np.asarray(image_zyx)
+    where = f"classic workflow {workflow!r}"
+    if img.dtype == bool or not (
+        np.issubdtype(img.dtype, np.integer) or np.issubdtype(img.dtype, np.floating)
+    ):
+        raise SeglightError(
+            f"{where}: the image has dtype {img.dtype}; pass the raw intensities "
+            "(an integer or float array), not a mask"
+        )
+    if img.size == 0:
+        raise SeglightError(f"{where}: the image is empty (shape {img.shape}); pass a ZYX z-stack")
+    if img.ndim != 3:
+        hint = (
+            "it is 2D; classic workflows need a ZYX z-stack"
+            if img.ndim == 2
+            else "pass a single channel, single timepoint ZYX z-stack"
+        )
+        raise SeglightError(f"{where}: the image has shape {img.shape}; {hint}")
+    if any(n < m for n, m in zip(img.shape, MIN_SHAPE_ZYX, strict=True)):
+        raise SeglightError(
+            f"{where}: the image has shape {img.shape} (ZYX); it needs at least "
+            f"{MIN_SHAPE_ZYX[0]} z-slices and {MIN_SHAPE_ZYX[1]}x{MIN_SHAPE_ZYX[2]} pixels"
+        )
+    if np.issubdtype(img.dtype, np.floating):
+        n_bad = img.size - int(np.count_nonzero(np.isfinite(img)))
+        if n_bad:
+            raise SeglightError(
+                f"{where}: the image has {n_bad} NaN or infinite voxel(s); replace them "
+                "(e.g. with the background value) before segmenting"
+            )
+    return img.astype(np.float32, copy=False)
+
+
+def check_intensity_range(workflow: str, img: np.ndarray, params: Mapping[str, Any]) -> None:
+    """Refuse an image whose intensities the workflow's absolute normalizations cannot handle.
+
+    Every parameter whose name contains ``intensity_norm`` is read as a normalization: one
+    value ``[v]`` is ``N[v]`` (``v >= 1``) or ``N[0]``, two values ``N[a, b]``, four values
+    ``N4[a, b, c, d]``.
+
+    Args:
+        workflow: the workflow name, for the messages.
+        img: the float32 ZYX image.
+        params: the workflow's parameters (defaults with overrides applied).
+
+    Raises:
+        SeglightError: see the module docstring for what counts as "far from the range".
+    """
+    for key, value in params.items():
+        if NORM_KEY not in key:
+            continue
+        values = [float(v) for v in value]
+        setting = f"{key}={values}"
+        if len(values) == 1 and values[0] >= 1:
+            above = np.count_nonzero(img > values[0]) / img.size
+            if above > MAX_FRACTION_ABOVE_UPPER:
+                raise SeglightError(
+                    f"classic workflow {workflow!r}: {above:.0%} of the voxels are above "
+                    f"{values[0]:g}, the intensity this workflow treats as saturated "
+                    f"({setting}; image range {img.min():g}..{img.max():g}); the image is far "
+                    f"brighter than the workflow expects: check the structure, or override {key}"
+                )
+        elif len(values) == 4:
+            low, high = values[2], values[3]
+            inside = np.count_nonzero((img > low) & (img < high)) / img.size
+            if inside < MIN_FRACTION_IN_BAND:
+                raise SeglightError(
+                    f"classic workflow {workflow!r}: only {inside:.1%} of the voxels lie in the "
+                    f"expected intensity band {low:g}..{high:g} ({setting}; image range "
+                    f"{img.min():g}..{img.max():g}); pass the raw camera intensities, "
+                    f"or override {key}"
+                )
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "a boolean"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+def merge_params(workflow: str, defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict:
+    """Apply ``overrides`` to a workflow's default parameters, refusing unknown names and types.
+
+    Args:
+        workflow: the workflow name, for the messages.
+        defaults: the parameters from ``conf/model/classic/<workflow>.yaml``.
+        overrides: the caller's changes (plain Python values).
+
+    Returns:
+        A new dict: the defaults with the overrides applied.
+
+    Raises:
+        ConfigError: an unknown parameter name, or a value of another kind than the default
+            (a number where a list of ``[sigma, cutoff]`` pairs is expected, for example).
+    """
+    unknown = sorted(set(overrides) - set(defaults))
+    if unknown:
+        raise ConfigError(
+            f"classic workflow {workflow!r}: unknown parameter(s) {unknown}; "
+            f"its parameters are {sorted(defaults)}"
+        )
+    params = dict(defaults)
+    for key, value in overrides.items():
+        if isinstance(value, tuple):
+            value = list(value)
+        expected = _kind(defaults[key])
+        if _kind(value) != expected and defaults[key] is not None:
+            raise ConfigError(
+                f"classic workflow {workflow!r}: parameter {key}={value!r} should be "
+                f"{expected} like its default {defaults[key]!r}"
+            )
+        params[key] = value
+    return params

@@ -1,0 +1,162 @@
+"""The Lightning DataModule fed by a folder of curated triplets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from seglight.data.augment import Augmentation
+from seglight.data.demo import ensure_demo_dataset
+from seglight.data.patches import FixedPatchDataset, PatchSampler, RandomPatchDataset
+from seglight.errors import ConfigError, SeglightError
+from seglight.io.curated import Sample, Triplet, find_triplets, load_triplet
+from seglight.normalization import Normalizer
+
+log = logging.getLogger(__name__)
+
+
+def split_triplets(
+    triplets: Sequence[Triplet], val_fraction: float, val_names: Sequence[str] | None
+) -> tuple[list[Triplet], list[Triplet]]:
+    """Split into (train, validation) by explicit names or by a fraction (every k-th sample).
+
+    With a single sample and a fraction > 0, the sample serves both (and a warning says so).
+    """
+    triplets = list(triplets)
+    if val_names:
+        names = {t.name for t in triplets}
+        missing = sorted(set(val_names) - names)
+        if missing:
+            raise ConfigError(
+                f"data.val_names {missing} are not in the curated folder; it has {sorted(names)}"
+            )
+        val = [t for t in triplets if t.name in set(val_names)]
+        return [t for t in triplets if t.name not in set(val_names)], val
+    if val_fraction <= 0:
+        return triplets, []
+    if len(triplets) == 1:
+        log.warning("only one curated sample: it is used for both training and validation")
+        return triplets, triplets
+    n_val = min(max(1, round(len(triplets) * val_fraction)), len(triplets) - 1)
+    # Spread validation samples over the folder rather than taking the last ones, which are
+    # often the latest (and most similar) acquisitions.
+    val_idx = set(np.linspace(0, len(triplets) - 1, n_val).round().astype(int).tolist())
+    return ([t for i, t in enumerate(triplets) if i not in val_idx],
+            [t for i, t in enumerate(triplets) if i in val_idx])
+
+
+class CuratedDataModule(L.LightningDataModule):
+    """Patches of curated (image, ground truth, costmap) triplets for training and validation.
+
+    Images are read once, normalized with the recipe and kept in memory; worker processes
+    share them. Training patches are drawn at random (preferring supervised and foreground
+    voxels) and augmented; validation patches are fixed.
+
+    Args:
+        path: folder of curated triplets (see :mod:`seglight.io.curated`).
+        normalization: recipe steps for :class:`~seglight.normalization.Normalizer`.
+        patch_zyx: input patch size; must be a valid input size of the network.
+        batch_size: patches per training step.
+        samples_per_epoch: training patches per epoch.
+        val_fraction: fraction of samples held out for validation (ignored with val_names).
+        val_names: names of the samples to validate on.
+        val_patches_per_image: fixed validation patches drawn from each validation image.
+        foreground_fraction: probability that a patch is centred near foreground.
+        augmentation: keyword arguments of :class:`~seglight.data.augment.Augmentation`,
+            or None for no augmentation.
+        num_workers: data-loading worker processes.
+        spacing_um: nominal voxel size of the data (ZYX), recorded in checkpoints.
+        demo: if set, the demo dataset is generated into ``path`` when it is empty (keyword
+            arguments of :func:`~seglight.data.demo.ensure_demo_dataset`).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        normalization: Sequence[dict] = (),
+        patch_zyx: Sequence[int] = (16, 64, 64),
+        batch_size: int = 4,
+        samples_per_epoch: int = 64,
+        val_fraction: float = 0.2,
+        val_names: Sequence[str] | None = None,
+        val_patches_per_image: int = 4,
+        foreground_fraction: float = 0.5,
+        augmentation: dict[str, Any] | None = None,
+        num_workers: int = 0,
+        spacing_um: Sequence[float] | None = None,
+        demo: dict[str, Any] | None = None,
+    ):
+        super().__init__()
+        self.path = Path(path)
+        self.normalizer = Normalizer(normalization)
+        self.patch_zyx = tuple(int(p) for p in patch_zyx)
+        self.batch_size, self.samples_per_epoch = batch_size, samples_per_epoch
+        self.val_fraction, self.val_names = val_fraction, list(val_names or [])
+        self.val_patches_per_image = val_patches_per_image
+        self.foreground_fraction = foreground_fraction
+        self.augmentation = Augmentation(**augmentation) if augmentation is not None else None
+        self.num_workers = num_workers
+        self.spacing_um = spacing_um
+        self.demo = demo
+        self.train_set: RandomPatchDataset | None = None
+        self.val_set: FixedPatchDataset | None = None
+
+    def prepare_data(self) -> None:
+        if self.demo is not None:
+            ensure_demo_dataset(self.path, **self.demo)
+
+    def _load(self, triplets: Sequence[Triplet], what: str) -> list[Sample]:
+        samples = []
+        for triplet in tqdm(triplets, desc=f"reading {what} images", unit="image",
+                            leave=False, disable=len(triplets) < 4):
+            sample = load_triplet(triplet)
+            sample.image = self.normalizer(sample.image)
+            samples.append(sample)
+        return samples
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.train_set is not None:
+            return
+        triplets = find_triplets(self.path)
+        if not triplets:
+            raise SeglightError(
+                f"{self.path}: no curated triplets (<name>.tif, <name>_GT.tif, optional "
+                "<name>_CM.tif); pass data.path=<folder> or make one with python -m seglight.curate"
+            )
+        train, val = split_triplets(triplets, self.val_fraction, self.val_names)
+        log.info("data: %d training and %d validation images from %s", len(train), len(val),
+                 self.path)
+        train_samples = self._load(train, "training")
+        self.train_set = RandomPatchDataset(
+            PatchSampler(train_samples, self.patch_zyx, self.foreground_fraction),
+            self.samples_per_epoch, self.augmentation,
+        )
+        if val:
+            val_samples = self._load(val, "validation") if val != train else train_samples
+            self.val_set = FixedPatchDataset(
+                PatchSampler(val_samples, self.patch_zyx, self.foreground_fraction),
+                self.val_patches_per_image,
+            )
+
+    def _loader(self, dataset, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+            pin_memory=False,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.train_set, shuffle=False)  # patches are already random
+
+    def val_dataloader(self) -> DataLoader | list:
+        return self._loader(self.val_set, shuffle=False) if self.val_set is not None else []

@@ -1,0 +1,128 @@
+"""The LightningModule that trains any seglight network.
+
+Its constructor takes *configs* (plain dicts with Hydra ``_target_`` keys), not objects, and
+stores them as hyperparameters. A checkpoint therefore carries everything prediction needs
+— the network, the normalization recipe, the threshold, the patch size and voxel size of
+the training data — and ``SegmentationModule.load_from_checkpoint(path)`` rebuilds the model
+without any training config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from seglight.metrics import MaskedDiceIoU
+from seglight.networks.base import SegmentationNetwork, center_crop
+
+
+def _plain(cfg: Any) -> Any:
+    return OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
+
+
+class SegmentationModule(L.LightningModule):
+    """Costmap-weighted training of a :class:`~seglight.networks.SegmentationNetwork`.
+
+    Args:
+        net: config of the network (``_target_`` plus arguments).
+        loss: config of the loss, e.g. :class:`~seglight.losses.MultiHeadLoss`.
+        optimizer: config of a partial optimizer (``_partial_: true``), given the parameters.
+        scheduler: optional config of a partial LR scheduler, given the optimizer; stepped
+            per epoch, and given ``val/dice`` when it is ``ReduceLROnPlateau``.
+        threshold: foreground probability threshold for masks and metrics.
+        normalization: the data's normalization recipe (recorded for prediction).
+        patch_zyx: the training input patch size (recorded as the default tile size).
+        spacing_um: the training data's voxel size (recorded so prediction can warn).
+        image_panels: TensorBoard image panels logged per validation epoch.
+    """
+
+    def __init__(
+        self,
+        net: dict,
+        loss: dict,
+        optimizer: dict,
+        scheduler: dict | None = None,
+        threshold: float = 0.5,
+        normalization: Sequence[dict] = (),
+        patch_zyx: Sequence[int] | None = None,
+        spacing_um: Sequence[float] | None = None,
+        image_panels: int = 2,
+    ):
+        net, loss, optimizer, scheduler = (_plain(c) for c in (net, loss, optimizer, scheduler))
+        normalization = _plain(normalization)
+        patch_zyx, spacing_um = _plain(patch_zyx), _plain(spacing_um)
+        super().__init__()
+        self.save_hyperparameters()
+        self.net: SegmentationNetwork = instantiate(net)
+        self.loss_fn = instantiate(loss)
+        self.val_metric = MaskedDiceIoU()
+        self._panels: list[np.ndarray] = []
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return self.net.heads(x)
+
+    def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        heads = self(batch["image"])
+        loss = self.loss_fn(heads, batch["gt"], batch["costmap"])
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True,
+                 batch_size=batch["image"].shape[0])
+        return loss
+
+    def validation_step(self, batch: dict, batch_idx: int) -> None:
+        heads = self(batch["image"])
+        logits = heads[0]
+        shape = logits.shape[-3:]
+        gt, costmap = center_crop(batch["gt"], shape), center_crop(batch["costmap"], shape)
+        loss = self.loss_fn(heads, batch["gt"], batch["costmap"])
+        self.log("val/loss", loss, on_epoch=True, sync_dist=True,
+                 batch_size=batch["image"].shape[0])
+        prob = torch.softmax(logits.float(), dim=1)[:, 1]
+        self.val_metric.update(prob > self.hparams.threshold, gt, costmap)
+        if len(self._panels) < self.hparams.image_panels:
+            image = center_crop(batch["image"][:, 0], shape)
+            for i in range(min(image.shape[0], self.hparams.image_panels - len(self._panels))):
+                self._panels.append(self._panel(image[i], gt[i], prob[i], costmap[i]))
+
+    @staticmethod
+    def _panel(image, gt, prob, costmap) -> np.ndarray:
+        from seglight.viz import panel
+
+        arrays = [t.detach().float().cpu().numpy() for t in (image, gt, prob, costmap)]
+        return panel(
+            [("input", arrays[0]), ("ground truth", arrays[1]), ("prediction", arrays[2]),
+             ("costmap", arrays[3])],
+            outline_mask=arrays[2] > 0.5,
+            outline_on=(0,),
+        )
+
+    def on_validation_epoch_end(self) -> None:
+        scores = self.val_metric.compute()
+        self.log("val/dice", scores["dice"], prog_bar=True)
+        self.log("val/iou", scores["iou"])
+        self.val_metric.reset()
+        experiment = getattr(self.logger, "experiment", None)
+        if self._panels and hasattr(experiment, "add_image") and not self.trainer.sanity_checking:
+            for i, rgb in enumerate(self._panels):
+                experiment.add_image(f"val/panel_{i}", rgb, self.current_epoch, dataformats="HWC")
+        self._panels = []
+
+    def configure_optimizers(self) -> Any:
+        optimizer = instantiate(self.hparams.optimizer)(params=self.parameters())
+        if not self.hparams.scheduler:
+            return optimizer
+        scheduler = instantiate(self.hparams.scheduler)(optimizer=optimizer)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "monitor": "val/dice", "interval": "epoch"},
+        }
+
+    @torch.no_grad()
+    def predict_proba_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        """Foreground probability of the main head for a normalized (B, 1, Z, Y, X) batch."""
+        return torch.softmax(self.net.predict_logits(x).float(), dim=1)[:, 1]

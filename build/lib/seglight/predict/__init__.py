@@ -1,0 +1,12 @@
+"""Prediction: any binarizer (trained network or classic workflow) over files.
+
+- :mod:`~seglight.predict.inference`: sliding-window inference for any seglight network;
+- :mod:`~seglight.predict.network`: :class:`NetworkBinarizer`, a checkpoint as a binarizer;
+- :mod:`~seglight.predict.runner`: files, scenes and timepoints in, outputs written safely;
+- :mod:`~seglight.predict.lightning`: Lightning's predict loop splits the files across
+  processes (DDP);
+- :mod:`~seglight.predict.export`: a checkpoint to TorchScript or ONNX.
+
+Command line: ``python -m seglight.predict``; Python: :func:`seglight.binarize` and
+:func:`seglight.predict_files`.
+"""

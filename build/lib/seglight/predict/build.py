@@ -1,0 +1,91 @@
+"""From a predict config to a binarizer and a runner, with every check done before any work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from seglight.binarizer import Binarizer
+from seglight.errors import ConfigError
+from seglight.predict.runner import OutputOptions, PredictRunner, find_inputs, options_from
+
+#: ``inference`` keys that configure the sliding window (the rest: device, resize).
+INFERER_KEYS = ("window_zyx", "overlap", "batch_size", "flip_tta", "precision", "memory_gib",
+                "stitch_on_device")
+
+
+def _plain(value: Any) -> Any:
+    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
+
+
+def build_binarizer(
+    model: Any = None, ckpt_path: str | Path | None = None, inference: dict | None = None,
+    threshold: float | None = None, progress: bool = False, device: str | None = None,
+) -> Binarizer:
+    """The binarizer a predict config names.
+
+    Args:
+        model: a binarizer config (``_target_`` + arguments, e.g. ``conf/model/classic/*.yaml``).
+        ckpt_path: a checkpoint of a trained network (exclusive with ``model``).
+        inference: the ``inference`` options (networks only).
+        threshold: overrides the checkpoint's threshold (negative values are left to the runner).
+        progress: progress bar of windows (networks).
+        device: overrides ``inference.device``.
+
+    Raises:
+        ConfigError: neither or both of ``model`` and ``ckpt_path``, or a model config that
+            is not a binarizer.
+    """
+    inference = dict(_plain(inference) or {})
+    if model is not None and ckpt_path:
+        raise ConfigError(
+            f"both ckpt_path={ckpt_path} and model= are set; a run uses one binarizer: "
+            "drop one of them"
+        )
+    if ckpt_path:
+        from seglight.predict.network import NetworkBinarizer
+
+        kwargs = {k: inference[k] for k in INFERER_KEYS if inference.get(k) is not None}
+        return NetworkBinarizer.from_checkpoint(
+            ckpt_path,
+            threshold=threshold if threshold is not None and threshold >= 0 else None,
+            device=device or inference.get("device") or "auto",
+            resize_zyx=inference.get("resize_zyx"),
+            progress=progress,
+            **kwargs,
+        )
+    if model is None:
+        raise ConfigError(
+            "no binarizer: pass ckpt_path=<trained .ckpt> or model=classic/<workflow>"
+        )
+    target = str(model.get("_target_", "")) if hasattr(model, "get") else ""
+    if target.endswith("SegmentationModule"):
+        raise ConfigError(
+            "model= names a network to train; to predict with a network pass "
+            "ckpt_path=<its trained .ckpt>, or model=classic/<workflow> for a classic one"
+        )
+    binarizer = instantiate(model)
+    if not isinstance(binarizer, Binarizer):
+        raise ConfigError(f"model {target or model}: not a binarizer (no predict_proba/threshold)")
+    return binarizer
+
+
+def build_runner(cfg: DictConfig, device: str | None = None) -> tuple[PredictRunner, list[Path]]:
+    """Check a predict config and return its runner and input files, before any work.
+
+    Raises:
+        ConfigError: a missing input, a bad option, or no/two binarizers.
+    """
+    for key in ("input", "output"):
+        if OmegaConf.is_missing(cfg, key) or cfg.get(key) in (None, ""):
+            raise ConfigError(f"{key}= is required, e.g. input=/data/raw output=/data/seg")
+    options: OutputOptions = options_from(cfg)
+    files = find_inputs(str(cfg.input), str(cfg.get("input_glob", "*")))
+    binarizer = build_binarizer(
+        cfg.get("model"), cfg.get("ckpt_path"), cfg.get("inference"), options.threshold,
+        progress=bool(cfg.get("progress", True)), device=device,
+    )
+    return PredictRunner(binarizer, options), files

@@ -1,0 +1,452 @@
+"""The predict runner: files in, one mask (and/or probability map) per scene and timepoint out.
+
+It never asks "classic or network?": it calls a :class:`~seglight.binarizer.Binarizer`.
+What it adds is what a run over hundreds of images needs:
+
+- inputs from a file, a folder (``input_glob``) or a CSV listing files;
+- every scene and timepoint (or the chosen ones), each written separately;
+- outputs written to a temp file and renamed, so a killed run leaves no half file;
+- existing outputs skipped unless ``overwrite``, so the same command resumes a run;
+- a broken file reported in one line and skipped; the run goes on and ends with a summary.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from seglight.binarizer import Binarizer, no_record
+from seglight.errors import ConfigError, SeglightError
+from seglight.io import image_layout, image_stem, is_image_file, read_image, write_ome_tiff
+from seglight.io.atomic import atomic_path
+from seglight.io.image import ImageZYX, Spacing
+
+log = logging.getLogger("seglight.predict")
+
+#: What the Curator reads next to each raw image.
+MASK_NAME = "{stem}_struct_segmentation.tiff"
+PROBA_NAME = "{stem}_struct_probability.tiff"
+QC_NAME = "{stem}_qc.png"
+
+
+def find_inputs(input: str | Path, input_glob: str = "*") -> list[Path]:
+    """The image files named by ``input``: a file (or a ``.zarr`` folder), a folder (matched
+    with ``input_glob``), or a ``.csv`` whose first column (or column ``path``/``file``) lists
+    files.
+
+    Relative paths in a CSV are relative to the CSV's folder.
+
+    Raises:
+        ConfigError: ``input`` does not exist, or names no image file.
+    """
+    path = Path(input)
+    if not path.exists():
+        raise ConfigError(f"input={path}: no such file or folder")
+    if path.is_dir() and not is_image_file(path):  # a .zarr image is a folder too
+        files = sorted(p for p in path.glob(input_glob)
+                       if (p.is_file() or p.suffix.lower() == ".zarr")
+                       and not p.name.startswith(".") and is_image_file(p))
+        if not files:
+            raise ConfigError(
+                f"input={path}: no image file matches input_glob={input_glob!r} "
+                "(.tif, .tiff, .ome.tif, .czi, .zarr); set input_glob= to match your files"
+            )
+        return files
+    if path.suffix.lower() == ".csv":
+        return _csv_inputs(path)
+    return [path]
+
+
+def _csv_inputs(path: Path) -> list[Path]:
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = [row for row in csv.reader(f) if row and row[0].strip()]
+    if not rows:
+        raise ConfigError(f"input={path}: the CSV lists no files")
+    header = [c.strip().lower() for c in rows[0]]
+    column = next((header.index(k) for k in ("path", "file", "filename") if k in header), None)
+    if column is not None:
+        rows = rows[1:]
+    elif not is_image_file(rows[0][0].strip()):
+        rows = rows[1:]  # a header row with another name
+    column = column or 0
+    files = []
+    for row in rows:
+        name = Path(row[column].strip())
+        files.append(name if name.is_absolute() else path.parent / name)
+    if not files:
+        raise ConfigError(f"input={path}: the CSV lists no files")
+    return files
+
+
+@dataclass
+class OutputOptions:
+    """What the runner writes for each image.
+
+    Attributes:
+        output_dir: the output folder.
+        threshold: mask threshold; ``None``: the binarizer's; negative: no mask (only the
+            probability map).
+        write_proba: also write the probability map.
+        proba_dtype: ``float32`` (OME-TIFF) or ``float16`` (plain TIFF: OME has no half
+            floats; the voxel size is kept in the TIFF resolution and description).
+        min_size: remove mask objects (26-connected) of fewer than this many voxels; an
+            object of exactly ``min_size`` voxels is kept (0 or 1: keep all).
+        mask_name: file name pattern of the mask (``{stem}``: the image's name).
+        proba_name: file name pattern of the probability map.
+        qc: write a QC PNG per image (mask outline over the input).
+        qc_name: its file name pattern.
+        save_intermediates: write a classic workflow's intermediate steps.
+        overwrite: recompute images whose outputs exist (default: skip them).
+        channel: the structure channel, by index or name.
+        scenes: scene indices to process (``None``: all).
+        timepoints: timepoint indices to process (``None``: all).
+        max_in_memory_voxels: larger images are processed window by window from disk
+            (networks only; see :mod:`seglight.predict.lazy`).
+    """
+
+    output_dir: Path
+    threshold: float | None = None
+    write_proba: bool = False
+    proba_dtype: str = "float32"
+    min_size: int = 0
+    mask_name: str = MASK_NAME
+    proba_name: str = PROBA_NAME
+    qc: bool = False
+    qc_name: str = QC_NAME
+    save_intermediates: bool = False
+    overwrite: bool = False
+    channel: int | str = 0
+    scenes: Sequence[int] | None = None
+    timepoints: Sequence[int] | None = None
+    max_in_memory_voxels: int = 500_000_000
+
+    def __post_init__(self) -> None:
+        self.output_dir = Path(self.output_dir)
+        if self.proba_dtype not in ("float32", "float16"):
+            raise ConfigError(f"proba_dtype={self.proba_dtype}; use float32 or float16")
+        if self.threshold is not None and self.threshold > 1:
+            raise ConfigError(
+                f"threshold={self.threshold} must be in [0, 1] (or -1: probability map only)"
+            )
+        if int(self.min_size) < 0:
+            raise ConfigError(f"min_size={self.min_size} must be 0 or more voxels")
+        for name in ("mask_name", "proba_name", "qc_name"):
+            pattern = getattr(self, name)
+            if "{stem}" not in pattern:
+                raise ConfigError(f"{name}={pattern!r} must contain {{stem}} (the image's name)")
+        if self.writes_mask and self.mask_name == self.proba_name and self.write_proba:
+            raise ConfigError("mask_name and proba_name are the same; give them different names")
+
+    @property
+    def writes_mask(self) -> bool:
+        return self.threshold is None or self.threshold >= 0
+
+    @property
+    def writes_proba(self) -> bool:
+        return self.write_proba or not self.writes_mask
+
+    def outputs(self, stem: str) -> list[Path]:
+        """The files written for the image named ``stem``; all present means done."""
+        paths = []
+        if self.writes_proba:
+            paths.append(self.output_dir / self.proba_name.format(stem=stem))
+        if self.writes_mask:
+            paths.append(self.output_dir / self.mask_name.format(stem=stem))
+        if self.qc:
+            paths.append(self.output_dir / self.qc_name.format(stem=stem))
+        return paths
+
+
+@dataclass
+class Summary:
+    """Counts of a run: images written, images skipped (outputs existed), failures."""
+
+    written: int = 0
+    skipped: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: Summary) -> None:
+        self.written += other.written
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.errors.extend(other.errors)
+
+    def line(self) -> str:
+        return f"{self.written} written, {self.skipped} skipped, {self.failed} failed"
+
+
+def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
+    """Drop 26-connected objects of fewer than ``min_size`` voxels from a boolean mask.
+
+    An object of exactly ``min_size`` voxels is kept. This option has no reference
+    counterpart, so it keeps the plain meaning of "smaller than", unlike the classic
+    workflows' size filters (which follow the reference's "at most n voxels").
+    """
+    if min_size <= 1 or not mask.any():
+        return mask
+    labels, _ = ndi.label(mask, structure=np.ones((3, 3, 3), bool))
+    sizes = np.bincount(labels.ravel())
+    keep = sizes >= min_size
+    keep[0] = False
+    return keep[labels]
+
+
+def _write_proba(path: Path, proba: np.ndarray, spacing_um: Spacing, dtype: str) -> None:
+    if dtype == "float32":
+        write_ome_tiff(path, proba.astype(np.float32, copy=False), spacing_um, "probability")
+        return
+    import tifffile
+
+    # OME has no half-float pixel type: a plain TIFF, spacing in its resolution and description.
+    _, y, x = spacing_um
+    resolution = (1 / x, 1 / y) if x and y else None
+    with atomic_path(path, suffix=".tiff") as tmp:
+        tifffile.imwrite(
+            tmp, proba.astype(np.float16), photometric="minisblack", resolution=resolution,
+            resolutionunit="MICROMETER" if resolution else None,
+            metadata={"axes": "ZYX", "spacing_um": [s or 0 for s in spacing_um]},
+        )
+
+
+class PredictRunner:
+    """Run a binarizer over files and write its outputs.
+
+    Args:
+        binarizer: any :class:`~seglight.binarizer.Binarizer`.
+        options: what to write and where.
+    """
+
+    def __init__(self, binarizer: Binarizer, options: OutputOptions):
+        self.binarizer = binarizer
+        self.options = options
+        self.threshold = (
+            float(binarizer.threshold) if options.threshold is None else float(options.threshold)
+        )
+
+    # -- one file ---------------------------------------------------------------------------
+
+    def _selection(self, path: Path, available: int, chosen: Sequence[int] | None,
+                   what: str) -> list[int]:
+        if chosen is None:
+            return list(range(available))
+        bad = [i for i in chosen if not 0 <= int(i) < available]
+        if bad:
+            raise SeglightError(
+                f"{path}: {what} {bad} out of range; the file has {available} {what}(s); "
+                f"choose among 0..{available - 1}"
+            )
+        return [int(i) for i in chosen]
+
+    def images_of(self, path: Path) -> list[tuple[int, int, str]]:
+        """(scene, timepoint, output stem) of each image of a file that the run processes.
+
+        The stem is the file's, with ``_S<n>`` / ``_T<n>`` added when the file has several
+        scenes / timepoints, so each is written separately.
+
+        Raises:
+            SeglightError: the file cannot be read, or a chosen scene/timepoint is not there.
+        """
+        layout = image_layout(path)
+        scenes = self._selection(path, layout["scenes"], self.options.scenes, "scene")
+        times = self._selection(path, layout["timepoints"], self.options.timepoints, "timepoint")
+        stem = image_stem(path)
+        self._shape_zyx = layout["shape_zyx"]
+        images = []
+        for scene in scenes:
+            for t in times:
+                name = stem
+                if layout["scenes"] > 1:
+                    name += f"_S{scene}"
+                if layout["timepoints"] > 1:
+                    name += f"_T{t}"
+                images.append((scene, t, name))
+        return images
+
+    def process_file(self, path: str | Path) -> Summary:
+        """Predict every selected image of one file; a broken file is counted, not raised."""
+        path = Path(path)
+        summary = Summary()
+        try:
+            images = self.images_of(path)
+        except SeglightError as err:
+            self._fail(summary, path, err)
+            return summary
+        for scene, timepoint, stem in images:
+            outputs = self.options.outputs(stem)
+            if not self.options.overwrite and all(p.exists() for p in outputs):
+                summary.skipped += 1
+                continue
+            try:
+                if self._too_large():
+                    self.process_lazily(path, scene, timepoint, stem)
+                else:
+                    image = read_image(path, self.options.channel, scene, timepoint)
+                    self.process_image(image, stem)
+            except SeglightError as err:
+                self._fail(summary, path, err)
+                continue
+            except (MemoryError, RuntimeError, ValueError) as err:
+                # A file the binarizer cannot handle (odd shape, out of memory) must not end
+                # a run over hundreds of images; its traceback goes to the debug log.
+                log.debug("failure on %s", path, exc_info=True)
+                self._fail(summary, path, f"{type(err).__name__}: {str(err).splitlines()[0]}")
+                continue
+            summary.written += 1
+        return summary
+
+    def _too_large(self) -> bool:
+        return (int(np.prod(self._shape_zyx)) > self.options.max_in_memory_voxels
+                and hasattr(self.binarizer, "predict_proba_lazy"))
+
+    def process_lazily(self, path: Path, scene: int, timepoint: int, stem: str) -> list[Path]:
+        """Like :meth:`process_image` for an image too large for memory: read window by
+        window, accumulated and thresholded in memory maps beside the outputs."""
+        from seglight.io.image import open_image, resolve_channel
+        from seglight.predict.lazy import remove_small_objects_on_disk, scratch_array
+
+        opts = self.options
+        img = open_image(path)
+        if scene:
+            img.set_scene(scene)
+        index, _ = resolve_channel(img, opts.channel, path)
+        data = img.get_image_dask_data("ZYX", C=index, T=timepoint)
+        pps = img.physical_pixel_sizes
+        spacing = tuple(float(v) if v else None for v in (pps.Z, pps.Y, pps.X))
+        shape = tuple(int(s) for s in data.shape)
+        if opts.save_intermediates:
+            log.warning("%s: save_intermediates is not applied to an image processed window "
+                        "by window", stem)
+        written = []
+        with scratch_array(opts.output_dir, shape, np.float32) as proba, \
+                scratch_array(opts.output_dir, shape, np.float32) as weights:
+            self.binarizer.predict_proba_lazy(data, out=proba, weights=weights)
+            del weights
+            if opts.writes_proba:
+                path_out = opts.output_dir / opts.proba_name.format(stem=stem)
+                _write_proba(path_out, proba, spacing, opts.proba_dtype)
+                written.append(path_out)
+            if opts.writes_mask:
+                with scratch_array(opts.output_dir, shape, np.uint8) as mask:
+                    for z in range(shape[0]):
+                        mask[z] = (proba[z] > self.threshold) * np.uint8(255)
+                    remove_small_objects_on_disk(mask, int(opts.min_size), opts.output_dir)
+                    if opts.qc:
+                        # A two-slice stand-in whose views are the image's (max, middle).
+                        views = np.stack([np.asarray(data.max(axis=0)),
+                                          np.asarray(data[shape[0] // 2])])
+                        outline = np.stack([mask.max(axis=0), mask[shape[0] // 2]])
+                        image = ImageZYX(views, spacing)
+                        written.append(self._write_qc(image, outline, stem))
+                    path_out = opts.output_dir / opts.mask_name.format(stem=stem)
+                    write_ome_tiff(path_out, mask, spacing, "segmentation")
+                    written.append(path_out)
+        return written
+
+    @staticmethod
+    def _fail(summary: Summary, path: Path, err: Exception | str) -> None:
+        message = str(err)
+        if not message.startswith(str(path)):
+            message = f"{path}: {message}"
+        summary.failed += 1
+        summary.errors.append(message)
+        log.error("failed: %s", message)
+
+    def process_image(self, image: ImageZYX, stem: str) -> list[Path]:
+        """Binarize one image and write its outputs; returns the written paths."""
+        opts = self.options
+        warn = getattr(self.binarizer, "warn_spacing", None)
+        if warn is not None:
+            warn(image.spacing_um, stem)
+        steps: dict[str, np.ndarray] = {}
+        record = steps.__setitem__ if opts.save_intermediates else no_record
+        proba = self.binarizer.predict_proba(image.data, record=record)
+        written = []
+        if opts.writes_proba:
+            path = opts.output_dir / opts.proba_name.format(stem=stem)
+            _write_proba(path, proba, image.spacing_um, opts.proba_dtype)
+            written.append(path)
+        mask = None
+        if opts.writes_mask:
+            mask = remove_small_objects(proba > self.threshold, int(opts.min_size))
+            mask = mask.astype(np.uint8) * np.uint8(255)
+        del proba
+        if opts.save_intermediates and steps:
+            from seglight.classic.inspect import save_intermediates
+
+            final = mask if mask is not None else np.zeros(image.shape, np.uint8)
+            save_intermediates(opts.output_dir, stem, image, steps, final)
+        if opts.qc:
+            written.append(self._write_qc(image, mask, stem))
+        if mask is not None:
+            # The mask last: it is what the Curator and a resumed run look for.
+            path = opts.output_dir / opts.mask_name.format(stem=stem)
+            write_ome_tiff(path, mask, image.spacing_um, "segmentation")
+            written.append(path)
+        return written
+
+    def _write_qc(self, image: ImageZYX, mask: np.ndarray | None, stem: str) -> Path:
+        from seglight.viz import panel, save_png
+
+        columns = [("input", image.data)]
+        if mask is not None:
+            columns.append(("mask", mask))
+        rgb = panel(columns, outline_mask=mask, outline_on=(0,))
+        return save_png(self.options.output_dir / self.options.qc_name.format(stem=stem), rgb)
+
+    # -- many files -------------------------------------------------------------------------
+
+    def run(self, paths: Iterable[str | Path], progress: bool = True) -> Summary:
+        """Process files one after another with a progress bar; return the summary."""
+        paths = list(paths)
+        summary = Summary()
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(paths), desc="files", unit="file")
+        for path in paths:
+            summary.add(self.process_file(path))
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix_str(summary.line())
+        if bar is not None:
+            bar.close()
+        return summary
+
+
+def options_from(cfg: Any) -> OutputOptions:
+    """:class:`OutputOptions` from the ``predict.yaml`` config (or any mapping alike)."""
+
+    def selection(value: Any) -> list[int] | None:
+        if value is None or value == "all":
+            return None
+        if isinstance(value, int):
+            return [value]
+        return [int(v) for v in value]
+
+    channel = cfg.get("channel", 0)
+    return OutputOptions(
+        output_dir=Path(str(cfg["output"])),
+        threshold=None if cfg.get("threshold") is None else float(cfg["threshold"]),
+        write_proba=bool(cfg.get("write_proba", False)),
+        proba_dtype=str(cfg.get("proba_dtype", "float32")),
+        min_size=int(cfg.get("min_size", 0)),
+        mask_name=str(cfg.get("mask_name", MASK_NAME)),
+        proba_name=str(cfg.get("proba_name", PROBA_NAME)),
+        qc=bool(cfg.get("qc", False)),
+        qc_name=str(cfg.get("qc_name", QC_NAME)),
+        save_intermediates=bool(cfg.get("save_intermediates", False)),
+        overwrite=bool(cfg.get("overwrite", False)),
+        channel=channel if isinstance(channel, int) else str(channel),
+        scenes=selection(cfg.get("scenes")),
+        timepoints=selection(cfg.get("timepoints")),
+        max_in_memory_voxels=int(cfg.get("max_in_memory_voxels", 500_000_000)),
+    )

@@ -1,0 +1,192 @@
+"""What every ``python -m seglight.<task>`` does before Hydra reads its command line.
+
+Hydra's override grammar is strict where a shell user is not: a path with an accent
+(``input=/data/iné``) stops the lexer, and a Lightning Trainer argument that the YAML does
+not list (``trainer.max_steps=2``) needs Hydra's ``++`` prefix. :func:`hydra_entry` wraps a
+task so that
+
+* path-valued overrides (:data:`PATH_KEYS`) are quoted for Hydra, so any path a user types
+  works, spaces and non-ASCII characters included;
+* ``trainer.<argument>=`` (and ``model.optimizer.<argument>=`` / ``model.scheduler.<...>=``)
+  accept every argument of their target without ``+``; a misspelt Trainer argument is one
+  line naming the nearest valid ones;
+* any other override Hydra cannot parse is one line showing the quoted form to type,
+  instead of a lexer trace and the ``HYDRA_FULL_ERROR`` advice;
+* :class:`~seglight.errors.SeglightError` raised by the task is one line and exit code 2;
+* warnings a user cannot act on are silenced in the entry point (not on import).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import inspect
+import logging
+import re
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from seglight.errors import ConfigError, exit_on_user_error
+
+#: Overrides whose value is a file or folder path (the last component of a dotted key).
+PATH_KEYS = frozenset({
+    "input", "output", "ckpt_path", "path", "raw", "seg", "seg1", "seg2", "out", "mask",
+    "merge_mask", "decisions", "log", "pred", "gt", "costmap", "model_package", "root_dir",
+    "data_dir", "log_dir", "output_dir", "default_root_dir",
+})
+
+#: Config nodes that stand for the keyword arguments of a callable: any argument may be set.
+FREE_FORM = ("trainer", "model.optimizer", "model.scheduler")
+
+#: Hydra flags followed by a value that is not an override.
+_FLAGS_WITH_VALUE = frozenset({
+    "--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
+    "--config-dir", "-cd", "--experimental-rerun", "--info",
+})
+_OVERRIDE = re.compile(r"^(?P<prefix>\+{0,2})(?P<key>[A-Za-z_][\w.\-/@:]*)=(?P<value>.*)$", re.S)
+_VALUE_FLAGS_OPTIONAL = frozenset({"--info"})
+
+
+@functools.cache
+def trainer_arguments() -> tuple[str, ...]:
+    """The keyword arguments of ``lightning.Trainer`` (read from the installed Lightning)."""
+    from lightning import Trainer
+
+    return tuple(p for p in inspect.signature(Trainer.__init__).parameters if p != "self")
+
+
+def _quote(value: str) -> str:
+    """``value`` as a Hydra quoted string (taken literally, interpolations aside)."""
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    return "'" + value.replace("\\'", "\\\\'").replace("'", "\\'") + "'"
+
+
+def _is_quoted(value: str) -> bool:
+    return len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
+
+
+def _quote_path(value: str, multirun: bool) -> str:
+    if not value or value == "null" or _is_quoted(value) or value.startswith("${"):
+        return value
+    if multirun and "," in value:  # a sweep over paths: quote each choice
+        return ",".join(_quote(v) for v in value.split(","))
+    return _quote(value)
+
+
+def _free_form_key(key: str) -> tuple[str, str] | None:
+    """``("trainer", "max_steps")`` for ``trainer.max_steps``; None for other keys."""
+    for node in FREE_FORM:
+        if key.startswith(node + ".") and "." not in key[len(node) + 1:]:
+            return node, key[len(node) + 1:]
+    return None
+
+
+def _check_trainer_argument(name: str, override: str) -> None:
+    valid = trainer_arguments()
+    if name in valid or name == "_target_":
+        return
+    near = difflib.get_close_matches(name, valid, n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(near)}?" if near else f"valid ones: {', '.join(valid)}"
+    raise ConfigError(f"{override}: lightning.Trainer has no argument {name!r}; {hint}")
+
+
+def prepare_overrides(args: Sequence[str]) -> list[str]:
+    """Rewrite a command line's overrides so Hydra takes them as a user meant them.
+
+    Args:
+        args: ``sys.argv[1:]``: Hydra flags and ``key=value`` overrides.
+
+    Returns:
+        The same arguments, with path values quoted and free-form keys given ``++``.
+
+    Raises:
+        ConfigError: a misspelt Trainer argument, or an override Hydra cannot parse even so.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
+
+    multirun = any(a in ("-m", "--multirun") for a in args)
+    parser = OverridesParser.create()
+    out: list[str] = []
+    takes_value = False
+    for arg in args:
+        if takes_value or arg.startswith("-"):
+            out.append(arg)
+            takes_value = arg in _FLAGS_WITH_VALUE and arg not in _VALUE_FLAGS_OPTIONAL
+            continue
+        match = _OVERRIDE.match(arg)
+        if match is None:
+            out.append(arg)  # Hydra reports what it is
+            continue
+        prefix, key, value = match["prefix"], match["key"], match["value"]
+        if key.rsplit(".", 1)[-1] in PATH_KEYS:
+            value = _quote_path(value, multirun)
+        free = _free_form_key(key)
+        if free is not None and not prefix:
+            if free[0] == "trainer":
+                _check_trainer_argument(free[1], arg)
+            prefix = "++"
+        rewritten = f"{prefix}{key}={value}"
+        try:
+            parser.parse_overrides([rewritten])
+        except OverrideParseException:
+            raise ConfigError(
+                f"cannot parse the override {arg!r} (Hydra's override syntax); quote the "
+                f"value as Hydra reads it: \"{prefix}{key}={_quote(value)}\""
+            ) from None
+        out.append(rewritten)
+    return out
+
+
+class _DropAdvertisements(logging.Filter):
+    """Drop Lightning's tips advertising its cloud services (printed by every Trainer)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("\N{ELECTRIC LIGHT BULB} Tip")
+
+
+def quiet_warnings() -> None:
+    """Silence warnings and log lines that say nothing a seglight user can act on."""
+    # Lightning with torch 2.13: a pytree deprecation inside Lightning's own predict loop.
+    warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+    # seglight's predict step writes files and returns nothing, on purpose.
+    warnings.filterwarnings("ignore", message="predict returned None")
+    for name in ("lightning.fabric.utilities.rank_zero", "lightning.pytorch.utilities.rank_zero"):
+        logging.getLogger(name).addFilter(_DropAdvertisements())
+    # bioio logs each reader it tries; seglight picks the reader itself (seglight.io.image).
+    logging.getLogger("bioio").setLevel(logging.ERROR)
+
+
+def hydra_entry(config_name: str) -> Callable[[Callable[[Any], Any]], Callable[[], Any]]:
+    """Decorate ``task(cfg)`` into a command-line ``main()`` composing ``conf/<config_name>``.
+
+    The task's :class:`~seglight.errors.SeglightError` become one line and exit code 2.
+    """
+    import hydra
+
+    from seglight import CONF_DIR
+    from seglight.config import register_resolvers
+
+    def decorate(task: Callable[[Any], Any]) -> Callable[[], Any]:
+        app = hydra.main(version_base="1.3", config_path=str(CONF_DIR),
+                         config_name=config_name)(exit_on_user_error(task))
+
+        @functools.wraps(task)
+        def main() -> Any:
+            try:
+                sys.argv[1:] = prepare_overrides(sys.argv[1:])
+            except ConfigError as err:
+                print(f"error: {err}", file=sys.stderr, flush=True)
+                raise SystemExit(2) from None
+            quiet_warnings()
+            register_resolvers()
+            return app()
+
+        return main
+
+    return decorate

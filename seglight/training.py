@@ -1,0 +1,87 @@
+"""Training: compose, check and fit; what ``python -m seglight.train`` and ``seglight.train``
+run.
+
+:func:`fit` trains from a composed config and returns where the results are; :func:`train`
+is the command-line task (it returns the metric a Hydra sweeper optimizes).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from seglight.checkpoint import safe_checkpoint_loading
+from seglight.config import validate_train_config
+
+log = logging.getLogger("seglight.train")
+
+
+def _instantiate_all(group: DictConfig | None) -> list:
+    return [instantiate(c) for c in (group or {}).values() if c and "_target_" in c]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a training run produced.
+
+    Attributes:
+        metric: the final value of ``cfg.optimized_metric`` (None if never logged).
+        best_checkpoint: ``checkpoints/best.ckpt`` (highest validation Dice), if written.
+        last_checkpoint: ``checkpoints/last.ckpt``, if written.
+        log_dir: the TensorBoard folder, if a TensorBoard logger ran.
+    """
+
+    metric: float | None
+    best_checkpoint: Path | None
+    last_checkpoint: Path | None
+    log_dir: Path | None
+
+
+def fit(cfg: DictConfig) -> TrainResult:
+    """Fit the configured model on the configured data.
+
+    Raises:
+        ConfigError: the config cannot work (checked before any work starts).
+        SeglightError: a data file or the resume checkpoint is unusable (names the file).
+    """
+    validate_train_config(cfg)
+    L.seed_everything(cfg.seed, workers=True)
+    datamodule = instantiate(cfg.data)
+    model = instantiate(
+        cfg.model,
+        normalization=OmegaConf.to_container(cfg.data.normalization, resolve=True),
+        patch_zyx=list(cfg.data.patch_zyx),
+        spacing_um=OmegaConf.to_container(cfg.data.spacing_um) if cfg.data.spacing_um else None,
+    )
+    loggers = _instantiate_all(cfg.get("logger"))
+    trainer: L.Trainer = instantiate(
+        cfg.trainer, callbacks=_instantiate_all(cfg.get("callbacks")), logger=loggers or False
+    )
+    ckpt_path = cfg.get("ckpt_path")
+    with safe_checkpoint_loading(ckpt_path):
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+
+    metric = trainer.callback_metrics.get(cfg.optimized_metric)
+    best = last = None
+    for callback in trainer.checkpoint_callbacks:
+        if callback.monitor is not None and callback.best_model_path:
+            best = Path(callback.best_model_path)
+            score = callback.best_model_score
+            log.info("best checkpoint: %s (%s %.4f)", best, callback.monitor,
+                     float(score) if score is not None else float("nan"))
+        elif callback.monitor is None and callback.last_model_path:
+            last = Path(callback.last_model_path)
+    log_dir = Path(loggers[0].save_dir).resolve() if loggers else None
+    if log_dir is not None:
+        log.info("curves and image panels: tensorboard --logdir %s", log_dir)
+    return TrainResult(float(metric) if metric is not None else None, best, last, log_dir)
+
+
+def train(cfg: DictConfig) -> float | None:
+    """The command-line task: fit, then return ``cfg.optimized_metric`` for a sweeper."""
+    return fit(cfg).metric
