@@ -74,8 +74,8 @@ def fit(cfg: DictConfig) -> TrainResult:
             score = callback.best_model_score
             log.info("best checkpoint: %s (%s %.4f)", best, callback.monitor,
                      float(score) if score is not None else float("nan"))
-        elif callback.monitor is None and callback.last_model_path:
-            last = Path(callback.last_model_path)
+        elif callback.monitor is None and callback.best_model_path:  # the latest one kept
+            last = Path(callback.best_model_path)
     log_dir = Path(loggers[0].save_dir).resolve() if loggers else None
     if log_dir is not None:
         log.info("curves and image panels: tensorboard --logdir %s", log_dir)

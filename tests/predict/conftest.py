@@ -6,32 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from omegaconf import open_dict
 
 from seglight.io import write_ome_tiff
 
 SPACING = (0.29, 0.108, 0.108)
-
-
-@pytest.fixture(scope="session")
-def tiny_ckpt(tmp_path_factory) -> Path:
-    """A real checkpoint from ``seglight.train``: unet_xy_tiny at width 2, one tiny epoch."""
-    from seglight.training import train
-    from tests.hydra_utils import compose_config
-
-    out = tmp_path_factory.mktemp("train")
-    cfg = compose_config(
-        "train",
-        ["model=unet_xy_tiny", "model.net.width=2", "data.demo.n_images=2",
-         "data.demo.shape_zyx=[16,64,64]", "data.patch_zyx=[8,32,32]", "data.batch_size=1",
-         "data.samples_per_epoch=1", "data.val_patches_per_image=1", "data.num_workers=0",
-         "trainer.max_epochs=1", "trainer.accelerator=cpu", "logger=csv", "callbacks=default"],
-        out,
-    )
-    with open_dict(cfg):
-        cfg.data.path = str(out / "demo")
-    train(cfg)
-    return out / "checkpoints" / "last.ckpt"
 
 
 class MeanBinarizer:

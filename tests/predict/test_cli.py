@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from seglight.io import read_image, write_ome_tiff
+from seglight.errors import SeglightError
 from seglight.predict.__main__ import predict
 from seglight.predict.lightning import StridedSampler
 from tests.hydra_utils import compose_config
@@ -93,14 +94,11 @@ def test_classic_workflow_cli_exits_nonzero_with_summary(raw_folder, tmp_path):
         (["input={raw}", "output=/tmp/x", "model=classic/dsp", "threshold=3"], "threshold=3"),
     ],
 )
-def test_config_errors_are_one_line_before_any_work(overrides, message, raw_folder, tmp_path,
-                                                    capsys):
+def test_config_errors_are_one_line_before_any_work(overrides, message, raw_folder, tmp_path):
     cfg = _cfg(tmp_path, *(o.format(raw=raw_folder) for o in overrides))
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(SeglightError) as error:
         predict(cfg)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and message in err
+    assert len(str(error.value).splitlines()) == 1 and message in str(error.value)
 
 
 def test_strided_split_gives_each_file_to_one_process():

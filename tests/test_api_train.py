@@ -1,0 +1,48 @@
+"""``seglight.train(...)``: the notebook facade composes the same configs as the command line."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from omegaconf import OmegaConf
+
+import seglight
+from seglight.errors import ConfigError
+
+TINY = dict(model__net__width=2, data__demo__n_images=2, data__demo__shape_zyx=[16, 64, 64],
+            data__patch_zyx=[8, 32, 32], data__batch_size=1, data__samples_per_epoch=2,
+            data__val_patches_per_image=1, logger="csv")
+
+
+def test_train_is_the_function_not_the_cli_module():
+    assert callable(seglight.train) and seglight.train.__module__ == "seglight.api"
+
+
+@pytest.mark.slow
+def test_train_returns_the_best_checkpoint_under_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    best = seglight.train(trainer__max_epochs=1, trainer__limit_val_batches=1, **TINY)
+    assert best.name == "best.ckpt" and best.is_relative_to(tmp_path / "runs" / "train")
+    assert (tmp_path / "data" / "demo").is_dir()  # demo data beside the runs, not in the clone
+    run = best.parents[1]
+    saved = OmegaConf.load(run / ".hydra" / "config.yaml")
+    assert saved.trainer.max_epochs == 1 and saved.model.net.width == 2
+    hparams = torch.load(best, map_location="cpu", weights_only=True)["hyper_parameters"]
+    assert hparams["patch_zyx"] == [8, 32, 32]
+
+
+@pytest.mark.slow
+def test_max_steps_below_an_epoch_returns_the_last_checkpoint(tmp_path):
+    ckpt = seglight.train(trainer__max_steps=2, trainer__limit_val_batches=1,
+                          paths__root_dir=str(tmp_path / "my root é"),
+                          **{**TINY, "data__samples_per_epoch": 4})
+    assert ckpt.name == "last.ckpt" and ckpt.is_relative_to(tmp_path / "my root é")
+
+
+def test_unknown_settings_are_one_line_errors(tmp_path):
+    with pytest.raises(ConfigError, match="max_epoch"):
+        seglight.train(trainer__max_epoch=1, paths__root_dir=str(tmp_path))
+    with pytest.raises(ConfigError, match="patch_zxy"):
+        seglight.train(data__patch_zxy=[8, 32, 32], paths__root_dir=str(tmp_path))
+    with pytest.raises(ConfigError, match="data.path=.*no such folder"):
+        seglight.train(data_path=tmp_path / "nowhere", paths__root_dir=str(tmp_path))
