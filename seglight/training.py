@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
+from lightning.pytorch.callbacks import ProgressBar
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -59,9 +60,10 @@ def fit(cfg: DictConfig) -> TrainResult:
         spacing_um=OmegaConf.to_container(cfg.data.spacing_um) if cfg.data.spacing_um else None,
     )
     loggers = _instantiate_all(cfg.get("logger"))
-    trainer: L.Trainer = instantiate(
-        cfg.trainer, callbacks=_instantiate_all(cfg.get("callbacks")), logger=loggers or False
-    )
+    callbacks = _instantiate_all(cfg.get("callbacks"))
+    if cfg.trainer.get("enable_progress_bar") is False:  # the user's switch wins over the config
+        callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     ckpt_path = cfg.get("ckpt_path")
     with safe_checkpoint_loading(ckpt_path):
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)

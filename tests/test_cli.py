@@ -130,3 +130,22 @@ def test_cli_predicts_between_folders_with_accents_and_spaces(tmp_path):
     assert result.stderr.strip().splitlines()[-1] == "1 written, 0 skipped, 0 failed"
     # runs/ lands in the working directory, not in the clone or the install location
     assert (tmp_path / "runs" / "predict").is_dir()
+
+
+def test_readme_user_config_folder_adds_an_architecture(tmp_path):
+    """README: `PYTHONPATH=. python -m seglight.train --config-dir my_conf model=tiny`."""
+    from tests.test_extend import TOY_CONFIG, TOY_MODULE
+
+    (tmp_path / "mynets").mkdir()
+    (tmp_path / "mynets" / "__init__.py").write_text("")
+    (tmp_path / "mynets" / "tiny.py").write_text(TOY_MODULE.replace("ToyNet", "TinyNet"))
+    (tmp_path / "my_conf" / "model").mkdir(parents=True)
+    (tmp_path / "my_conf" / "model" / "tiny.yaml").write_text(
+        TOY_CONFIG.replace("toynet.ToyNet", "mynets.tiny.TinyNet"))
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{tmp_path}"}
+    result = subprocess.run(
+        [sys.executable, "-m", "seglight.train", "--config-dir", "my_conf", "model=tiny",
+         "--cfg", "job"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "_target_: mynets.tiny.TinyNet" in result.stdout
+    assert "_target_: seglight.module.SegmentationModule" in result.stdout  # from _module

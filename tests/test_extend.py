@@ -63,6 +63,6 @@ def test_new_architecture_is_a_module_plus_a_config(tmp_path, monkeypatch):
     train(cfg)
     best = tmp_path / "run" / "checkpoints" / "best.ckpt"
     assert best.is_file()
-    state = torch.load(best, map_location="cpu", weights_only=False)
+    state = torch.load(best, map_location="cpu", weights_only=True)
     assert state["hyper_parameters"]["net"]["_target_"] == "toynet.ToyNet"
     assert "toynet" in sys.modules

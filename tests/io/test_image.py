@@ -91,3 +91,20 @@ def test_scene_and_timepoint_selection(tmp_path, rng):
         read_image(tmp_path / "multi.ome.tif", scene=2)
     with pytest.raises(SeglightError, match=r"timepoint 5 is out of range.*timepoint=0..1"):
         read_image(tmp_path / "multi.ome.tif", timepoint=5)
+
+
+def test_plain_and_imagej_tiffs_are_read_without_reader_fallback_noise(tmp_path, caplog):
+    """bioio logs "Attempted file ... load with reader ... failed" when it has to guess the
+    reader; seglight picks it, so a plain TIFF prints nothing a user would read as an error."""
+    import logging
+
+    import tifffile
+
+    image = np.arange(5 * 8 * 8, dtype=np.uint16).reshape(5, 8, 8)
+    tifffile.imwrite(tmp_path / "plain.tif", image)
+    tifffile.imwrite(tmp_path / "imagej.tif", image, imagej=True, metadata={"axes": "ZYX"})
+    tifffile.imwrite(tmp_path / "described.tiff", image, description="<?xml version='1.0'?><a/>")
+    with caplog.at_level(logging.DEBUG):
+        for name in ("plain.tif", "imagej.tif", "described.tiff"):
+            np.testing.assert_array_equal(read_image(tmp_path / name).data, image)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text

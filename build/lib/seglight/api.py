@@ -207,5 +207,8 @@ def train(
         GlobalHydra.instance().clear()
     checkpoint = result.best_checkpoint or result.last_checkpoint
     if checkpoint is None:
-        raise SeglightError(f"{run_dir}: training wrote no checkpoint (callbacks=none?)")
+        raise SeglightError(
+            f"{run_dir}: training wrote no checkpoint; checkpoints are written after a "
+            "validation or at the end of an epoch (callbacks=none, or trainer.max_steps below "
+            "one epoch with trainer.limit_val_batches=0?)")
     return checkpoint

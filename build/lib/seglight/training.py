@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
+from lightning.pytorch.callbacks import ProgressBar
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -59,9 +60,10 @@ def fit(cfg: DictConfig) -> TrainResult:
         spacing_um=OmegaConf.to_container(cfg.data.spacing_um) if cfg.data.spacing_um else None,
     )
     loggers = _instantiate_all(cfg.get("logger"))
-    trainer: L.Trainer = instantiate(
-        cfg.trainer, callbacks=_instantiate_all(cfg.get("callbacks")), logger=loggers or False
-    )
+    callbacks = _instantiate_all(cfg.get("callbacks"))
+    if cfg.trainer.get("enable_progress_bar") is False:  # the user's switch wins over the config
+        callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
     ckpt_path = cfg.get("ckpt_path")
     with safe_checkpoint_loading(ckpt_path):
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
@@ -74,8 +76,8 @@ def fit(cfg: DictConfig) -> TrainResult:
             score = callback.best_model_score
             log.info("best checkpoint: %s (%s %.4f)", best, callback.monitor,
                      float(score) if score is not None else float("nan"))
-        elif callback.monitor is None and callback.last_model_path:
-            last = Path(callback.last_model_path)
+        elif callback.monitor is None and callback.best_model_path:  # the latest one kept
+            last = Path(callback.best_model_path)
     log_dir = Path(loggers[0].save_dir).resolve() if loggers else None
     if log_dir is not None:
         log.info("curves and image panels: tensorboard --logdir %s", log_dir)
