@@ -15,8 +15,9 @@ trap 'rm -rf "$WORK"' EXIT
 echo "check_wheel: building the wheel"
 "$PYTHON" -m pip wheel -q --no-deps -w "$WORK/dist" "$REPO"
 WHEEL="$(ls "$WORK"/dist/seglight-*.whl)"
-"$PYTHON" -m zipfile -l "$WHEEL" | grep -q "seglight/conf/train.yaml" \
-    || { echo "check_wheel: the wheel has no seglight/conf/train.yaml"; exit 1; }
+"$PYTHON" -m zipfile -l "$WHEEL" > "$WORK/wheel.txt"
+grep -q "seglight/conf/model/classic/sec61b.yaml" "$WORK/wheel.txt" \
+    || { echo "check_wheel: the wheel has no seglight/conf/ configs"; exit 1; }
 
 # The dependencies come from the environment the README's first command made (it resolved
 # them from the same pyproject.toml); the venv gets its own, non-editable seglight.

@@ -143,6 +143,44 @@ def prepare_overrides(args: Sequence[str]) -> list[str]:
     return out
 
 
+def explain_composition_error(err: Exception, args: Sequence[str], task: str) -> str:
+    """One line for a config Hydra cannot compose: an unknown setting or option."""
+    from seglight import CONF_DIR
+
+    text = str(err)
+    missing = re.search(r"Could not find '([^']+)'", text)
+    if missing:
+        group = missing.group(1).rpartition("/")[0]
+        names = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml")
+                       if not p.name.startswith("_"))
+        return f"no config {missing.group(1)!r}; the options are: {', '.join(names)}"
+    unknown = re.search(r"Could not override '([^']+)'", text)
+    if unknown:
+        key = unknown.group(1)
+        typed = next((a for a in args if a.lstrip("+").startswith(key + "=")), key)
+        return (f"{typed}: there is no setting {key!r}; python -m seglight.{task} --cfg job "
+                "lists every setting (a new one is added with +" + typed.lstrip("+") + ")")
+    return text.splitlines()[0]
+
+
+def _check_composes(config_name: str, args: Sequence[str]) -> None:
+    """Compose once before Hydra does, so a bad key is one line (Hydra prints several)."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+
+    from seglight import CONF_DIR
+
+    GlobalHydra.instance().clear()
+    try:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            compose(config_name, overrides=list(args))
+    except HydraException as err:
+        raise ConfigError(explain_composition_error(err, args, config_name)) from None
+    finally:
+        GlobalHydra.instance().clear()
+
+
 class _DropAdvertisements(logging.Filter):
     """Drop Lightning's tips advertising its cloud services (printed by every Trainer)."""
 
@@ -178,13 +216,17 @@ def hydra_entry(config_name: str) -> Callable[[Callable[[Any], Any]], Callable[[
 
         @functools.wraps(task)
         def main() -> Any:
+            register_resolvers()
             try:
-                sys.argv[1:] = prepare_overrides(sys.argv[1:])
+                sys.argv[1:] = args = prepare_overrides(sys.argv[1:])
+                # Plain runs only: flags (-m, --config-dir, --help) and hydra.* keys change
+                # what is composed, and Hydra then reports for itself.
+                if not any(a.startswith("-") or a.lstrip("+~").startswith("hydra") for a in args):
+                    _check_composes(config_name, args)
             except ConfigError as err:
                 print(f"error: {err}", file=sys.stderr, flush=True)
                 raise SystemExit(2) from None
             quiet_warnings()
-            register_resolvers()
             return app()
 
         return main

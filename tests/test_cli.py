@@ -149,3 +149,23 @@ def test_readme_user_config_folder_adds_an_architecture(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "_target_: mynets.tiny.TinyNet" in result.stdout
     assert "_target_: seglight.module.SegmentationModule" in result.stdout  # from _module
+
+
+@pytest.mark.parametrize(
+    ("module", "arg", "line"),
+    [
+        ("seglight.train", "data.patch_zxy=[8,32,32]",
+         "error: data.patch_zxy=[8,32,32]: there is no setting 'data.patch_zxy'; "
+         "python -m seglight.train --cfg job lists every setting "
+         "(a new one is added with +data.patch_zxy=[8,32,32])"),
+        ("seglight.predict", "model=classic/sec61bx",
+         "error: no config 'model/classic/sec61bx'; the options are: actb, actn1, atp2a2, "
+         "cetn2, ctnnb1, dsp, fbl, gja1, h2b_interphase, lamp1, lmnb1_interphase, "
+         "lmnb1_mitotic, myh10, npm1, nup153, pxn, rab5a, sec61b, slc25a17, smc1a, son, "
+         "st6gal1, tjp1, tomm20, tuba1b"),
+    ],
+)
+def test_cli_unknown_setting_or_option_is_one_line(module, arg, line, tmp_path):
+    result = _run(module, arg, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [line]

@@ -173,7 +173,7 @@ def train(
     from omegaconf import OmegaConf, open_dict
 
     from seglight import CONF_DIR
-    from seglight.cli import prepare_overrides
+    from seglight.cli import explain_composition_error, prepare_overrides
     from seglight.config import register_resolvers
     from seglight.errors import SeglightError
     from seglight.training import fit
@@ -192,7 +192,7 @@ def train(
         try:
             cfg = compose("train", overrides=prepare_overrides(args), return_hydra_config=True)
         except HydraException as err:  # an unknown key or option, named by Hydra
-            raise ConfigError(str(err).splitlines()[0]) from None
+            raise ConfigError(explain_composition_error(err, args, "train")) from None
     run_dir = Path(str(cfg.paths.log_dir)) / str(cfg.task_name) / datetime.now().strftime(
         "%Y-%m-%d_%H-%M-%S")
     with open_dict(cfg):
