@@ -59,7 +59,8 @@ test -f curated/curation_log.csv
     data.demo.n_images=2 data.samples_per_epoch=8 trainer.enable_progress_bar=false
 ls runs/train/*/checkpoints/last.ckpt > /dev/null
 test -d data/demo  # the demo data went to the working directory, not into site-packages
-if find "$WORK/venv" -path "*site-packages/seglight*" \( -name runs -o -name data \) | grep -q .; then
-    echo "check_wheel: seglight wrote into its install location"; exit 1
+find "$WORK/venv" -type d \( -name runs -o -name demo \) > "$WORK/written.txt"
+if [ -s "$WORK/written.txt" ]; then
+    echo "check_wheel: seglight wrote into its install location:"; cat "$WORK/written.txt"; exit 1
 fi
 echo "check_wheel: OK (wheel installed, predicted, curated and trained outside the clone)"
