@@ -39,6 +39,7 @@ from seglight.normalization import Normalizer
 MODES = ("takeall", "sorting", "merging")
 ORDERS = ("as_listed", "uncertainty")
 LOG_NAME = "curation_log.csv"
+SCORES_NAME = "uncertainty_scores.csv"
 
 Log = Callable[[str], None]
 
@@ -506,31 +507,35 @@ class Curator:
                     raise SeglightError(
                         f"{self.config.decisions}, image {stem}, {column}: {err}") from None
 
-    def pending(self) -> list[Item]:
+    def pending(self, progress: bool = False) -> list[Item]:
         """Items not yet written or rejected in this or an earlier session, in the
         configured ``order`` (with ``uncertainty``, they are scored here first).
 
         An image is recognised by its path or, if its folder was moved or renamed since, by
         its content (see :class:`~seglight.curate.record.DecisionLog`).
+
+        Args:
+            progress: show a progress bar while scoring.
         """
         pending = [item for item in self.items if not self.record.is_done(item.raw)]
         if self.config.order != "uncertainty":
             return pending
-        self.score([item for item in pending if item.raw not in self.uncertainty])
+        self.score([item for item in pending if item.raw not in self.uncertainty], progress)
         by_raw = {item.raw: item for item in pending}
         return [by_raw[raw] for raw in order_by_score(list(by_raw), self.uncertainty)]
 
-    def score(self, items: Sequence[Item]) -> None:
-        """Compute the uncertainty scores of ``items`` (see :mod:`seglight.curate.uncertainty`)."""
+    def score(self, items: Sequence[Item], progress: bool = False) -> None:
+        """Compute the uncertainty scores of ``items`` (see :mod:`seglight.curate.uncertainty`);
+        network scores are cached in ``<out>/uncertainty_scores.csv`` for later sessions."""
         cfg = self.config
         if cfg.uncertainty_ckpt:
-            sources = {"ckpt_path": cfg.uncertainty_ckpt}
+            sources = {"ckpt_path": cfg.uncertainty_ckpt, "cache": self.out / SCORES_NAME}
         else:
             first = cfg.seg1 if cfg.mode == "merging" else cfg.seg
             sources = {"seg": first, "seg2": cfg.uncertainty_seg or cfg.seg2}
         self.uncertainty.update(score_images(
             [item.raw for item in items], seg_suffix=cfg.seg_suffix, channel=cfg.channel,
-            log=self.log, **sources))
+            progress=progress, log=self.log, **sources))
 
     def load(self, item: Item) -> Loaded:
         """Read an item's raw image, segmentation(s) and mask files, checking shapes.
@@ -657,7 +662,7 @@ class Curator:
         """
         from tqdm import tqdm
 
-        pending = self.pending()
+        pending = self.pending(progress)
         summary = Summary(already_done=len(self.items) - len(pending))
         mode = self.config.mode
         bar = tqdm(pending, desc=f"curate ({mode})", unit="image", disable=not progress,

@@ -94,17 +94,25 @@ def test_score_images_from_two_folders(scored_folders):
         raws[2], raws[1], raws[0], f["raw"] / "gone.tif"]
 
 
-def test_score_images_with_a_checkpoint_runs_flip_tta(scored_folders, monkeypatch):
+def test_checkpoint_scores_run_flip_tta_and_are_cached(scored_folders, monkeypatch):
+    binarizer = _binarizer(1)
     calls = []
-
-    def from_checkpoint(path, device="auto"):
-        calls.append((path, device))
-        return _binarizer(1)
-
-    monkeypatch.setattr(NetworkBinarizer, "from_checkpoint", from_checkpoint)
-    raws = [scored_folders["raw"] / "c0.tif"]
-    assert score_images(raws, ckpt_path="net.ckpt") == {raws[0]: 0.0}
-    assert calls == [("net.ckpt", "auto")]
+    predict = binarizer.predict_proba
+    monkeypatch.setattr(binarizer, "predict_proba", lambda image: calls.append(1) or predict(image))
+    monkeypatch.setattr(NetworkBinarizer, "from_checkpoint",
+                        lambda path, device="auto": binarizer)
+    ckpt, cache = scored_folders["tmp"] / "net.ckpt", scored_folders["tmp"] / "scores.csv"
+    ckpt.write_bytes(b"weights")
+    raws = [scored_folders["raw"] / "c0.tif", scored_folders["raw"] / "c1.tif"]
+    assert score_images(raws[:1], ckpt_path=ckpt, cache=cache) == {raws[0]: 0.0}
+    assert len(calls) == 2  # plain, then flip-averaged
+    # A second session scores only the image not in the cache.
+    assert score_images(raws, ckpt_path=ckpt, cache=cache) == {raws[0]: 0.0, raws[1]: 0.0}
+    assert len(calls) == 4
+    # A retrained checkpoint (new content) is scored afresh.
+    ckpt.write_bytes(b"new weights")
+    score_images(raws[:1], ckpt_path=ckpt, cache=cache)
+    assert len(calls) == 6
 
 
 def _curator(f, **kw) -> Curator:
