@@ -139,6 +139,31 @@ def test_split_object_matches_its_larger_part_once():
     assert s["object_f1"] == pytest.approx(2 / 3)
 
 
+@pytest.mark.parametrize("connectivity", [1, 3])
+def test_pairs_at_iou_half_are_one_to_one_as_an_optimal_assignment_finds(rng, connectivity):
+    # Oracle: the largest one-to-one matching of pairs with IoU >= 0.5 (linear_sum_assignment
+    # on the full IoU matrix) equals the count of such pairs; objects.py proves why.
+    from scipy.optimize import linear_sum_assignment
+    from skimage.measure import label
+
+    for _ in range(20):
+        pred = rng.random((6, 16, 16)) < 0.3
+        gt = pred ^ (rng.random(pred.shape) < 0.1)
+        p_lab, n_p = label(pred, connectivity=connectivity, return_num=True)
+        g_lab, n_g = label(gt, connectivity=connectivity, return_num=True)
+        iou = np.zeros((n_p, n_g))
+        for i in range(1, n_p + 1):
+            for j in np.unique(g_lab[p_lab == i]):
+                if j:
+                    inter = np.count_nonzero((p_lab == i) & (g_lab == j))
+                    iou[i - 1, j - 1] = inter / np.count_nonzero((p_lab == i) | (g_lab == j))
+        r, c = linear_sum_assignment(iou >= 0.5, maximize=True)
+        expected = int(np.count_nonzero((iou >= 0.5)[r, c]))
+        s = score_masks(pred, gt, connectivity=connectivity)
+        assert (s["n_pred_objects"], s["n_gt_objects"]) == (n_p, n_g)
+        assert s["n_matched_objects"] == expected
+
+
 def test_connectivity_decides_what_one_object_is():
     # Two cubes touching at one corner: one object with 26 neighbours, two with 6.
     mask = np.zeros((6, 6, 6), dtype=bool)
