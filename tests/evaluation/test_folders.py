@@ -108,3 +108,19 @@ def test_table_lists_images_then_overall(mask_folders):
     assert table[0].split()[:3] == ["image", "Dice", "IoU"]
     assert [line.split()[0] for line in table[1:]] == ["a", "b", "-" * len(table[0]), "overall"]
     assert table[2].split()[1] == "0.750"
+
+
+def test_voxel_size_mismatch_is_a_line_and_the_ground_truths_is_used(mask_folders):
+    pred, gt = mask_folders["pred"], mask_folders["gt"]
+    write_ome_tiff(pred / "b_struct_segmentation.tiff", cube(lo=(2, 2, 3)), (0.5, 0.25, 0.5))
+    lines = []
+    report = evaluate(pred, gt, log=lines.append)
+    assert lines == [f"{pred / 'b_struct_segmentation.tiff'}: voxel size (0.5, 0.25, 0.5) µm "
+                     "differs from the ground truth's (0.5, 0.25, 0.25) µm; the ground "
+                     "truth's is used"]
+    assert report.scored[1]["hd95_um"] == pytest.approx(0.25)
+
+
+def test_bad_connectivity_is_a_config_error(mask_folders):
+    with pytest.raises(ConfigError, match="connectivity=6: use 1"):
+        evaluate(mask_folders["pred"], mask_folders["gt"], connectivity=6)
