@@ -3,7 +3,7 @@
 The baseline is the voxel counts alone (what a Dice/IoU needs), measured in the same run, so
 each step prints as a ratio to it as well as in seconds (wall and this process's CPU time;
 on a shared machine the CPU time is the steadier figure). Steps: the voxel counts, object
-labelling and matching, the two MONAI surface metrics, and the whole
+labelling and matching, the surface distances (one MONAI edge + KD-tree pass), and the whole
 :func:`seglight.evaluation.score_masks`.
 
 Two kinds of masks: ``blobs`` (40 filled spheres of radius 6-20 voxels, the prediction
@@ -67,7 +67,7 @@ def _steps(pred: np.ndarray, gt: np.ndarray) -> dict:
                                             np.count_nonzero(pred & ~gt),
                                             np.count_nonzero(~pred & gt)],
         "objects: label + match": lambda: match_objects(pred, gt),
-        "surfaces: MONAI HD95 + ASD": lambda: surface_distances_um(pred, gt, SPACING),
+        "surfaces: HD95 + MSD": lambda: surface_distances_um(pred, gt, SPACING),
         "score_masks (all)": lambda: score_masks(pred, gt, spacing_zyx=SPACING),
     }
 
