@@ -8,8 +8,9 @@ Three parts share one package:
 - the *Trainer* (:mod:`seglight.training`) fits 3D U-Nets on those triplets.
 
 Images enter the program as ZYX arrays (:func:`seglight.io.read_image`). From Python (a
-notebook, napari): ``seglight.binarize``, ``seglight.predict_files`` and ``seglight.train``
-(:mod:`seglight.api`); from a shell: ``python -m seglight.train | predict | curate``.
+notebook, napari): ``seglight.binarize``, ``seglight.predict_files``, ``seglight.train`` and
+``seglight.evaluate`` (:mod:`seglight.api`); from a shell: ``python -m seglight.train |
+predict | curate | evaluate``.
 """
 
 from pathlib import Path
@@ -23,7 +24,7 @@ _PACKAGE_DIR = Path(__file__).resolve().parent
 CONF_DIR = (_PACKAGE_DIR / "conf" if (_PACKAGE_DIR / "conf").is_dir()
             else _PACKAGE_DIR.parent / "conf")
 
-_API = ("binarize", "predict_files", "train")
+_API = ("binarize", "predict_files", "train", "evaluate")
 __all__ = ["CONF_DIR", *_API]
 
 

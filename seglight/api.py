@@ -1,5 +1,5 @@
-"""The Python entry points: ``seglight.binarize`` (one array), ``seglight.predict_files``
-and ``seglight.train``.
+"""The Python entry points: ``seglight.binarize`` (one array), ``seglight.predict_files``,
+``seglight.train`` and ``seglight.evaluate``.
 
 They use the same configs, binarizers, runner and training as the ``python -m seglight.*``
 commands, in this process, so a notebook or napari plugin can call them::
@@ -9,6 +9,7 @@ commands, in this process, so a notebook or napari plugin can call them::
     mask = seglight.binarize(image_zyx, ckpt_path="runs/train/.../best.ckpt")
     summary = seglight.predict_files("/data/raw", "/data/seg", ckpt_path="best.ckpt")
     best = seglight.train(data_path="/data/curated", model="unet_xy", trainer__max_epochs=50)
+    report = seglight.evaluate("/data/seg", "/data/truth", spacing_zyx=(0.29, 0.108, 0.108))
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from seglight.errors import ConfigError
+from seglight.evaluation import evaluate  # noqa: F401  (seglight.evaluate; light: no torch)
 
 
 def _classic_config(model: str) -> dict:

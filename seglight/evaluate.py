@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import sys
 
-import hydra
 from omegaconf import DictConfig, OmegaConf
 
-import seglight
-from seglight.errors import ConfigError, exit_on_user_error
+from seglight.cli import hydra_entry
+from seglight.errors import ConfigError
 from seglight.evaluation import evaluate
 
 
@@ -22,8 +21,7 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-@hydra.main(config_path=str(seglight.CONF_DIR), config_name="evaluate", version_base="1.3")
-@exit_on_user_error
+@hydra_entry("evaluate")
 def main(cfg: DictConfig) -> None:
     """Score the folders, print the table and a summary line.
 

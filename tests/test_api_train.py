@@ -14,8 +14,10 @@ TINY = dict(model__net__width=2, data__demo__n_images=2, data__demo__shape_zyx=[
             data__val_patches_per_image=1, logger="csv")
 
 
-def test_train_is_the_function_not_the_cli_module():
+def test_train_and_evaluate_are_the_functions_not_the_cli_modules():
     assert callable(seglight.train) and seglight.train.__module__ == "seglight.api"
+    assert callable(seglight.evaluate)
+    assert seglight.evaluate.__module__.startswith("seglight.evaluation")
 
 
 @pytest.mark.slow
