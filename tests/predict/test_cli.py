@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seglight.io import read_image, write_ome_tiff
 from seglight.errors import SeglightError
+from seglight.io import read_image, write_ome_tiff
 from seglight.predict.__main__ import predict
 from seglight.predict.lightning import StridedSampler
 from tests.hydra_utils import compose_config
