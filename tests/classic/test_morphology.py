@@ -191,7 +191,7 @@ def test_medial_axis_per_slice_equals_the_axis_of_each_slice() -> None:
     mask[0, 5:10, 4:30] = True  # bars of odd thickness: a unique axis, no ties to break
     mask[0, 20:23, 10:45] = True
     mask[1, 12:19, 12:40] = True
-    mask[2, 0:5, 3:20] = True  # touches the image edge: done on its own
+    mask[2, 0:5, 3:20] = True  # touches the image edge: no background beyond it
     expected = np.stack([medial_axis(s) for s in mask])
     assert np.array_equal(morph.medial_axis_per_slice(mask), expected)
 
