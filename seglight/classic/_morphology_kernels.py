@@ -3,13 +3,14 @@ labelled local-maximum search of the watershed cut, and per-slice hole filling.
 
 **Seeded watershed with watershed lines** (:func:`flood`): a priority flood over *ranked*
 intensities with one FIFO queue per rank (a bucket queue): O(voxels) instead of a binary
-heap's O(voxels · log frontier), and each voxel queued at most once. The flooding rules
-are those of the reference's watershed (scikit-image 0.26), which the
-LMNB1 interphase masks depend on:
+heap's O(voxels · log frontier) once the seeds have left, each voxel queued once. The
+flooding rules and the order of ties are those of the reference's watershed (scikit-image
+0.26), which the LMNB1 interphase masks depend on:
 
+- seeds enter at their own intensity, age 0; seeds of equal intensity leave in the order
+  the reference's binary heap releases equal items (replayed with the same heap);
 - a voxel's priority is its intensity raised to the priority of the voxel it was reached
-  from (the water level never goes down), ties popped first-in first-out; seeds enter
-  first, in raster order, at their own intensity;
+  from (the water level never goes down), ties popped first-in first-out;
 - a voxel is labelled when it leaves the queue: with the label of the voxel that queued it,
   unless a neighbour already carries another label, in which case it becomes a watershed
   line (label 0, excluded from further label comparisons) — it still floods its
@@ -37,12 +38,102 @@ LINE = np.int32(np.iinfo(np.int32).min)
 KEPT = np.int32(1 << 30)
 
 
+@numba.njit(inline="always")
+def _heap_smaller(ranks, ages, a, b):
+    return ranks[a] < ranks[b] or (ranks[a] == ranks[b] and ages[a] < ages[b])
+
+
+@numba.njit(inline="always")
+def _heap_swap(ranks, ages, voxels, a, b):
+    ranks[a], ranks[b] = ranks[b], ranks[a]
+    ages[a], ages[b] = ages[b], ages[a]
+    voxels[a], voxels[b] = voxels[b], voxels[a]
+
+
+@numba.njit(inline="always")
+def _heap_push(ranks, ages, voxels, items, rank, age, voxel):
+    """Append and sift up (a textbook binary min-heap); returns the new item count."""
+    child = items
+    ranks[child], ages[child], voxels[child] = rank, age, voxel
+    while child > 0:
+        parent = (child + 1) // 2 - 1
+        if _heap_smaller(ranks, ages, child, parent):
+            _heap_swap(ranks, ages, voxels, parent, child)
+            child = parent
+        else:
+            break
+    return items + 1
+
+
+@numba.njit(inline="always")
+def _heap_pop(ranks, ages, voxels, items):
+    """Take the root: the last item moves to the root and sifts down, the smaller child
+    winning and the left one on a tie. Returns (voxel, new item count)."""
+    voxel = voxels[0]
+    items -= 1
+    if items == 0:
+        return voxel, items
+    _heap_swap(ranks, ages, voxels, 0, items)
+    i = 0
+    while True:
+        smallest = i
+        left, right = 2 * i + 1, 2 * i + 2
+        if left >= items:
+            break
+        if _heap_smaller(ranks, ages, left, i):
+            smallest = left
+        if right < items and _heap_smaller(ranks, ages, right, smallest):
+            smallest = right
+        if smallest == i:
+            break
+        _heap_swap(ranks, ages, voxels, i, smallest)
+        i = smallest
+    return voxel, items
+
+
+@numba.njit(inline="always")
+def _visit(state, offsets, v):
+    """Label ``v`` on leaving the queue, or make it a line when a neighbour carries another
+    label (a seed that is a line keeps its label, plus ``KEPT``). Returns its label."""
+    seed = state[v, 0] > 0
+    label = state[v, 0] if seed else -state[v, 0]
+    line = False
+    for k in range(offsets.size):
+        other = state[v + offsets[k], 0]
+        if 0 < other < KEPT and other != label:
+            line = True
+            break
+    if line:
+        state[v, 0] = label + KEPT if seed else LINE
+    else:
+        state[v, 0] = label
+    return label
+
+
+@numba.njit(inline="always")
+def _append(state, head, tail, level, w):
+    state[w, 2] = -1
+    if tail[level] == -1:
+        head[level] = w
+    else:
+        state[tail[level], 2] = w
+    tail[level] = w
+
+
 @numba.njit(cache=True)
 def flood(state, offsets, n_ranks):
     """Flood the seeds of ``state`` in place.
 
     One row per voxel keeps everything a visit touches in one cache line: the voxel's
     state (see :data:`LINE`), its intensity rank and the next voxel in its rank's queue.
+
+    Two phases, as the reference's priority queue orders them. Its seeds enter at their own
+    intensity with age 0, so seeds of equal intensity are ties that its binary heap
+    releases in an order set by its layout, which every push (copies of queued voxels
+    included) and pop changes: until the last seed has left, the flood is replayed with
+    the same textbook heap. Everything queued after that has a distinct (priority, age),
+    so from then on a bucket queue (one FIFO per rank, ages increasing) leaves in exactly
+    the heap's order, in linear time.
 
     Args:
         state: int32 (n, 3) rows ``[state, rank, next]`` of the raveled volume, with a
@@ -52,19 +143,61 @@ def flood(state, offsets, n_ranks):
         n_ranks: number of distinct ranks.
     """
     n = state.shape[0]
-    head = np.full(n_ranks, -1, np.int32)
-    tail = np.full(n_ranks, -1, np.int32)
-    lowest = n_ranks
+    n_seeds = 0
     for v in range(n):
         if state[v, 0] > 0:
-            level = state[v, 1]
-            state[v, 2] = -1
-            if tail[level] == -1:
-                head[level] = v
-            else:
-                state[tail[level], 2] = v
-            tail[level] = v
-            lowest = min(lowest, level)
+            n_seeds += 1
+    capacity = max(16, 2 * n_seeds)
+    ranks = np.empty(capacity, np.int64)
+    ages = np.empty(capacity, np.int64)
+    voxels = np.empty(capacity, np.int64)
+    is_seed = np.zeros(n, np.bool_)
+    items = 0
+    for v in range(n):
+        if state[v, 0] > 0:
+            is_seed[v] = True
+            items = _heap_push(ranks, ages, voxels, items, state[v, 1], 0, v)
+    age = 1
+    seeds_left = n_seeds
+    while seeds_left > 0:
+        v, items = _heap_pop(ranks, ages, voxels, items)
+        level = ranks[items]  # the popped item was swapped to the end
+        if is_seed[v]:
+            seeds_left -= 1
+            label = _visit(state, offsets, v)
+        elif state[v, 0] < 0 and state[v, 0] != LINE:
+            label = _visit(state, offsets, v)
+        elif state[v, 0] == LINE:
+            label = 0  # a line leaving again: it re-queues its free neighbours (copies)
+        else:
+            continue  # already labelled by an earlier copy
+        for k in range(offsets.size):
+            w = v + offsets[k]
+            # Not labelled yet (free or queued): the reference pushes a copy either way.
+            if -KEPT < state[w, 0] <= 0:
+                if state[w, 0] == 0:
+                    state[w, 0] = -label
+                if items == ranks.size:
+                    ranks = np.concatenate((ranks, np.empty_like(ranks)))
+                    ages = np.concatenate((ages, np.empty_like(ages)))
+                    voxels = np.concatenate((voxels, np.empty_like(voxels)))
+                age += 1
+                items = _heap_push(
+                    ranks, ages, voxels, items, max(state[w, 1], level), age, w
+                )
+
+    head = np.full(n_ranks, -1, np.int32)
+    tail = np.full(n_ranks, -1, np.int32)
+    order = np.argsort(ranks[:items] * (age + 1) + ages[:items])
+    bucketed = np.zeros(n, np.bool_)
+    lowest = n_ranks
+    for i in order:
+        w = voxels[i]
+        # Only queued voxels matter, and only their first copy (it leaves first).
+        if state[w, 0] < 0 and state[w, 0] != LINE and not bucketed[w]:
+            bucketed[w] = True
+            _append(state, head, tail, ranks[i], w)
+            lowest = min(lowest, ranks[i])
 
     level = lowest
     while level < n_ranks:
@@ -75,29 +208,12 @@ def flood(state, offsets, n_ranks):
         head[level] = state[v, 2]
         if head[level] == -1:
             tail[level] = -1
-        seed = state[v, 0] > 0
-        label = state[v, 0] if seed else -state[v, 0]
-        line = False
-        for k in range(offsets.size):
-            other = state[v + offsets[k], 0]
-            if 0 < other < KEPT and other != label:
-                line = True
-                break
-        if line:
-            state[v, 0] = label + KEPT if seed else LINE
-        else:
-            state[v, 0] = label
+        label = _visit(state, offsets, v)
         for k in range(offsets.size):
             w = v + offsets[k]
             if state[w, 0] == 0:
                 state[w, 0] = -label
-                target = max(state[w, 1], level)
-                state[w, 2] = -1
-                if tail[target] == -1:
-                    head[target] = w
-                else:
-                    state[tail[target], 2] = w
-                tail[target] = w
+                _append(state, head, tail, max(state[w, 1], level), w)
 
 
 @numba.njit(cache=True)
