@@ -408,6 +408,29 @@ def _lower_envelope(f, n, sites, bounds, out):
         out[q] = d * d + f[sites[j]]
 
 
+@numba.njit(inline="always")
+def _envelopes_in_plane(sq, z):
+    """Run the lower envelopes along Y, then X, of plane ``sq[z]`` in place: turns squared
+    distances along the axes done so far into squared distances over them and Y, X."""
+    ny, nx = sq.shape[1], sq.shape[2]
+    f = np.empty(max(ny, nx), np.float64)
+    sites = np.empty(max(ny, nx), np.int64)
+    bounds = np.empty(max(ny, nx), np.float64)
+    out = np.empty(max(ny, nx), np.float64)
+    for x in range(nx):
+        for y in range(ny):
+            f[y] = sq[z, y, x]
+        _lower_envelope(f, ny, sites, bounds, out)
+        for y in range(ny):
+            sq[z, y, x] = out[y]
+    for y in range(ny):
+        for x in range(nx):
+            f[x] = sq[z, y, x]
+        _lower_envelope(f, nx, sites, bounds, out)
+        for x in range(nx):
+            sq[z, y, x] = out[x]
+
+
 @numba.njit(parallel=True, cache=True)
 def squared_edt(mask):
     """Squared Euclidean distance of every voxel of a bool ZYX mask to the nearest False
@@ -430,24 +453,22 @@ def squared_edt(mask):
             for z in range(nz):
                 sq[z, y, x] = out[z]
     for z in numba.prange(nz):
-        f = np.empty(max(ny, nx), np.float64)
-        sites = np.empty(max(ny, nx), np.int64)
-        bounds = np.empty(max(ny, nx), np.float64)
-        out = np.empty(max(ny, nx), np.float64)
-        for x in range(nx):
-            for y in range(ny):
-                f[y] = sq[z, y, x]
-            _lower_envelope(f, ny, sites, bounds, out)
-            for y in range(ny):
-                sq[z, y, x] = out[y]
-        for y in range(ny):
-            for x in range(nx):
-                f[x] = sq[z, y, x]
-            _lower_envelope(f, nx, sites, bounds, out)
-            for x in range(nx):
-                sq[z, y, x] = out[x]
+        _envelopes_in_plane(sq, z)
     return sq
 
+
+@numba.njit(parallel=True, cache=True)
+def squared_edt_per_slice(mask):
+    """Squared Euclidean distance of each pixel of a bool ZYX mask to the nearest False
+    pixel of its own z-slice, float64; -1 in a slice without any False pixel."""
+    nz, ny, nx = mask.shape
+    sq = np.empty((nz, ny, nx), np.float64)
+    for z in numba.prange(nz):
+        for y in range(ny):
+            for x in range(nx):
+                sq[z, y, x] = -1.0 if mask[z, y, x] else 0.0
+        _envelopes_in_plane(sq, z)
+    return sq
 
 @numba.njit(inline="always")
 def _neighbourhood_code(plane, y, x):
@@ -514,29 +535,3 @@ def medial_axis_per_slice(mask, keep, squared_distance):
                 plane[y, x] = False
         out[z] = plane
     return out
-
-
-@numba.njit(parallel=True, cache=True)
-def squared_edt_per_slice(mask):
-    """Squared Euclidean distance of each pixel of a bool ZYX mask to the nearest False
-    pixel of its own z-slice, float64; -1 in a slice without any False pixel."""
-    nz, ny, nx = mask.shape
-    sq = np.empty((nz, ny, nx), np.float64)
-    for z in numba.prange(nz):
-        f = np.empty(max(ny, nx), np.float64)
-        sites = np.empty(max(ny, nx), np.int64)
-        bounds = np.empty(max(ny, nx), np.float64)
-        out = np.empty(max(ny, nx), np.float64)
-        for x in range(nx):
-            for y in range(ny):
-                f[y] = -1.0 if mask[z, y, x] else 0.0
-            _lower_envelope(f, ny, sites, bounds, out)
-            for y in range(ny):
-                sq[z, y, x] = out[y]
-        for y in range(ny):
-            for x in range(nx):
-                f[x] = sq[z, y, x]
-            _lower_envelope(f, nx, sites, bounds, out)
-            for x in range(nx):
-                sq[z, y, x] = out[x]
-    return sq

@@ -217,15 +217,27 @@ def test_strict_from_the_config(caplog):
         ClassicBinarizer("rab5a", {"strict": "yes"})
 
 
-def test_sparse_background_band_warns(caplog):
-    # CETN2's N4[12, 160, 300, 2000] measures the noise on voxels between 300 and 2000; an
-    # image with a handful of voxels there gets the reference's result and one line.
-    image = structure_image("cetn2", SMALL).astype(np.float32) + 3000
+def _cetn2_warning(caplog, offset: float) -> str:
+    """The warning line of CETN2 on its image shifted by ``offset``, with 20 voxels left in
+    its N4 noise band (300..2000): too few, but enough for the reference to run."""
+    image = structure_image("cetn2", SMALL).astype(np.float32) + offset
     image[0, 0, :20] = 1000
     with caplog.at_level("WARNING", logger="seglight.classic"):
-        run_workflow("cetn2", image)
-    line = _one_warning_line(caplog, "cetn2")
+        assert run_workflow("cetn2", image).shape == SMALL
+    return _one_warning_line(caplog, "cetn2")
+
+
+def test_sparse_background_band_warns(caplog):
+    line = _cetn2_warning(caplog, 3000)
     assert "0.0% of the voxels lie in the band 300..2000" in line
+    assert "above 5000" not in line  # its peak normalization N[5000] is fine
+
+
+def test_two_normalizations_out_of_range_still_warn_in_one_line(caplog):
+    # Shifted above 5000, CETN2's peak image N[5000] misses too: both in one line.
+    line = _cetn2_warning(caplog, 6000)
+    assert "band 300..2000" in line and "above 5000" in line
+    assert "intensity_norm=[...] and model.params.intensity_norm_peak=[...]" in line
 
 
 def test_no_voxel_in_the_background_band_is_refused():
