@@ -36,59 +36,57 @@ import numpy as np
 #: that it no longer counts as a neighbour's label but still comes out labelled.
 LINE = np.int32(np.iinfo(np.int32).min)
 KEPT = np.int32(1 << 30)
+#: :func:`flood` replays the reference's queue, copies included, until this many pushes per
+#: voxel; a normal flood makes fewer than 7 (one per neighbour, plus a few from lines).
+MAX_PUSHES_PER_VOXEL = 16
+
+
+#: A heap item's key: its rank in the high bits, its age (push count) in the low ones, so
+#: that one integer comparison orders by (rank, age) as the reference's heap does.
+AGE_BITS = 40
 
 
 @numba.njit(inline="always")
-def _heap_smaller(ranks, ages, a, b):
-    return ranks[a] < ranks[b] or (ranks[a] == ranks[b] and ages[a] < ages[b])
-
-
-@numba.njit(inline="always")
-def _heap_swap(ranks, ages, voxels, a, b):
-    ranks[a], ranks[b] = ranks[b], ranks[a]
-    ages[a], ages[b] = ages[b], ages[a]
-    voxels[a], voxels[b] = voxels[b], voxels[a]
-
-
-@numba.njit(inline="always")
-def _heap_push(ranks, ages, voxels, items, rank, age, voxel):
+def _heap_push(keys, voxels, items, key, voxel):
     """Append and sift up (a textbook binary min-heap); returns the new item count."""
     child = items
-    ranks[child], ages[child], voxels[child] = rank, age, voxel
     while child > 0:
         parent = (child + 1) // 2 - 1
-        if _heap_smaller(ranks, ages, child, parent):
-            _heap_swap(ranks, ages, voxels, parent, child)
+        if key < keys[parent]:
+            keys[child], voxels[child] = keys[parent], voxels[parent]
             child = parent
         else:
             break
+    keys[child], voxels[child] = key, voxel
     return items + 1
 
 
 @numba.njit(inline="always")
-def _heap_pop(ranks, ages, voxels, items):
+def _heap_pop(keys, voxels, items):
     """Take the root: the last item moves to the root and sifts down, the smaller child
-    winning and the left one on a tie. Returns (voxel, new item count)."""
-    voxel = voxels[0]
+    winning and the left one on a tie. Returns (key, voxel, new item count)."""
+    key, voxel = keys[0], voxels[0]
     items -= 1
     if items == 0:
-        return voxel, items
-    _heap_swap(ranks, ages, voxels, 0, items)
+        return key, voxel, items
+    last_key, last_voxel = keys[items], voxels[items]
     i = 0
     while True:
         smallest = i
+        smallest_key = last_key
         left, right = 2 * i + 1, 2 * i + 2
         if left >= items:
             break
-        if _heap_smaller(ranks, ages, left, i):
-            smallest = left
-        if right < items and _heap_smaller(ranks, ages, right, smallest):
+        if keys[left] < smallest_key:
+            smallest, smallest_key = left, keys[left]
+        if right < items and keys[right] < smallest_key:
             smallest = right
         if smallest == i:
             break
-        _heap_swap(ranks, ages, voxels, i, smallest)
+        keys[i], voxels[i] = keys[smallest], voxels[smallest]
         i = smallest
-    return voxel, items
+    keys[i], voxels[i] = last_key, last_voxel
+    return key, voxel, items
 
 
 @numba.njit(inline="always")
@@ -131,7 +129,9 @@ def flood(state, offsets, n_ranks):
     intensity with age 0, so seeds of equal intensity are ties that its binary heap
     releases in an order set by its layout, which every push (copies of queued voxels
     included) and pop changes: until the last seed has left, the flood is replayed with
-    the same textbook heap. Everything queued after that has a distinct (priority, age),
+    the same textbook heap (copies from watershed lines stop after
+    :data:`MAX_PUSHES_PER_VOXEL` pushes per voxel: beyond that the reference's queue grows
+    without bound). Everything queued after that has a distinct (priority, age),
     so from then on a bucket queue (one FIFO per rank, ages increasing) leaves in exactly
     the heap's order, in linear time.
 
@@ -148,27 +148,31 @@ def flood(state, offsets, n_ranks):
         if state[v, 0] > 0:
             n_seeds += 1
     capacity = max(16, 2 * n_seeds)
-    ranks = np.empty(capacity, np.int64)
-    ages = np.empty(capacity, np.int64)
+    keys = np.empty(capacity, np.int64)
     voxels = np.empty(capacity, np.int64)
     is_seed = np.zeros(n, np.bool_)
     items = 0
     for v in range(n):
         if state[v, 0] > 0:
             is_seed[v] = True
-            items = _heap_push(ranks, ages, voxels, items, state[v, 1], 0, v)
+            items = _heap_push(keys, voxels, items, np.int64(state[v, 1]) << AGE_BITS, v)
     age = 1
     seeds_left = n_seeds
     while seeds_left > 0:
-        v, items = _heap_pop(ranks, ages, voxels, items)
-        level = ranks[items]  # the popped item was swapped to the end
+        key, v, items = _heap_pop(keys, voxels, items)
+        level = key >> AGE_BITS
         if is_seed[v]:
             seeds_left -= 1
             label = _visit(state, offsets, v)
         elif state[v, 0] < 0 and state[v, 0] != LINE:
             label = _visit(state, offsets, v)
         elif state[v, 0] == LINE:
-            label = 0  # a line leaving again: it re-queues its free neighbours (copies)
+            # A line leaving again re-queues copies of its queued neighbours, as the
+            # reference does; where lines form sheets these copies multiply without bound
+            # (the reference never returns), so past a budget they are no longer made.
+            if age > MAX_PUSHES_PER_VOXEL * n:
+                continue
+            label = 0
         else:
             continue  # already labelled by an earlier copy
         for k in range(offsets.size):
@@ -177,18 +181,16 @@ def flood(state, offsets, n_ranks):
             if -KEPT < state[w, 0] <= 0:
                 if state[w, 0] == 0:
                     state[w, 0] = -label
-                if items == ranks.size:
-                    ranks = np.concatenate((ranks, np.empty_like(ranks)))
-                    ages = np.concatenate((ages, np.empty_like(ages)))
+                if items == keys.size:
+                    keys = np.concatenate((keys, np.empty_like(keys)))
                     voxels = np.concatenate((voxels, np.empty_like(voxels)))
                 age += 1
-                items = _heap_push(
-                    ranks, ages, voxels, items, max(state[w, 1], level), age, w
-                )
+                rank = max(np.int64(state[w, 1]), level)
+                items = _heap_push(keys, voxels, items, (rank << AGE_BITS) | age, w)
 
     head = np.full(n_ranks, -1, np.int32)
     tail = np.full(n_ranks, -1, np.int32)
-    order = np.argsort(ranks[:items] * (age + 1) + ages[:items])
+    order = np.argsort(keys[:items])
     bucketed = np.zeros(n, np.bool_)
     lowest = n_ranks
     for i in order:
@@ -196,8 +198,9 @@ def flood(state, offsets, n_ranks):
         # Only queued voxels matter, and only their first copy (it leaves first).
         if state[w, 0] < 0 and state[w, 0] != LINE and not bucketed[w]:
             bucketed[w] = True
-            _append(state, head, tail, ranks[i], w)
-            lowest = min(lowest, ranks[i])
+            rank = keys[i] >> AGE_BITS
+            _append(state, head, tail, rank, w)
+            lowest = min(lowest, rank)
 
     level = lowest
     while level < n_ranks:

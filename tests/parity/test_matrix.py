@@ -32,9 +32,15 @@ from tests.parity.matrix import CASES, MATRIX_SHAPE, case_image, dim_mitochondri
 from tests.parity.test_workflows import MIN_DICE, dice
 
 OVULE = Path(__file__).resolve().parents[3] / "shared" / "data" / "sample_ovule.h5"
-#: The reference's LMNB1 interphase watershed runs for minutes on the ovule stack (its
-#: flooding of a 256-level image); that pair is left to ``scripts/bench_classic.py``.
-SLOW_REFERENCE_PAIRS = {("ovule", "lmnb1_interphase")}
+#: Where the reference never returns: its LMNB1 interphase watershed re-queues copies from
+#: watershed lines, and where the lines form a sheet (next to the background seed plane
+#: at z = 0 when the middle frame is 0, or when that plane is brighter than the cells) the
+#: copies multiply without bound. seglight caps the replay there and must still return.
+REFERENCE_NEVER_RETURNS = {
+    ("z3", "lmnb1_interphase"),
+    ("border", "lmnb1_interphase"),
+    ("ovule", "lmnb1_interphase"),
+}
 
 
 def _reference(name: str, image: np.ndarray) -> tuple[np.ndarray | None, str | None]:
@@ -49,7 +55,13 @@ def _reference(name: str, image: np.ndarray) -> tuple[np.ndarray | None, str | N
         return None, f"{type(err).__name__}: {err}"
 
 
-def _check_parity(name: str, image: np.ndarray, caplog: pytest.LogCaptureFixture) -> None:
+def _check_parity(
+    name: str, image: np.ndarray, caplog: pytest.LogCaptureFixture, case: str
+) -> None:
+    if (case, name) in REFERENCE_NEVER_RETURNS:
+        mask = run_workflow(name, image)  # no reference to compare with, but an answer
+        assert mask.shape == image.shape and mask.dtype == np.uint8
+        return
     expected, reference_error = _reference(name, image)
     original = image.copy()
     if reference_error is not None:
@@ -73,7 +85,7 @@ def _check_parity(name: str, image: np.ndarray, caplog: pytest.LogCaptureFixture
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("name", list_workflows())
 def test_matrix_case_matches_reference(name: str, case: str, caplog) -> None:
-    _check_parity(name, case_image(name, case), caplog)
+    _check_parity(name, case_image(name, case), caplog, case)
 
 
 def _ovule() -> np.ndarray:
@@ -105,9 +117,7 @@ REAL_IMAGES = {"ovule": _ovule, "stardist_nuclei": _stardist_nuclei}
 @pytest.mark.parametrize("image_name", sorted(REAL_IMAGES))
 @pytest.mark.parametrize("name", list_workflows())
 def test_real_image_matches_reference(name: str, image_name: str, caplog) -> None:
-    if (image_name, name) in SLOW_REFERENCE_PAIRS:
-        pytest.skip("the reference takes minutes here; see scripts/bench_classic.py")
-    _check_parity(name, REAL_IMAGES[image_name](), caplog)
+    _check_parity(name, REAL_IMAGES[image_name](), caplog, image_name)
 
 
 # ------------------------------------------------------------ the matrix images themselves
