@@ -119,7 +119,7 @@ def _append(state, head, tail, level, w):
 
 
 @numba.njit(cache=True)
-def flood(state, offsets, n_ranks):
+def flood(state, offsets, n_ranks, replay_until):
     """Flood the seeds of ``state`` in place.
 
     One row per voxel keeps everything a visit touches in one cache line: the voxel's
@@ -128,8 +128,10 @@ def flood(state, offsets, n_ranks):
     Two phases, as the reference's priority queue orders them. Its seeds enter at their own
     intensity with age 0, so seeds of equal intensity are ties that its binary heap
     releases in an order set by its layout, which every push (copies of queued voxels
-    included) and pop changes: until the last seed has left, the flood is replayed with
-    the same textbook heap (copies from watershed lines stop after
+    included) and pop changes. That order matters only where tied seeds carry different
+    labels (permuting seeds of one label permutes blocks of same-label work, which changes
+    no label and no line): up to the highest such rank, ``replay_until``, the flood is
+    replayed with the same textbook heap (copies from watershed lines stop after
     :data:`MAX_PUSHES_PER_VOXEL` pushes per voxel: beyond that the reference's queue grows
     without bound). Everything queued after that has a distinct (priority, age),
     so from then on a bucket queue (one FIFO per rank, ages increasing) leaves in exactly
@@ -141,6 +143,7 @@ def flood(state, offsets, n_ranks):
             Seeds have state > 0, other voxels of the mask 0.
         offsets: int64 raveled offsets of the neighbours, in increasing order.
         n_ranks: number of distinct ranks.
+        replay_until: the highest rank at which seeds of different labels tie (-1: none).
     """
     n = state.shape[0]
     n_seeds = 0
@@ -157,12 +160,11 @@ def flood(state, offsets, n_ranks):
             is_seed[v] = True
             items = _heap_push(keys, voxels, items, np.int64(state[v, 1]) << AGE_BITS, v)
     age = 1
-    seeds_left = n_seeds
-    while seeds_left > 0:
+    while items > 0 and (keys[0] >> AGE_BITS) <= replay_until:
         key, v, items = _heap_pop(keys, voxels, items)
         level = key >> AGE_BITS
         if is_seed[v]:
-            seeds_left -= 1
+            is_seed[v] = False
             label = _visit(state, offsets, v)
         elif state[v, 0] < 0 and state[v, 0] != LINE:
             label = _visit(state, offsets, v)
@@ -195,8 +197,8 @@ def flood(state, offsets, n_ranks):
     lowest = n_ranks
     for i in order:
         w = voxels[i]
-        # Only queued voxels matter, and only their first copy (it leaves first).
-        if state[w, 0] < 0 and state[w, 0] != LINE and not bucketed[w]:
+        # Seeds still waiting (age 0: first in their rank), and queued voxels' first copy.
+        if is_seed[w] or (state[w, 0] < 0 and state[w, 0] != LINE and not bucketed[w]):
             bucketed[w] = True
             rank = keys[i] >> AGE_BITS
             _append(state, head, tail, rank, w)

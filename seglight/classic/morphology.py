@@ -516,6 +516,17 @@ def _ordered_uint32(img: np.ndarray) -> np.ndarray:
     return np.where(bits >> 31 != 0, ~bits, bits | np.uint32(0x80000000))
 
 
+def _mixed_tie_rank(state: np.ndarray) -> int:
+    """The highest intensity rank shared by seeds of two or more labels, or -1: up to there
+    the flood must replay the reference's heap (see :func:`_morphology_kernels.flood`)."""
+    labels = state[..., 0]
+    seeded = (labels > 0) & (labels < _morphology_kernels.KEPT)
+    pairs = np.unique(np.stack([state[..., 1][seeded], labels[seeded]]), axis=1)
+    ranks, counts = np.unique(pairs[0], return_counts=True)
+    mixed = ranks[counts > 1]
+    return int(mixed.max()) if mixed.size else -1
+
+
 def seeded_watershed(
     img: np.ndarray, seeds: np.ndarray, mask: np.ndarray | None = None
 ) -> np.ndarray:
@@ -553,7 +564,7 @@ def seeded_watershed(
         state[core + (1,)][inside] = ranks
     strides = np.cumprod((1,) + state.shape[-2:0:-1])[::-1]
     offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
-    _morphology_kernels.flood(state.reshape(-1, 3), offsets, levels.size)
+    _morphology_kernels.flood(state.reshape(-1, 3), offsets, levels.size, _mixed_tie_rank(state))
     labels = state[core + (0,)]
     kept = labels >= _morphology_kernels.KEPT
     labels = np.where(labels == _morphology_kernels.LINE, 0, labels)
