@@ -31,7 +31,6 @@ from tests.oracle import reference_workflow
 from tests.parity.matrix import CASES, MATRIX_SHAPE, case_image, dim_mitochondria, hipsc_nuclei
 from tests.parity.test_workflows import MIN_DICE, dice
 
-OVULE = Path(__file__).resolve().parents[3] / "shared" / "data" / "sample_ovule.h5"
 #: Where the reference never returns: its LMNB1 interphase watershed re-queues copies from
 #: watershed lines, and where the lines form a sheet (next to the background seed plane
 #: at z = 0 when the middle frame is 0, or when that plane is brighter than the cells) the
@@ -88,14 +87,6 @@ def test_matrix_case_matches_reference(name: str, case: str, caplog) -> None:
     _check_parity(name, case_image(name, case), caplog, case)
 
 
-def _ovule() -> np.ndarray:
-    h5py = pytest.importorskip("h5py")
-    if not OVULE.exists():
-        pytest.skip(f"{OVULE} is absent (the shared data folder is not beside this checkout)")
-    with h5py.File(OVULE, "r") as f:
-        return f["raw"][:]
-
-
 def _stardist_nuclei() -> np.ndarray:
     """The 3D nuclei stack (31x61x57, uint16) shipped inside the ``stardist`` wheel; read
     from disk without importing the package (which needs TensorFlow's stack)."""
@@ -110,14 +101,17 @@ def _stardist_nuclei() -> np.ndarray:
     return tifffile.imread(path)
 
 
-REAL_IMAGES = {"ovule": _ovule, "stardist_nuclei": _stardist_nuclei}
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list_workflows())
+def test_ovule_matches_reference(name: str, ovule, caplog) -> None:
+    """The team's real confocal cell-wall stack (``../shared/data``; skipped without it)."""
+    _check_parity(name, ovule[0], caplog, "ovule")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("image_name", sorted(REAL_IMAGES))
 @pytest.mark.parametrize("name", list_workflows())
-def test_real_image_matches_reference(name: str, image_name: str, caplog) -> None:
-    _check_parity(name, REAL_IMAGES[image_name](), caplog, image_name)
+def test_stardist_nuclei_match_reference(name: str, caplog) -> None:
+    _check_parity(name, _stardist_nuclei(), caplog, "stardist_nuclei")
 
 
 # ------------------------------------------------------------ the matrix images themselves
