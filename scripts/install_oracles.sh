@@ -6,6 +6,8 @@
 # jupyter, ...) do not install on numpy 2; the few it needs at run time are listed below.
 # aicsimageio does not import with current tifffile; tests/oracle.py puts a stand-in in
 # its place when that happens (only the reference's file writers use it).
+# Test data: the stardist wheel ships a real 3D nuclei stack (data/images/img3d.tif) that the
+# parity matrix reads from disk; it is installed --no-deps, for that file only (never imported).
 #
 # Idempotent: when the right versions are already installed it only checks and exits.
 # Usage: scripts/install_oracles.sh   (PYTHON=/path/to/python to pick an interpreter)
@@ -34,6 +36,7 @@ ok = (
     and version("aicsimageio") is not None
     and version("numcodecs") is not None
     and version("numcodecs") < Version("0.16")
+    and version("stardist") is not None
 )
 sys.exit(0 if ok else 1)
 PY
@@ -45,6 +48,7 @@ else
     "$PYTHON" -m pip install --no-deps "aicssegmentation==0.5.3"
     "$PYTHON" -m pip install itk pandas "numcodecs<0.16"
     "$PYTHON" -m pip install --no-deps aicsimageio
+    "$PYTHON" -m pip install --no-deps "stardist==0.9.2"
 fi
 
 # The pin on numcodecs must not break seglight's own image I/O (bioio pulls in zarr 3).

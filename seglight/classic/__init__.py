@@ -9,9 +9,10 @@ Each of the 25 structures (``list_workflows()``) is a short chain of filters reg
 >>> mask = run_workflow("tomm20", image_zyx, vesselness_cutoff=0.2)  # override a parameter
 >>> binarizer = ClassicBinarizer("tomm20", {"min_size": 20})        # seglight.binarizer.Binarizer
 
-Bad input (2D, empty, NaN, intensities the workflow cannot normalize) is refused with one
-line before any filter runs (:mod:`seglight.classic.validation`); a constant image gives an
-empty mask.
+Bad input (2D, empty, NaN, non-numeric) is refused with one line before any filter runs
+(:mod:`seglight.classic.validation`); a constant image gives an empty mask. An image outside
+a workflow's tuned intensity range gets the reference's result and one warning line naming
+the parameter to tune, or with ``strict=True`` (``model.params.strict=true``) is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from seglight import CONF_DIR
 from seglight.binarizer import Record, no_record
 from seglight.classic.registry import WORKFLOWS, Workflow
 from seglight.classic.validation import (
+    STRICT_KEY,
     as_image_zyx,
     check_intensity_range,
     merge_params,
@@ -111,21 +113,24 @@ def run_workflow(
         record: called as ``record(step_name, array)`` with each intermediate result
             (e.g. ``steps.__setitem__``, then :func:`seglight.classic.inspect.save_intermediates`).
         **overrides: parameters replacing the config's defaults, by their config names
-            (e.g. ``vesselness_cutoff=0.2``).
+            (e.g. ``vesselness_cutoff=0.2``); ``strict=True`` refuses an image outside the
+            workflow's tuned intensity range instead of warning.
 
     Returns:
         The mask, uint8 0/255, same shape as the image; all zero for a constant image.
 
     Raises:
         SeglightError: unknown workflow, unknown parameter, or bad image (see
-            :mod:`seglight.classic.validation`).
+            :mod:`seglight.classic.validation`); with ``strict``, an image outside the
+            tuned intensity range.
     """
     workflow = _workflow(name)
     params = merge_params(name, load_params(name), _plain(overrides))
+    strict = bool(params.pop(STRICT_KEY, False))
     img = as_image_zyx(name, image_zyx)
     if img.min() == img.max():
         return np.zeros(img.shape, np.uint8)
-    check_intensity_range(name, img, params)
+    check_intensity_range(name, img, params, strict)
     mask = np.asarray(workflow(img, record=record, **params))
     if mask.shape != img.shape:
         raise RuntimeError(

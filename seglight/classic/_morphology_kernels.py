@@ -3,13 +3,14 @@ labelled local-maximum search of the watershed cut, and per-slice hole filling.
 
 **Seeded watershed with watershed lines** (:func:`flood`): a priority flood over *ranked*
 intensities with one FIFO queue per rank (a bucket queue): O(voxels) instead of a binary
-heap's O(voxels · log frontier), and each voxel queued at most once. The flooding rules
-are those of the reference's watershed (scikit-image 0.26), which the
-LMNB1 interphase masks depend on:
+heap's O(voxels · log frontier) once the seeds have left, each voxel queued once. The
+flooding rules and the order of ties are those of the reference's watershed (scikit-image
+0.26), which the LMNB1 interphase masks depend on:
 
+- seeds enter at their own intensity, age 0; seeds of equal intensity leave in the order
+  the reference's binary heap releases equal items (replayed with the same heap);
 - a voxel's priority is its intensity raised to the priority of the voxel it was reached
-  from (the water level never goes down), ties popped first-in first-out; seeds enter
-  first, in raster order, at their own intensity;
+  from (the water level never goes down), ties popped first-in first-out;
 - a voxel is labelled when it leaves the queue: with the label of the voxel that queued it,
   unless a neighbour already carries another label, in which case it becomes a watershed
   line (label 0, excluded from further label comparisons) — it still floods its
@@ -35,14 +36,106 @@ import numpy as np
 #: that it no longer counts as a neighbour's label but still comes out labelled.
 LINE = np.int32(np.iinfo(np.int32).min)
 KEPT = np.int32(1 << 30)
+#: :func:`flood` replays the reference's queue, copies included, until this many pushes per
+#: voxel; a normal flood makes fewer than 7 (one per neighbour, plus a few from lines).
+MAX_PUSHES_PER_VOXEL = 16
+
+
+#: A heap item's key: its rank in the high bits, its age (push count) in the low ones, so
+#: that one integer comparison orders by (rank, age) as the reference's heap does.
+AGE_BITS = 40
+
+
+@numba.njit(inline="always")
+def _heap_push(keys, voxels, items, key, voxel):
+    """Append and sift up (a textbook binary min-heap); returns the new item count."""
+    child = items
+    while child > 0:
+        parent = (child + 1) // 2 - 1
+        if key < keys[parent]:
+            keys[child], voxels[child] = keys[parent], voxels[parent]
+            child = parent
+        else:
+            break
+    keys[child], voxels[child] = key, voxel
+    return items + 1
+
+
+@numba.njit(inline="always")
+def _heap_pop(keys, voxels, items):
+    """Take the root: the last item moves to the root and sifts down, the smaller child
+    winning and the left one on a tie. Returns (key, voxel, new item count)."""
+    key, voxel = keys[0], voxels[0]
+    items -= 1
+    if items == 0:
+        return key, voxel, items
+    last_key, last_voxel = keys[items], voxels[items]
+    i = 0
+    while True:
+        smallest = i
+        smallest_key = last_key
+        left, right = 2 * i + 1, 2 * i + 2
+        if left >= items:
+            break
+        if keys[left] < smallest_key:
+            smallest, smallest_key = left, keys[left]
+        if right < items and keys[right] < smallest_key:
+            smallest = right
+        if smallest == i:
+            break
+        keys[i], voxels[i] = keys[smallest], voxels[smallest]
+        i = smallest
+    keys[i], voxels[i] = last_key, last_voxel
+    return key, voxel, items
+
+
+@numba.njit(inline="always")
+def _visit(state, offsets, v):
+    """Label ``v`` on leaving the queue, or make it a line when a neighbour carries another
+    label (a seed that is a line keeps its label, plus ``KEPT``). Returns its label."""
+    seed = state[v, 0] > 0
+    label = state[v, 0] if seed else -state[v, 0]
+    line = False
+    for k in range(offsets.size):
+        other = state[v + offsets[k], 0]
+        if 0 < other < KEPT and other != label:
+            line = True
+            break
+    if line:
+        state[v, 0] = label + KEPT if seed else LINE
+    else:
+        state[v, 0] = label
+    return label
+
+
+@numba.njit(inline="always")
+def _append(state, head, tail, level, w):
+    state[w, 2] = -1
+    if tail[level] == -1:
+        head[level] = w
+    else:
+        state[tail[level], 2] = w
+    tail[level] = w
 
 
 @numba.njit(cache=True)
-def flood(state, offsets, n_ranks):
+def flood(state, offsets, n_ranks, replay_until):
     """Flood the seeds of ``state`` in place.
 
     One row per voxel keeps everything a visit touches in one cache line: the voxel's
     state (see :data:`LINE`), its intensity rank and the next voxel in its rank's queue.
+
+    Two phases, as the reference's priority queue orders them. Its seeds enter at their own
+    intensity with age 0, so seeds of equal intensity are ties that its binary heap
+    releases in an order set by its layout, which every push (copies of queued voxels
+    included) and pop changes. That order matters only where tied seeds carry different
+    labels (permuting seeds of one label permutes blocks of same-label work, which changes
+    no label and no line): up to the highest such rank, ``replay_until``, the flood is
+    replayed with the same textbook heap (copies from watershed lines stop after
+    :data:`MAX_PUSHES_PER_VOXEL` pushes per voxel: beyond that the reference's queue grows
+    without bound). Everything queued after that has a distinct (priority, age),
+    so from then on a bucket queue (one FIFO per rank, ages increasing) leaves in exactly
+    the heap's order, in linear time.
 
     Args:
         state: int32 (n, 3) rows ``[state, rank, next]`` of the raveled volume, with a
@@ -50,21 +143,66 @@ def flood(state, offsets, n_ranks):
             Seeds have state > 0, other voxels of the mask 0.
         offsets: int64 raveled offsets of the neighbours, in increasing order.
         n_ranks: number of distinct ranks.
+        replay_until: the highest rank at which seeds of different labels tie (-1: none).
     """
     n = state.shape[0]
-    head = np.full(n_ranks, -1, np.int32)
-    tail = np.full(n_ranks, -1, np.int32)
-    lowest = n_ranks
+    n_seeds = 0
     for v in range(n):
         if state[v, 0] > 0:
-            level = state[v, 1]
-            state[v, 2] = -1
-            if tail[level] == -1:
-                head[level] = v
-            else:
-                state[tail[level], 2] = v
-            tail[level] = v
-            lowest = min(lowest, level)
+            n_seeds += 1
+    capacity = max(16, 2 * n_seeds)
+    keys = np.empty(capacity, np.int64)
+    voxels = np.empty(capacity, np.int64)
+    is_seed = np.zeros(n, np.bool_)
+    items = 0
+    for v in range(n):
+        if state[v, 0] > 0:
+            is_seed[v] = True
+            items = _heap_push(keys, voxels, items, np.int64(state[v, 1]) << AGE_BITS, v)
+    age = 1
+    while items > 0 and (keys[0] >> AGE_BITS) <= replay_until:
+        key, v, items = _heap_pop(keys, voxels, items)
+        level = key >> AGE_BITS
+        if is_seed[v]:
+            is_seed[v] = False
+            label = _visit(state, offsets, v)
+        elif state[v, 0] < 0 and state[v, 0] != LINE:
+            label = _visit(state, offsets, v)
+        elif state[v, 0] == LINE:
+            # A line leaving again re-queues copies of its queued neighbours, as the
+            # reference does; where lines form sheets these copies multiply without bound
+            # (the reference never returns), so past a budget they are no longer made.
+            if age > MAX_PUSHES_PER_VOXEL * n:
+                continue
+            label = 0
+        else:
+            continue  # already labelled by an earlier copy
+        for k in range(offsets.size):
+            w = v + offsets[k]
+            # Not labelled yet (free or queued): the reference pushes a copy either way.
+            if -KEPT < state[w, 0] <= 0:
+                if state[w, 0] == 0:
+                    state[w, 0] = -label
+                if items == keys.size:
+                    keys = np.concatenate((keys, np.empty_like(keys)))
+                    voxels = np.concatenate((voxels, np.empty_like(voxels)))
+                age += 1
+                rank = max(np.int64(state[w, 1]), level)
+                items = _heap_push(keys, voxels, items, (rank << AGE_BITS) | age, w)
+
+    head = np.full(n_ranks, -1, np.int32)
+    tail = np.full(n_ranks, -1, np.int32)
+    order = np.argsort(keys[:items])
+    bucketed = np.zeros(n, np.bool_)
+    lowest = n_ranks
+    for i in order:
+        w = voxels[i]
+        # Seeds still waiting (age 0: first in their rank), and queued voxels' first copy.
+        if is_seed[w] or (state[w, 0] < 0 and state[w, 0] != LINE and not bucketed[w]):
+            bucketed[w] = True
+            rank = keys[i] >> AGE_BITS
+            _append(state, head, tail, rank, w)
+            lowest = min(lowest, rank)
 
     level = lowest
     while level < n_ranks:
@@ -75,29 +213,12 @@ def flood(state, offsets, n_ranks):
         head[level] = state[v, 2]
         if head[level] == -1:
             tail[level] = -1
-        seed = state[v, 0] > 0
-        label = state[v, 0] if seed else -state[v, 0]
-        line = False
-        for k in range(offsets.size):
-            other = state[v + offsets[k], 0]
-            if 0 < other < KEPT and other != label:
-                line = True
-                break
-        if line:
-            state[v, 0] = label + KEPT if seed else LINE
-        else:
-            state[v, 0] = label
+        label = _visit(state, offsets, v)
         for k in range(offsets.size):
             w = v + offsets[k]
             if state[w, 0] == 0:
                 state[w, 0] = -label
-                target = max(state[w, 1], level)
-                state[w, 2] = -1
-                if tail[target] == -1:
-                    head[target] = w
-                else:
-                    state[tail[target], 2] = w
-                tail[target] = w
+                _append(state, head, tail, max(state[w, 1], level), w)
 
 
 @numba.njit(cache=True)
@@ -255,4 +376,167 @@ def fill_holes_per_slice(mask, min_size, max_size):
             if min_size <= size <= max_size:
                 for i in range(size):
                     out[z, queue[i] // nx, queue[i] % nx] = True
+    return out
+
+
+@numba.njit(inline="always")
+def _lower_envelope(f, n, sites, bounds, out):
+    """1D squared distance transform of the sampled function ``f[:n]`` (Felzenszwalb and
+    Huttenlocher's lower envelope of parabolas), into ``out[:n]``. Infinite samples
+    (``f < 0`` marks them) hold no parabola; a line without any stays infinite (-1)."""
+    k = -1
+    for q in range(n):
+        if f[q] < 0:
+            continue
+        while k >= 0:
+            v = sites[k]
+            s = ((f[q] + q * q) - (f[v] + v * v)) / (2.0 * (q - v))
+            if s <= bounds[k]:
+                k -= 1
+            else:
+                break
+        k += 1
+        sites[k] = q
+        bounds[k] = -np.inf if k == 0 else (
+            ((f[q] + q * q) - (f[sites[k - 1]] + sites[k - 1] * sites[k - 1]))
+            / (2.0 * (q - sites[k - 1]))
+        )
+    if k < 0:
+        for q in range(n):
+            out[q] = -1.0
+        return
+    j = 0
+    for q in range(n):
+        while j < k and bounds[j + 1] < q:
+            j += 1
+        d = q - sites[j]
+        out[q] = d * d + f[sites[j]]
+
+
+@numba.njit(inline="always")
+def _envelopes_in_plane(sq, z):
+    """Run the lower envelopes along Y, then X, of plane ``sq[z]`` in place: turns squared
+    distances along the axes done so far into squared distances over them and Y, X."""
+    ny, nx = sq.shape[1], sq.shape[2]
+    f = np.empty(max(ny, nx), np.float64)
+    sites = np.empty(max(ny, nx), np.int64)
+    bounds = np.empty(max(ny, nx), np.float64)
+    out = np.empty(max(ny, nx), np.float64)
+    for x in range(nx):
+        for y in range(ny):
+            f[y] = sq[z, y, x]
+        _lower_envelope(f, ny, sites, bounds, out)
+        for y in range(ny):
+            sq[z, y, x] = out[y]
+    for y in range(ny):
+        for x in range(nx):
+            f[x] = sq[z, y, x]
+        _lower_envelope(f, nx, sites, bounds, out)
+        for x in range(nx):
+            sq[z, y, x] = out[x]
+
+
+@numba.njit(parallel=True, cache=True)
+def squared_edt(mask):
+    """Squared Euclidean distance of every voxel of a bool ZYX mask to the nearest False
+    voxel (unit spacing), float64; -1 where the mask has no False voxel at all.
+
+    Exact (separable lower envelopes, integer-valued), so its square root equals
+    ``scipy.ndimage.distance_transform_edt`` bit for bit; parallel over lines.
+    """
+    nz, ny, nx = mask.shape
+    sq = np.empty((nz, ny, nx), np.float64)
+    for y in numba.prange(ny):
+        f = np.empty(nz, np.float64)
+        sites = np.empty(nz, np.int64)
+        bounds = np.empty(nz, np.float64)
+        out = np.empty(nz, np.float64)
+        for x in range(nx):
+            for z in range(nz):
+                f[z] = -1.0 if mask[z, y, x] else 0.0
+            _lower_envelope(f, nz, sites, bounds, out)
+            for z in range(nz):
+                sq[z, y, x] = out[z]
+    for z in numba.prange(nz):
+        _envelopes_in_plane(sq, z)
+    return sq
+
+
+@numba.njit(parallel=True, cache=True)
+def squared_edt_per_slice(mask):
+    """Squared Euclidean distance of each pixel of a bool ZYX mask to the nearest False
+    pixel of its own z-slice, float64; -1 in a slice without any False pixel."""
+    nz, ny, nx = mask.shape
+    sq = np.empty((nz, ny, nx), np.float64)
+    for z in numba.prange(nz):
+        for y in range(ny):
+            for x in range(nx):
+                sq[z, y, x] = -1.0 if mask[z, y, x] else 0.0
+        _envelopes_in_plane(sq, z)
+    return sq
+
+@numba.njit(inline="always")
+def _neighbourhood_code(plane, y, x):
+    """The 3x3 neighbourhood of ``plane[y, x]`` as 9 bits, raster order (centre = bit 4);
+    pixels beyond the image count as background."""
+    ny, nx = plane.shape
+    code = 0
+    bit = 1
+    for yy in range(y - 1, y + 2):
+        for xx in range(x - 1, x + 2):
+            if 0 <= yy < ny and 0 <= xx < nx and plane[yy, xx]:
+                code |= bit
+            bit <<= 1
+    return code
+
+
+@numba.njit(parallel=True, cache=True)
+def medial_axis_per_slice(mask, keep, squared_distance):
+    """The 2D medial axis of each z-slice of a bool ZYX mask.
+
+    Per slice, the foreground pixels are visited by increasing distance to the background,
+    then decreasing number of foreground pixels in their 3x3 neighbourhood (corners last),
+    then in raster order; a pixel is removed unless ``keep`` says its current 3x3
+    neighbourhood needs it (its removal would change the local 8-connected topology, or
+    it is an end point).
+
+    Args:
+        mask: bool ZYX mask.
+        keep: bool (512,), per 3x3 neighbourhood code, whether the centre must stay.
+        squared_distance: float64 ZYX squared distance of each pixel to the background of
+            its slice (:func:`squared_edt_per_slice`).
+
+    Returns:
+        bool ZYX medial axes.
+    """
+    nz, ny, nx = mask.shape
+    out = np.zeros((nz, ny, nx), np.bool_)
+    for z in numba.prange(nz):
+        plane = mask[z].copy()
+        count = 0
+        for y in range(ny):
+            for x in range(nx):
+                if plane[y, x]:
+                    count += 1
+        keys = np.empty(count, np.int64)
+        pixels = np.empty(count, np.int64)
+        i = 0
+        for y in range(ny):
+            for x in range(nx):
+                if plane[y, x]:
+                    code = _neighbourhood_code(plane, y, x)
+                    filled = 0
+                    for b in range(9):
+                        filled += (code >> b) & 1
+                    # Distance first, then the most background around (corners) last.
+                    keys[i] = np.int64(squared_distance[z, y, x]) * 16 + (9 - filled)
+                    pixels[i] = y * nx + x
+                    i += 1
+        order = np.argsort(keys, kind="mergesort")  # stable: raster order breaks ties
+        for k in range(count):
+            p = pixels[order[k]]
+            y, x = p // nx, p % nx
+            if not keep[_neighbourhood_code(plane, y, x)]:
+                plane[y, x] = False
+        out[z] = plane
     return out

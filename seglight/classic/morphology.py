@@ -31,8 +31,6 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.filters import threshold_otsu, threshold_triangle
-from skimage.morphology import medial_axis
-from skimage.segmentation import watershed
 
 from seglight.classic import _morphology_kernels
 from seglight.errors import ConfigError
@@ -229,23 +227,6 @@ def masked_object_threshold(
 # --------------------------------------------------------------------------------------------
 
 
-def _distance_in_box(mask: np.ndarray, box: tuple[slice, ...]) -> np.ndarray:
-    """The exact Euclidean distance transform of ``mask`` restricted to ``box``.
-
-    ``box`` must be a connected component's bounding box: the nearest background voxel of
-    any voxel of the component then lies within the box grown by one voxel, so a padded
-    crop gives the same values as a full-volume transform, at a fraction of the cost.
-    """
-    grown = tuple(
-        slice(max(s.start - 1, 0), min(s.stop + 1, n)) for s, n in zip(box, mask.shape, strict=True)
-    )
-    dist = ndi.distance_transform_edt(mask[grown])
-    inner = tuple(
-        slice(s.start - g.start, s.stop - g.start) for s, g in zip(box, grown, strict=True)
-    )
-    return dist[inner]
-
-
 def local_peaks(image: np.ndarray, labels: np.ndarray, min_distance: int) -> np.ndarray:
     """Local maxima of ``image`` within each labelled object, as the reference finds seeds.
 
@@ -303,8 +284,12 @@ def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 
     Seeds are the :func:`local_peaks` of ``peak_image`` within each 26-connected object of
     ``mask``, each dilated by ball(1) and labelled 26-connected. The watershed of
     ``-EDT(mask)`` from the seeds (6-connected, inside ``mask``, with one-voxel watershed
-    lines) is computed only for objects holding two or more seeds, each in its bounding
-    box; an object with a single seed takes its label whole, one without a seed is dropped.
+    lines) floods the whole volume at once, as the reference's does (:func:`seeded_watershed`
+    replays its order): the distances are mostly ties (1, √2, 2, ...), which its priority
+    queue breaks by its internal layout, and that layout depends on every seed of the
+    volume — a watershed per object gives lines one voxel apart on ~1% of the voxels of
+    small dots. When no 6-connected object holds two seeds there is nothing to cut: each
+    object takes its seed's label whole and the watershed is skipped.
 
     Args:
         mask: bool ZYX foreground.
@@ -312,7 +297,7 @@ def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 
         min_distance: smallest distance between seeds and from the border, in voxels.
 
     Returns:
-        int32 ZYX labels (0: background, dropped objects and watershed lines).
+        int32 ZYX labels (0: background, unseeded objects and watershed lines).
     """
     mask = np.asarray(mask, dtype=bool)
     objects, _ = ndi.label(mask, structure=_FULL_3D)
@@ -333,19 +318,13 @@ def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 
     seeded = markers > 0
     pairs = np.unique(np.stack([components[seeded], markers[seeded]]), axis=1)
     seeds_per_component = np.bincount(pairs[0], minlength=n_components + 1)
-    single = seeds_per_component[pairs[0]] == 1
-    single_label = np.zeros(n_components + 1, np.int32)
-    single_label[pairs[0][single]] = pairs[1][single]
-    out = single_label[components]
-
-    boxes = ndi.find_objects(components)
-    for index in np.flatnonzero(seeds_per_component >= 2):
-        box = boxes[index - 1]
-        inside = components[box] == index
-        dist = _distance_in_box(mask, box)
-        cut = watershed(-dist, np.where(inside, markers[box], 0), mask=inside, watershed_line=True)
-        out[box][inside] = cut[inside]
-    return out
+    if seeds_per_component.max(initial=0) < 2:
+        single_label = np.zeros(n_components + 1, np.int32)
+        single_label[pairs[0]] = pairs[1]
+        return single_label[components]
+    # -EDT²: the same order as -EDT, in integers that float32 holds exactly.
+    squared = _morphology_kernels.squared_edt(np.ascontiguousarray(mask))
+    return seeded_watershed(-squared.astype(np.float32), markers, mask)
 
 
 def remove_small_labels(labels: np.ndarray, min_size: int) -> np.ndarray:
@@ -397,57 +376,47 @@ def fill_holes(
     return mask | fill[background]
 
 
-def medial_axis_per_slice(mask: np.ndarray, gap: int = 2) -> np.ndarray:
-    """The 2D medial axis of each z-slice, deterministic (fixed tie-breaking seed).
+@lru_cache(maxsize=1)
+def _medial_axis_keep_table() -> np.ndarray:
+    """Per 3x3 neighbourhood code (9 bits, raster order, centre = bit 4), whether a medial
+    axis must keep the centre pixel: it is foreground, and removing it changes the number
+    of 8-connected components of the neighbourhood, or it has at most one neighbour."""
+    codes = np.arange(512)
+    patterns = ((codes[:, None] >> np.arange(9)) & 1).astype(bool).reshape(512, 3, 3)
+    eight = np.ones((3, 3), bool)
+    keep = np.zeros(512, bool)
+    for code in codes[(codes & 16) != 0]:
+        with_centre = patterns[code]
+        without = with_centre.copy()
+        without[1, 1] = False
+        changes = ndi.label(with_centre, eight)[1] != ndi.label(without, eight)[1]
+        keep[code] = changes or with_centre.sum() < 3
+    return keep
 
-    Each 8-connected component of each slice, cut out with one pixel of background around
-    its box, is laid out with the others in one 2D mosaic, ``gap`` background pixels apart,
-    so that scikit-image's ``medial_axis`` runs (and builds its lookup table) once, on little
-    more than the foreground's area. Separate components cannot influence each other's
-    medial axis: it depends on 3x3 neighbourhoods and on distances to the background, and
-    a component's nearest background pixel always lies within its margin. A component that
-    touches the image edge is done on its own, because the image has no background beyond
-    its border.
+
+def medial_axis_per_slice(mask: np.ndarray) -> np.ndarray:
+    """The 2D medial axis of each z-slice, deterministic.
+
+    The medial axis of scikit-image (``skimage.morphology.medial_axis``, which the
+    reference calls per slice): foreground pixels are thinned in order of increasing
+    distance to the slice's background, corner-like pixels last, each removed unless the
+    3x3 topology needs it. scikit-image breaks the remaining ties at random (the
+    reference's skeletons vary from run to run); here raster order breaks them. All slices
+    are done in one compiled pass, with the lookup table built once per process: calling
+    ``medial_axis`` per slice or per object rebuilds its table each time (~0.1 s), which
+    made thinning of large objects the slowest step of ST6GAL1.
 
     Args:
         mask: bool ZYX mask.
-        gap: background pixels between tiles (beyond their one-pixel margins).
 
     Returns:
         bool ZYX skeleton.
     """
-    skeleton = np.zeros(mask.shape, bool)
-    components, _ = ndi.label(mask, structure=_FULL_PER_SLICE)
-    tiles = []
-    for index, (zs, ys, xs) in enumerate(ndi.find_objects(components), start=1):
-        ys = slice(max(ys.start - 1, 0), min(ys.stop + 1, mask.shape[1]))
-        xs = slice(max(xs.start - 1, 0), min(xs.stop + 1, mask.shape[2]))
-        box = (zs.start, ys, xs)
-        tile = components[box] == index
-        if ys.start > 0 and xs.start > 0 and ys.stop < mask.shape[1] and xs.stop < mask.shape[2]:
-            tiles.append((box, tile))
-        else:
-            skeleton[box] |= medial_axis(tile, rng=0)
-    if not tiles:
-        return skeleton
-    # Shelf packing: rows of tiles, tallest first, each row at most `width` wide.
-    tiles.sort(key=lambda t: -t[1].shape[0])
-    width = max(1024, max(tile.shape[1] for _, tile in tiles))
-    places, y, x, row_height = [], 0, 0, 0
-    for _, tile in tiles:
-        h, w = tile.shape
-        if x + w > width:
-            y, x, row_height = y + row_height + gap, 0, 0
-        places.append((y, x))
-        x += w + gap
-        row_height = max(row_height, h)
-    mosaic = np.zeros((y + row_height, width), bool)
-    for (_, tile), (ty, tx) in zip(tiles, places, strict=True):
-        mosaic[ty : ty + tile.shape[0], tx : tx + tile.shape[1]] = tile
-    axes = medial_axis(mosaic, rng=0)
-    for (box, tile), (ty, tx) in zip(tiles, places, strict=True):
-        skeleton[box] |= axes[ty : ty + tile.shape[0], tx : tx + tile.shape[1]]
-    return skeleton
+    mask = np.ascontiguousarray(mask, dtype=bool)
+    if not mask.any():
+        return np.zeros(mask.shape, bool)
+    squared = _morphology_kernels.squared_edt_per_slice(mask)
+    return _morphology_kernels.medial_axis_per_slice(mask, _medial_axis_keep_table(), squared)
 
 
 def topology_preserving_thinning(mask: np.ndarray, min_thickness: float, thin: int) -> np.ndarray:
@@ -469,7 +438,7 @@ def topology_preserving_thinning(mask: np.ndarray, min_thickness: float, thin: i
     """
     mask = np.asarray(mask, dtype=bool)
     shell = mask & ~binary_erosion_ball(mask, thin)
-    skeleton = medial_axis_per_slice(mask, gap=int(np.ceil(min_thickness)) + 1)
+    skeleton = medial_axis_per_slice(mask)
     # Within min_thickness of the axis (the reference's EDT test, with its 1e-5 slack) is
     # the in-plane dilation of the axis by a disk of that radius.
     near_axis = np.zeros_like(mask)
@@ -547,6 +516,17 @@ def _ordered_uint32(img: np.ndarray) -> np.ndarray:
     return np.where(bits >> 31 != 0, ~bits, bits | np.uint32(0x80000000))
 
 
+def _mixed_tie_rank(state: np.ndarray) -> int:
+    """The highest intensity rank shared by seeds of two or more labels, or -1: up to there
+    the flood must replay the reference's heap (see :func:`_morphology_kernels.flood`)."""
+    labels = state[..., 0]
+    seeded = (labels > 0) & (labels < _morphology_kernels.KEPT)
+    pairs = np.unique(np.stack([state[..., 1][seeded], labels[seeded]]), axis=1)
+    ranks, counts = np.unique(pairs[0], return_counts=True)
+    mixed = ranks[counts > 1]
+    return int(mixed.max()) if mixed.size else -1
+
+
 def seeded_watershed(
     img: np.ndarray, seeds: np.ndarray, mask: np.ndarray | None = None
 ) -> np.ndarray:
@@ -570,16 +550,21 @@ def seeded_watershed(
     """
     img = np.asarray(img)
     inside = np.ones(img.shape, bool) if mask is None else np.asarray(mask, dtype=bool)
-    keys = _ordered_uint32(img).ravel()
-    ordered = np.sort(keys)
-    levels = ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]
+    # Only the voxels that can be flooded need a rank: with a sparse mask (the watershed
+    # cut of dots) that is a fraction of the sorting.
+    keys = _ordered_uint32(img[inside] if mask is not None else img).ravel()
+    levels = np.unique(keys)
     state = np.full(tuple(n + 2 for n in img.shape) + (3,), _morphology_kernels.LINE, np.int32)
     core = (slice(1, -1),) * img.ndim
     state[core + (0,)] = np.where(inside, seeds, _morphology_kernels.LINE)
-    state[core + (1,)] = _morphology_kernels.dense_ranks(keys, levels).reshape(img.shape)
+    ranks = _morphology_kernels.dense_ranks(keys, levels)
+    if mask is None:
+        state[core + (1,)] = ranks.reshape(img.shape)
+    else:
+        state[core + (1,)][inside] = ranks
     strides = np.cumprod((1,) + state.shape[-2:0:-1])[::-1]
     offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
-    _morphology_kernels.flood(state.reshape(-1, 3), offsets, levels.size)
+    _morphology_kernels.flood(state.reshape(-1, 3), offsets, levels.size, _mixed_tie_rank(state))
     labels = state[core + (0,)]
     kept = labels >= _morphology_kernels.KEPT
     labels = np.where(labels == _morphology_kernels.LINE, 0, labels)

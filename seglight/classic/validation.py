@@ -7,22 +7,29 @@ NaN would otherwise surface as a traceback from deep inside scipy. What counts a
 - not 3D: anything but ``(Z, Y, X)``, or fewer than :data:`MIN_SHAPE_ZYX` voxels on an axis
   (the 3D filters and the watershed border need a few slices);
 - NaN or infinite voxels;
-- intensities far from what the workflow's normalization expects. The ``N[a, b]`` and
-  ``N[0]`` normalizations are invariant to offset and gain, so any range works for them.
-  The two that use absolute intensities can be fed a hopeless image:
+- ``N4[a, b, c, d]`` with no voxel inside its noise band ``(c, d)``: the noise cannot be
+  measured (the reference stops with an error there too).
 
-  * ``N[v]`` sets voxels above ``v`` to the image minimum, treating them as saturated
-    blobs; when more than :data:`MAX_FRACTION_ABOVE_UPPER` of the voxels are above ``v``,
-    the image is brighter than the workflow was made for and most of it would be erased;
-  * ``N4[a, b, c, d]`` measures the noise on the voxels inside ``(c, d)`` (the expected
-    background band); when fewer than :data:`MIN_FRACTION_IN_BAND` of the voxels are
-    inside, the image lies outside that band (an 8-bit or a pre-normalized image, say).
+Intensities outside a workflow's tuned range are *not* errors: the workflow gives the
+reference's result and one warning line names the parameter to tune. The ``N[a, b]`` and
+``N[0]`` normalizations are invariant to offset and gain, so any range suits them. The two
+that use absolute intensities are tuned for the Allen Cell hiPSC images:
+
+* ``N[v]`` sets voxels above ``v`` to the image minimum, treating them as saturated blobs;
+  when more than :data:`MAX_FRACTION_ABOVE_UPPER` of the voxels are above ``v``, the image
+  is brighter than the workflow was made for and most of it is erased;
+* ``N4[a, b, c, d]`` measures the noise on the voxels inside ``(c, d)`` (the expected
+  background band); when fewer than :data:`MIN_FRACTION_IN_BAND` of the voxels are inside,
+  the image lies mostly outside that band (an 8-bit or a pre-normalized image, say).
+
+With ``strict=true`` (``model.params.strict=true``) such an image is refused instead.
 
 A constant image is not an error: it has no structure, so its mask is empty (all zero).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,6 +48,12 @@ MIN_FRACTION_IN_BAND = 0.01
 #: Parameters whose name contains this are normalization settings (``N[...]``), e.g.
 #: ``intensity_norm`` or, for a workflow with two, ``intensity_norm_peak``.
 NORM_KEY = "intensity_norm"
+#: The parameter that turns the out-of-range warning into a refusal (every config has it).
+STRICT_KEY = "strict"
+#: How a workflow parameter is set on the command line (``model.params.<name>=...``).
+PARAM_PREFIX = "model.params."
+
+log = logging.getLogger("seglight.classic")
 
 
 def as_image_zyx(workflow: str, image_zyx: Any) -> np.ndarray:
@@ -92,45 +105,82 @@ def as_image_zyx(workflow: str, image_zyx: Any) -> np.ndarray:
     return img.astype(np.float32, copy=False)
 
 
-def check_intensity_range(workflow: str, img: np.ndarray, params: Mapping[str, Any]) -> None:
-    """Refuse an image whose intensities the workflow's absolute normalizations cannot handle.
+def _out_of_range(workflow: str, img: np.ndarray, key: str, values: list[float]) -> str | None:
+    """Why ``img`` lies outside the range normalization ``key=values`` is tuned for, or None.
+
+    Raises:
+        SeglightError: ``N4`` with no voxel inside its band, where the reference raises too.
+    """
+    setting = f"{key}={values}"
+    if len(values) == 1 and values[0] >= 1:
+        above = np.count_nonzero(img > values[0]) / img.size
+        if above > MAX_FRACTION_ABOVE_UPPER:
+            return (
+                f"{above:.0%} of the voxels are above {values[0]:g} ({key} upper bound, "
+                f"treated as saturated; image range {img.min():g}..{img.max():g})"
+            )
+    elif len(values) == 4:
+        low, high = values[2], values[3]
+        n_inside = int(np.count_nonzero((img > low) & (img < high)))
+        if n_inside == 0:
+            # The noise level cannot be measured at all; the reference stops here too.
+            raise SeglightError(
+                f"classic workflow {workflow!r}: no voxel lies in the intensity band "
+                f"{low:g}..{high:g} ({setting}; image range {img.min():g}..{img.max():g}); "
+                f"pass the raw camera intensities, or set {key}=[a, b, c, d] with c < d "
+                "around the image's background"
+            )
+        inside = n_inside / img.size
+        if inside < MIN_FRACTION_IN_BAND:
+            return (
+                f"only {inside:.1%} of the voxels lie in the band {low:g}..{high:g} "
+                f"({key} noise band; image range {img.min():g}..{img.max():g})"
+            )
+    return None
+
+
+def check_intensity_range(
+    workflow: str, img: np.ndarray, params: Mapping[str, Any], strict: bool = False
+) -> None:
+    """Warn (or, with ``strict``, refuse) when the image lies outside the workflow's tuned range.
 
     Every parameter whose name contains ``intensity_norm`` is read as a normalization: one
     value ``[v]`` is ``N[v]`` (``v >= 1``) or ``N[0]``, two values ``N[a, b]``, four values
-    ``N4[a, b, c, d]``.
+    ``N4[a, b, c, d]``. An image outside the range (see the module docstring) still gets the
+    reference's result; one line is logged (``seglight.classic`` logger, level WARNING)
+    naming the parameter to tune and the measured fraction.
 
     Args:
         workflow: the workflow name, for the messages.
         img: the float32 ZYX image.
         params: the workflow's parameters (defaults with overrides applied).
+        strict: refuse such an image with a :class:`SeglightError` instead of warning.
 
     Raises:
-        SeglightError: see the module docstring for what counts as "far from the range".
+        SeglightError: ``N4`` with no voxel in its band (always: there is no result to give),
+            or, with ``strict``, any image outside the tuned range.
     """
+    reasons = {}
     for key, value in params.items():
-        if NORM_KEY not in key:
-            continue
-        values = [float(v) for v in value]
-        setting = f"{key}={values}"
-        if len(values) == 1 and values[0] >= 1:
-            above = np.count_nonzero(img > values[0]) / img.size
-            if above > MAX_FRACTION_ABOVE_UPPER:
-                raise SeglightError(
-                    f"classic workflow {workflow!r}: {above:.0%} of the voxels are above "
-                    f"{values[0]:g}, the intensity this workflow treats as saturated "
-                    f"({setting}; image range {img.min():g}..{img.max():g}); the image is far "
-                    f"brighter than the workflow expects: check the structure, or override {key}"
-                )
-        elif len(values) == 4:
-            low, high = values[2], values[3]
-            inside = np.count_nonzero((img > low) & (img < high)) / img.size
-            if inside < MIN_FRACTION_IN_BAND:
-                raise SeglightError(
-                    f"classic workflow {workflow!r}: only {inside:.1%} of the voxels lie in the "
-                    f"expected intensity band {low:g}..{high:g} ({setting}; image range "
-                    f"{img.min():g}..{img.max():g}); pass the raw camera intensities, "
-                    f"or override {key}"
-                )
+        if NORM_KEY in key:
+            reason = _out_of_range(workflow, img, key, [float(v) for v in value])
+            if reason is not None:
+                reasons[key] = reason
+    if not reasons:
+        return
+    # One line however many normalizations miss (CETN2 has two).
+    why = "; ".join(reasons.values())
+    tune = " and ".join(f"{PARAM_PREFIX}{key}=[...]" for key in reasons)
+    if strict:
+        raise SeglightError(
+            f"classic workflow {workflow!r}: {why}; refused (strict=true); tune {tune} to "
+            "the image, or set strict=false to get the reference's result anyway"
+        )
+    log.warning(
+        "classic workflow %r: %s; the result follows the reference; tune %s or set "
+        "%sstrict=true to refuse such images",
+        workflow, why, tune, PARAM_PREFIX,
+    )
 
 
 def _kind(value: Any) -> str:

@@ -19,7 +19,7 @@ from seglight.classic import (
 )
 from seglight.classic.inspect import QC_NAME, save_intermediates
 from seglight.classic.registry import WORKFLOWS
-from seglight.classic.validation import MIN_SHAPE_ZYX
+from seglight.classic.validation import MIN_SHAPE_ZYX, STRICT_KEY
 from seglight.errors import ConfigError, SeglightError
 from seglight.io import ImageZYX, read_image
 from tests.classic.structures import STRUCTURE_OF, structure_image
@@ -53,7 +53,8 @@ def test_config_matches_the_workflow_signature(name):
         for p in inspect.signature(WORKFLOWS[name]).parameters.values()
         if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "record"
     }
-    assert set(params) == keyword_only
+    # strict is read by run_workflow, not passed to the workflow function.
+    assert set(params) == keyword_only | {STRICT_KEY}
     # load_params hands out copies: changing one must not change the next.
     params.clear()
     assert load_params(name)
@@ -175,20 +176,74 @@ def test_image_without_structure_runs_through(name, case):
     assert set(np.unique(mask)) <= {0, 255}
 
 
-def test_far_too_bright_for_an_upper_bound_is_refused():
-    # DSP treats voxels above 8000 as saturated (N[8000]); a whole image above it is not DSP data.
+def _one_warning_line(caplog, name: str) -> str:
+    records = [r for r in caplog.records if r.name == "seglight.classic"]
+    assert len(records) == 1 and records[0].levelname == "WARNING"
+    line = records[0].getMessage()
+    assert "\n" not in line and repr(name) in line
+    return line
+
+
+def test_far_too_bright_for_an_upper_bound_warns_once(caplog):
+    # DSP treats voxels above 8000 as saturated (N[8000]); a whole image above it is far
+    # brighter than DSP data, yet the reference still returns a mask: so does seglight.
     image = structure_image("dsp", SMALL).astype(np.float32) + 9000
-    with pytest.raises(SeglightError, match=r"above 8000.*intensity_norm"):
+    with caplog.at_level("WARNING", logger="seglight.classic"):
         run_workflow("dsp", image)
-    # The same workflow with the bound raised to fit the data runs.
-    assert run_workflow("dsp", image, intensity_norm=[20000]).any()
+    line = _one_warning_line(caplog, "dsp")
+    assert "100% of the voxels are above 8000" in line
+    assert "model.params.intensity_norm=[...]" in line and "strict=true" in line
 
 
-def test_outside_the_expected_background_band_is_refused():
-    # CETN2's N4[12, 160, 300, 2000] measures the noise on voxels between 300 and 2000;
-    # an 8-bit image has none there.
+def test_strict_refuses_what_otherwise_warns(caplog):
+    image = structure_image("dsp", SMALL).astype(np.float32) + 9000
+    with pytest.raises(SeglightError, match=r"above 8000.*intensity_norm") as err:
+        run_workflow("dsp", image, strict=True)
+    assert "\n" not in str(err.value)
+    # The same workflow with the bound raised to fit the data runs, and says nothing.
+    with caplog.at_level("WARNING", logger="seglight.classic"):
+        assert run_workflow("dsp", image, intensity_norm=[20000], strict=True).any()
+    assert not caplog.records
+
+
+def test_strict_from_the_config(caplog):
+    cfg = OmegaConf.merge(OmegaConf.load(config_path("rab5a")),
+                          OmegaConf.from_dotlist(["params.strict=true"]))
+    binarizer = instantiate(cfg)
+    image = structure_image("rab5a", SMALL).astype(np.float32) + 2000
+    with pytest.raises(SeglightError, match=r"above 1000.*strict=true"):
+        binarizer.predict_proba(image)
+    with pytest.raises(ConfigError, match="strict"):
+        ClassicBinarizer("rab5a", {"strict": "yes"})
+
+
+def _cetn2_warning(caplog, offset: float) -> str:
+    """The warning line of CETN2 on its image shifted by ``offset``, with 20 voxels left in
+    its N4 noise band (300..2000): too few, but enough for the reference to run."""
+    image = structure_image("cetn2", SMALL).astype(np.float32) + offset
+    image[0, 0, :20] = 1000
+    with caplog.at_level("WARNING", logger="seglight.classic"):
+        assert run_workflow("cetn2", image).shape == SMALL
+    return _one_warning_line(caplog, "cetn2")
+
+
+def test_sparse_background_band_warns(caplog):
+    line = _cetn2_warning(caplog, 3000)
+    assert "0.0% of the voxels lie in the band 300..2000" in line
+    assert "above 5000" not in line  # its peak normalization N[5000] is fine
+
+
+def test_two_normalizations_out_of_range_still_warn_in_one_line(caplog):
+    # Shifted above 5000, CETN2's peak image N[5000] misses too: both in one line.
+    line = _cetn2_warning(caplog, 6000)
+    assert "band 300..2000" in line and "above 5000" in line
+    assert "intensity_norm=[...] and model.params.intensity_norm_peak=[...]" in line
+
+
+def test_no_voxel_in_the_background_band_is_refused():
+    # With no voxel in the band there is no noise level: the reference raises, so does seglight.
     image = (structure_image("cetn2", SMALL) // 16).astype(np.uint8)
-    with pytest.raises(SeglightError, match=r"300\.\.2000"):
+    with pytest.raises(SeglightError, match=r"no voxel lies in the intensity band 300\.\.2000"):
         run_workflow("cetn2", image)
 
 

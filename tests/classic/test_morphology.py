@@ -191,7 +191,7 @@ def test_medial_axis_per_slice_equals_the_axis_of_each_slice() -> None:
     mask[0, 5:10, 4:30] = True  # bars of odd thickness: a unique axis, no ties to break
     mask[0, 20:23, 10:45] = True
     mask[1, 12:19, 12:40] = True
-    mask[2, 0:5, 3:20] = True  # touches the image edge: done on its own
+    mask[2, 0:5, 3:20] = True  # touches the image edge: no background beyond it
     expected = np.stack([medial_axis(s) for s in mask])
     assert np.array_equal(morph.medial_axis_per_slice(mask), expected)
 
@@ -312,3 +312,64 @@ def test_hole_filling_and_middle_frame_match_reference(reference_utils) -> None:
     assert morph.middle_frame(img) == reference_utils.get_middle_frame(img, "intensity")
     profile = np.random.default_rng(0).integers(0, 500, 37)
     assert morph.histogram_otsu(profile) == reference_utils.histogram_otsu(profile)
+
+
+# ------------------------------------------------------- exact ties of the reference's queue
+
+
+def test_distance_transform_equals_scipy_bit_for_bit() -> None:
+    from seglight.classic._morphology_kernels import squared_edt, squared_edt_per_slice
+
+    rng = np.random.default_rng(3)
+    mask = ndi.binary_dilation(rng.random((9, 31, 40)) > 0.97, iterations=2)
+    assert np.array_equal(np.sqrt(squared_edt(mask)), ndi.distance_transform_edt(mask))
+    per_slice = np.stack([ndi.distance_transform_edt(s) for s in mask])
+    assert np.array_equal(np.sqrt(squared_edt_per_slice(mask)), per_slice)
+
+
+def test_seeded_watershed_breaks_ties_among_equal_seeds_as_scikit_image() -> None:
+    """A background seed plane of equal intensity (as in LMNB1 interphase) is a tie of
+    thousands of seeds, which scikit-image's heap releases in its own order."""
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        shape = (4, 9, 11)
+        img = rng.integers(0, 3, shape).astype(np.float32)
+        if trial % 2:
+            img[0] = 2  # the seed plane brighter than the cells
+        seeds = np.zeros(shape, np.int32)
+        seeds[0] = 1
+        where = rng.choice(img.size, 3, replace=False)
+        seeds.flat[where] = [2, 3, 4]
+        expected = watershed(img, seeds, watershed_line=True)
+        assert np.array_equal(morph.seeded_watershed(img, seeds), expected), trial
+
+
+def test_watershed_cut_equals_one_watershed_of_the_whole_volume() -> None:
+    """Dense touching dots: the cut must be the reference's single whole-volume watershed
+    (a watershed per object breaks distance ties differently)."""
+    rng = np.random.default_rng(5)
+    image = ndi.gaussian_filter(rng.random((12, 48, 48)).astype(np.float32), 1.2)
+    mask = image > np.percentile(image, 70)
+    labels = morph.watershed_cut(mask, image, 2)
+    objects, _ = ndi.label(mask, structure=np.ones((3, 3, 3)))
+    peaks = morph.local_peaks(image, objects, 2)
+    seeds = np.zeros(mask.shape, bool)
+    seeds[tuple(peaks.T)] = True
+    markers, _ = ndi.label(ndi.binary_dilation(seeds, ndi.generate_binary_structure(3, 1)),
+                           structure=np.ones((3, 3, 3)))
+    expected = watershed(-ndi.distance_transform_edt(mask), markers, mask=mask,
+                         watershed_line=True)
+    assert len(peaks) > 20 and (expected == 0)[mask].any()  # really cut, along lines
+    assert np.array_equal(labels > 0, expected > 0)
+
+
+def test_seeded_watershed_returns_where_the_reference_queue_explodes() -> None:
+    """Watershed lines in a sheet beside a bright seed plane: scikit-image's queue of
+    copies grows without bound there; seglight's replay is capped and returns."""
+    img = np.zeros((6, 24, 24), np.float32)
+    img[0] = 1.0  # the background seed plane, brighter than everything
+    seeds = np.zeros(img.shape, np.int32)
+    seeds[0] = 1
+    seeds[3, 12, 12] = 2
+    labels = morph.seeded_watershed(img, seeds)
+    assert labels.shape == img.shape and (labels == 2).any()

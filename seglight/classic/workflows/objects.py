@@ -19,6 +19,7 @@ from seglight.classic import morphology as morph
 from seglight.classic.filters import (
     _hessian_2d_largest,
     _jerman,
+    _smooth,
     filament_2d,
     gaussian_2d,
     gaussian_3d,
@@ -237,10 +238,15 @@ def st6gal1(
 
 
 def _filament_2d_single_slice(img_yx: np.ndarray, scales: Scales) -> np.ndarray:
-    """2D filament filter of one slice on its own (no MIP concatenation, unlike ``F2``)."""
+    """2D filament filter of one slice on its own (no MIP concatenation, unlike ``F2``).
+
+    Each scale smooths the slice at its sigma before the Hessian, like every filament filter.
+    """
     mask = np.zeros(img_yx.shape, bool)
+    slice_zyx = np.asarray(img_yx, np.float32)[None]
     for sigma, cutoff in scales:
-        l2 = _hessian_2d_largest(np.asarray(img_yx, np.float32)[None], float(sigma))[0]
+        smoothed = _smooth(slice_zyx, float(sigma), (2, 1))
+        l2 = _hessian_2d_largest(smoothed, float(sigma))[0]
         mask |= _jerman(l2, float(l2.min()), l2 < 0) > cutoff
     return mask
 
