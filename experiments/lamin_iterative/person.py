@@ -117,8 +117,12 @@ def curate_like_a_person(raw_dir: Path, seg_dirs: Sequence[Path], truth_dir: Pat
         zones = zones_of(cells, truth, margin, tile_yx)
         excluded, from_second, judged = judge(segs, truth, zones, min_dice)
         spacing = read_image(raw).spacing_um
-        write_ome_tiff(out / "mask" / f"{stem}_mask.tiff", excluded.astype(np.uint8), spacing)
-        if len(segs) > 1:
+        # Only drawn regions are written (the Curator warns about empty masks).
+        (out / "mask").mkdir(parents=True, exist_ok=True)
+        (out / "merge").mkdir(parents=True, exist_ok=True)
+        if excluded.any():
+            write_ome_tiff(out / "mask" / f"{stem}_mask.tiff", excluded.astype(np.uint8), spacing)
+        if from_second.any():
             write_ome_tiff(out / "merge" / f"{stem}_merge.tiff", from_second.astype(np.uint8),
                            spacing)
         for zone, action, dices in judged:
