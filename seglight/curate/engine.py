@@ -30,12 +30,14 @@ from typing import Any
 import numpy as np
 
 from seglight.curate.record import DecisionLog, Entry, read_decisions
+from seglight.curate.uncertainty import order_by_score, score_images
 from seglight.errors import ConfigError, SeglightError
 from seglight.io.curated import Triplet, next_index, write_triplet
 from seglight.io.image import ImageZYX, image_stem, is_image_file, read_image
 from seglight.normalization import Normalizer
 
 MODES = ("takeall", "sorting", "merging")
+ORDERS = ("as_listed", "uncertainty")
 LOG_NAME = "curation_log.csv"
 
 Log = Callable[[str], None]
@@ -270,6 +272,11 @@ class CurateConfig:
             the Trainer normalizes).
         normalization: recipe steps used when ``normalize`` is true.
         log: decision log path (default ``<out>/curation_log.csv``).
+        order: ``as_listed`` (by file name) or ``uncertainty`` (most uncertain first, see
+            :mod:`seglight.curate.uncertainty`; the score is logged with each decision).
+        uncertainty_ckpt: score by this network's flip test-time-augmentation disagreement.
+        uncertainty_seg: or by the disagreement between the segmentation and a second one
+            in this folder (same names); merging mode uses seg1 and seg2 by default.
     """
 
     mode: str = "takeall"
@@ -289,6 +296,9 @@ class CurateConfig:
     normalize: bool = False
     normalization: list[dict[str, Any]] | None = None
     log: str | None = None
+    order: str = "as_listed"
+    uncertainty_ckpt: str | None = None
+    uncertainty_seg: str | None = None
 
     @classmethod
     def from_mapping(cls, cfg: Mapping[str, Any]) -> CurateConfig:
@@ -368,6 +378,7 @@ class CurateConfig:
             raise ConfigError("seg= is the raw folder and seg_suffix is empty; set seg_suffix=")
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", str(self.prefix)):
             raise ConfigError(f"prefix={self.prefix!r}; use letters, digits, '.', '_' or '-'")
+        self._validate_order()
         if not isinstance(self.normalize, bool):
             raise ConfigError(f"normalize={self.normalize!r}; use true or false")
         if self.normalize:
@@ -377,6 +388,20 @@ class CurateConfig:
                     "or keep normalize=false to write raw images (the Trainer normalizes)"
                 )
             Normalizer(self.normalization)
+
+    def _validate_order(self) -> None:
+        if self.order not in ORDERS:
+            raise ConfigError(f"order={self.order!r}; use order=as_listed or order=uncertainty")
+        if self.uncertainty_ckpt and not Path(self.uncertainty_ckpt).is_file():
+            raise ConfigError(f"uncertainty_ckpt={self.uncertainty_ckpt}: no such checkpoint file")
+        if self.uncertainty_seg and not Path(self.uncertainty_seg).is_dir():
+            raise ConfigError(f"uncertainty_seg={self.uncertainty_seg}: no such folder")
+        if (self.order == "uncertainty" and self.mode != "merging"
+                and not (self.uncertainty_ckpt or self.uncertainty_seg)):
+            raise ConfigError(
+                "order=uncertainty needs uncertainty_ckpt=<trained .ckpt> (flip-TTA "
+                "disagreement) or uncertainty_seg=DIR (a second segmentation to compare with)"
+            )
 
 
 # --- the Curator -----------------------------------------------------------------------
@@ -421,6 +446,7 @@ class Curator:
         self.decisions = read_decisions(config.decisions) if config.decisions else {}
         self.normalizer = Normalizer(config.normalization) if config.normalize else None
         self.items = self._pair()
+        self.uncertainty: dict[Path, float] = {}  # scores of the items, once computed
         self._check_decisions()
         # A log from an older seglight gains its fingerprints now, while the raw files are
         # still where it says: a later move of the folders is then recognised too.
@@ -481,12 +507,30 @@ class Curator:
                         f"{self.config.decisions}, image {stem}, {column}: {err}") from None
 
     def pending(self) -> list[Item]:
-        """Items not yet written or rejected in this or an earlier session.
+        """Items not yet written or rejected in this or an earlier session, in the
+        configured ``order`` (with ``uncertainty``, they are scored here first).
 
         An image is recognised by its path or, if its folder was moved or renamed since, by
         its content (see :class:`~seglight.curate.record.DecisionLog`).
         """
-        return [item for item in self.items if not self.record.is_done(item.raw)]
+        pending = [item for item in self.items if not self.record.is_done(item.raw)]
+        if self.config.order != "uncertainty":
+            return pending
+        self.score([item for item in pending if item.raw not in self.uncertainty])
+        by_raw = {item.raw: item for item in pending}
+        return [by_raw[raw] for raw in order_by_score(list(by_raw), self.uncertainty)]
+
+    def score(self, items: Sequence[Item]) -> None:
+        """Compute the uncertainty scores of ``items`` (see :mod:`seglight.curate.uncertainty`)."""
+        cfg = self.config
+        if cfg.uncertainty_ckpt:
+            sources = {"ckpt_path": cfg.uncertainty_ckpt}
+        else:
+            first = cfg.seg1 if cfg.mode == "merging" else cfg.seg
+            sources = {"seg": first, "seg2": cfg.uncertainty_seg or cfg.seg2}
+        self.uncertainty.update(score_images(
+            [item.raw for item in items], seg_suffix=cfg.seg_suffix, channel=cfg.channel,
+            log=self.log, **sources))
 
     def load(self, item: Item) -> Loaded:
         """Read an item's raw image, segmentation(s) and mask files, checking shapes.
@@ -518,8 +562,10 @@ class Curator:
         )
 
     def _entry(self, item: Item, decision: str, status: str, **kw: str) -> Entry:
+        score = self.uncertainty.get(item.raw)
         return Entry(image=item.raw.name, raw=str(item.raw), decision=decision, status=status,
-                     mode=self.config.mode, **kw)
+                     mode=self.config.mode,
+                     uncertainty="" if score is None else f"{score:.4f}", **kw)
 
     def accept(
         self,

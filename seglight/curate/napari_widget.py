@@ -18,6 +18,7 @@ from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QApplication,
     QCheckBox,
+    QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -66,10 +67,16 @@ def shapes_to_polygons(layer, every_z: bool) -> list[Polygon]:
 
 
 class FolderField(QWidget):
-    """A folder path: a text field and a button that opens a folder chooser."""
+    """A folder path: a text field and a button that opens a folder chooser.
 
-    def __init__(self, placeholder: str):
+    Args:
+        placeholder: the grey hint in the empty field.
+        file_filter: choose a file matching this filter (e.g. ``"*.ckpt"``) instead.
+    """
+
+    def __init__(self, placeholder: str, file_filter: str | None = None):
         super().__init__()
+        self.file_filter = file_filter
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
         browse = QPushButton("…")
@@ -81,7 +88,11 @@ class FolderField(QWidget):
         row.addWidget(browse)
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Choose a folder", self.edit.text())
+        if self.file_filter:
+            folder, _ = QFileDialog.getOpenFileName(self, "Choose a file", self.edit.text(),
+                                                    self.file_filter)
+        else:
+            folder = QFileDialog.getExistingDirectory(self, "Choose a folder", self.edit.text())
         if folder:
             self.edit.setText(folder)
 
@@ -118,6 +129,20 @@ class CuratorWidget(QWidget):
         form = QFormLayout()
         for key, widget in self.fields.items():
             form.addRow(key, widget)
+        # Order: most uncertain first needs a network, or a second segmentation (merging
+        # mode has one already).
+        self.order = QComboBox()
+        self.order.addItem("as listed", "as_listed")
+        self.order.addItem("most uncertain first", "uncertainty")
+        self.order_fields = {
+            "uncertainty_ckpt": FolderField("network .ckpt: flip-TTA disagreement",
+                                            file_filter="Checkpoints (*.ckpt)"),
+            "uncertainty_seg": FolderField("or a second segmentation folder"),
+        }
+        if self.mode != "takeall":
+            form.addRow("order", self.order)
+            for key, widget in self.order_fields.items():
+                form.addRow(key.removeprefix("uncertainty_") + " (order)", widget)
 
         self.start_button = QPushButton("Start" if self.mode != "takeall" else "Take all")
         self.start_button.clicked.connect(self.start)
@@ -155,7 +180,8 @@ class CuratorWidget(QWidget):
     def config(self) -> CurateConfig:
         """The configuration from the folder fields (images written raw, as by default)."""
         values = {key: field.value() for key, field in self.fields.items()}
-        return CurateConfig(mode=self.mode, **values)
+        values |= {key: field.value() for key, field in self.order_fields.items()}
+        return CurateConfig(mode=self.mode, order=self.order.currentData(), **values)
 
     def start(self) -> None:
         """Open the folders and show the first image not yet done (or take all)."""
@@ -165,6 +191,9 @@ class CuratorWidget(QWidget):
             self._note(f"error: {err}")
             return
         self.message.setText("")
+        if self.curator.config.order == "uncertainty":
+            self.progress.setText("Scoring the uncertainty of each image…")
+            QApplication.processEvents()
         self.queue = self.curator.pending()
         self.position = 0
         self.counts = dict.fromkeys(self.counts, 0)
@@ -281,7 +310,9 @@ class CuratorWidget(QWidget):
                                   f"Triplets in {self.curator.out}")
         else:
             number = done_before + self.position + 1
-            self.progress.setText(f"{number} of {total}: {item.raw.name}\n{counts}")
+            score = self.curator.uncertainty.get(item.raw)
+            score_text = "" if score is None else f" (uncertainty {score:.3f})"
+            self.progress.setText(f"{number} of {total}: {item.raw.name}{score_text}\n{counts}")
 
     def _note(self, line: str) -> None:
         lines = [ln for ln in (self.message.text().splitlines() + [line]) if ln][-6:]

@@ -20,7 +20,9 @@ Columns:
 - ``raw``: the raw image's absolute path (the key: two folders may share file names);
 - ``mode``, ``time``, ``message``: for people reading the log;
 - ``fingerprint``: the raw file's content fingerprint (:func:`fingerprint`), so an image is
-  still recognised after its folder was moved or renamed.
+  still recognised after its folder was moved or renamed;
+- ``uncertainty``: the image's uncertainty score when the session ordered images by it
+  (``order=uncertainty``, :mod:`seglight.curate.uncertainty`), else empty.
 
 An image is looked up by its absolute path first, then by its fingerprint: a raw folder
 copied to a cluster, renamed or mounted elsewhere resumes where it stopped, and a moved
@@ -28,7 +30,8 @@ image that was written is never written again under a new number. A file whose c
 identical to an image logged earlier (a byte-for-byte copy under another name) counts as
 that image, and is done if it is. Logs written before the fingerprint column existed still
 work by path; the first :meth:`DecisionLog.upgrade` (done by the Curator on opening)
-rewrites them with the column, filled in for the raw files still at their logged paths.
+rewrites them with the column, filled in for the raw files still at their logged paths
+(and with an empty ``uncertainty`` column).
 """
 
 from __future__ import annotations
@@ -117,6 +120,7 @@ class Entry:
     message: str = ""
     time: str = ""
     fingerprint: str = ""
+    uncertainty: str = ""
 
 
 COLUMNS = [f.name for f in fields(Entry)]
@@ -206,7 +210,8 @@ class DecisionLog:
 
         Rows keep their order and values; the new ``fingerprint`` column is filled in for
         raw files still at their logged path, so a later move of those folders is
-        recognised too. The file is replaced atomically; a current log is left alone.
+        recognised too (a new ``uncertainty`` column stays empty: it was not scored). The
+        file is replaced atomically; a current log is left alone.
         """
         if not self.path.exists() or self._columns == COLUMNS:
             return

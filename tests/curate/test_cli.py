@@ -25,6 +25,7 @@ def test_config_composes_and_defaults_to_raw_images():
     assert config.mode == "sorting" and config.raw == "r"
     assert config.normalize is False
     assert config.seg_suffix == "_struct_segmentation"
+    assert config.order == "as_listed" and config.uncertainty_ckpt is None
 
 
 def test_cli_takeall_prints_summary_and_exits_nonzero_on_failure(folders):

@@ -6,6 +6,7 @@ the layers, so it is driven exactly as in a napari window.
 """
 
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -26,7 +27,8 @@ from seglight.curate.napari_widget import (  # noqa: E402
     ellipse_outline,
 )
 from seglight.curate.record import DecisionLog  # noqa: E402
-from seglight.io import find_triplets, load_triplet  # noqa: E402
+from seglight.io import find_triplets, load_triplet, write_ome_tiff  # noqa: E402
+from tests.curate.conftest import SPACING  # noqa: E402
 
 
 def open_widget(qtbot, cls, folders, **fields):
@@ -157,3 +159,25 @@ def test_sorting_widget_resumes_after_the_folders_were_moved(qtbot, folders):
     assert second.progress.text().startswith("3 of 3: c2.tif")  # only the skipped one
     qtbot.mouseClick(second.good_button, Qt.LeftButton)
     assert [t.name for t in find_triplets(folders["out"])] == ["img_0", "img_1"]
+
+
+def test_sorting_widget_shows_the_most_uncertain_image_first(qtbot, folders):
+    # c1's second segmentation is the complement of its first: disagreement 1; the others
+    # are copies: 0.
+    unc = folders["tmp"] / "unc"
+    shutil.copytree(folders["seg"], unc)
+    write_ome_tiff(unc / "c1_struct_segmentation.tiff", 255 - folders["data"]["c1"][1], SPACING)
+    viewer = ViewerModel()
+    widget = SortingWidget(viewer)
+    qtbot.addWidget(widget)
+    for key in ("raw", "seg", "out"):
+        widget.fields[key].edit.setText(str(folders[key]))
+    widget.order.setCurrentIndex(widget.order.findData("uncertainty"))
+    widget.order_fields["uncertainty_seg"].edit.setText(str(unc))
+    qtbot.mouseClick(widget.start_button, Qt.LeftButton)
+    assert widget.progress.text().startswith("1 of 3: c1.tif (uncertainty 1.000)")
+    np.testing.assert_array_equal(viewer.layers["raw"].data, folders["data"]["c1"][0])
+    qtbot.mouseClick(widget.good_button, Qt.LeftButton)
+    assert widget.progress.text().startswith("2 of 3: c0.tif (uncertainty 0.000)")
+    log = DecisionLog(folders["out"] / "curation_log.csv")
+    assert log.last(folders["raw"] / "c1.tif").uncertainty == "1.0000"

@@ -1,0 +1,51 @@
+"""``python -m seglight.evaluate pred=DIR gt=DIR [costmap=DIR] [spacing_zyx=[z,y,x]]``.
+
+Scores every predicted mask against its ground truth, matched by name, and prints a table;
+writes ``evaluation.csv`` and ``evaluation.png`` to ``out`` (default: the prediction folder).
+See ``conf/evaluate.yaml`` for every key (``--help`` prints it) and ``docs/evaluate.md`` for
+the definition of every number. The function is :func:`seglight.evaluation.evaluate`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+import seglight
+from seglight.errors import ConfigError, exit_on_user_error
+from seglight.evaluation import evaluate
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+@hydra.main(config_path=str(seglight.CONF_DIR), config_name="evaluate", version_base="1.3")
+@exit_on_user_error
+def main(cfg: DictConfig) -> None:
+    """Score the folders, print the table and a summary line.
+
+    Exits 1 when a pair could not be scored (the others are), 2 on a configuration error.
+    """
+    for key in ("pred", "gt"):
+        if not cfg[key]:
+            raise ConfigError(f"{key}= is missing; python -m seglight.evaluate pred=DIR gt=DIR")
+    spacing = cfg.spacing_zyx
+    if spacing is not None and OmegaConf.is_list(spacing):
+        spacing = list(spacing)
+    report = evaluate(cfg.pred, cfg.gt, costmap=cfg.costmap or None, spacing_zyx=spacing,
+                      out=cfg.out or cfg.pred, pred_suffix=cfg.pred_suffix,
+                      gt_suffix=cfg.gt_suffix, costmap_suffix=cfg.costmap_suffix,
+                      connectivity=cfg.connectivity, log=_stderr)
+    if report.scored:
+        print(report.table())
+    failed = len(report.failures)
+    _stderr(f"{len(report.scored)} scored, {failed} failed; {report.csv_path}, {report.png_path}")
+    if failed:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

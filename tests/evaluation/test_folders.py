@@ -1,0 +1,110 @@
+"""evaluate() over folders: rows, the pooled overall row, failures, CSV and PNG."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pytest
+
+from seglight.errors import ConfigError
+from seglight.evaluation import evaluate
+from seglight.io import write_ome_tiff
+from tests.evaluation.conftest import SPACING, cube
+
+
+def test_rows_and_pooled_overall(mask_folders):
+    report = evaluate(mask_folders["pred"], mask_folders["gt"])
+    a, b = report.scored
+    assert (a["image"], a["dice"], a["hd95_um"]) == ("a", 1.0, 0.0)
+    # b: 48 of 64 voxels shared; its surface is 1 x-step = 0.25 µm off (voxel size from file).
+    assert b["dice"] == pytest.approx(0.75) and b["hd95_um"] == pytest.approx(0.25)
+    assert (b["spacing_z_um"], b["spacing_y_um"], b["spacing_x_um"]) == SPACING
+    overall = report.overall
+    # Pooled voxels: TP 64 + 48, FP = FN = 16.
+    assert overall["dice"] == pytest.approx(2 * 112 / (2 * 112 + 32))
+    assert overall["object_f1"] == 1.0
+    assert overall["hd95_um"] == pytest.approx(0.125)  # mean of 0 and 0.25
+    assert (overall["n_images"], overall["n_distance_images"]) == (2, 2)
+    assert report.failures == [] and report.csv_path is None  # out=None writes nothing
+
+
+def test_spacing_override_rescales_distances(mask_folders):
+    report = evaluate(mask_folders["pred"], mask_folders["gt"], spacing_zyx=(1, 1, 2))
+    assert report.scored[1]["hd95_um"] == pytest.approx(2.0)
+    with pytest.raises(ConfigError, match=r"spacing_zyx=\(1, 1\)"):
+        evaluate(mask_folders["pred"], mask_folders["gt"], spacing_zyx=(1, 1))
+
+
+def test_bad_pairs_are_one_line_each_and_the_others_are_scored(mask_folders):
+    pred, gt = mask_folders["pred"], mask_folders["gt"]
+    write_ome_tiff(pred / "c_struct_segmentation.tiff", cube(), SPACING)  # no ground truth
+    write_ome_tiff(gt / "d.tif", cube((6, 12, 12)), SPACING)               # shape mismatch
+    write_ome_tiff(pred / "d_struct_segmentation.tiff", cube(), SPACING)
+    write_ome_tiff(gt / "e.tif", cube(), SPACING)                          # empty prediction
+    write_ome_tiff(pred / "e_struct_segmentation.tiff", np.zeros((8, 12, 12), np.uint8), SPACING)
+    write_ome_tiff(gt / "f.tif", np.zeros((8, 12, 12), np.uint8), SPACING)  # empty pair
+    write_ome_tiff(pred / "f_struct_segmentation.tiff", np.zeros((8, 12, 12), np.uint8), SPACING)
+    lines = []
+    report = evaluate(pred, gt, log=lines.append)
+    assert [r["image"] for r in report.scored] == ["a", "b", "e", "f"]
+    assert report.failures == [
+        f"{pred / 'c_struct_segmentation.tiff'}: no ground truth c.tif[f] in {gt}; "
+        "check gt= and gt_suffix=",
+        f"{pred / 'd_struct_segmentation.tiff'}: shape (8, 12, 12) differs from its ground "
+        "truth d.tif (6, 12, 12); check that the two belong together",
+    ]
+    assert lines[:2] == report.failures[:1] + report.failures[1:]
+    assert lines[2:] == [
+        f"{pred / 'e_struct_segmentation.tiff'}: the prediction is empty; Dice 0, distances inf",
+        f"{pred / 'f_struct_segmentation.tiff'}: prediction and ground truth are both empty; "
+        "scored as perfect agreement (Dice 1, distances 0)",
+    ]
+    # The empty prediction counts in the pooled voxels, not in the mean distance.
+    assert report.overall["fn_voxels"] == 16 + 64
+    assert report.overall["n_distance_images"] == 3
+    assert report.overall["hd95_um"] == pytest.approx(0.25 / 3)
+
+
+def test_costmap_folder_leaves_out_zero_voxels(mask_folders):
+    cm_dir = mask_folders["tmp"] / "cm"
+    costmap = np.ones((8, 12, 12), np.uint8)
+    costmap[:, :, 6:] = 0  # hides b's extra x-slice (x = 6) and a's nothing
+    write_ome_tiff(cm_dir / "b_CM.tif", costmap, SPACING)
+    report = evaluate(mask_folders["pred"], mask_folders["gt"], costmap=cm_dir)
+    a, b = report.scored
+    assert a["costmap"] == "" and b["costmap"].endswith("b_CM.tif")
+    # Left: gt x 2..5, pred x 3..5 -> TP 48, FN 16, FP 0.
+    assert (b["tp_voxels"], b["fp_voxels"], b["fn_voxels"]) == (48, 0, 16)
+    assert b["precision"] == 1.0
+
+
+def test_unknown_voxel_size_is_one_line(mask_folders):
+    pred, gt = mask_folders["pred"], mask_folders["gt"]
+    write_ome_tiff(gt / "z.tif", cube(), (None, None, None))
+    write_ome_tiff(pred / "z_struct_segmentation.tiff", cube(), (None, None, None))
+    report = evaluate(pred, gt)
+    assert report.failures == [f"{gt / 'z.tif'}: the file does not say its voxel size "
+                               "(ZYX (None, None, None)); pass spacing_zyx=[z,y,x] in µm"]
+    assert len(evaluate(pred, gt, spacing_zyx=(1, 1, 1)).scored) == 3
+
+
+def test_csv_and_png_written(mask_folders):
+    out = mask_folders["tmp"] / "out"
+    report = evaluate(mask_folders["pred"], mask_folders["gt"], out=out)
+    assert report.csv_path == out / "evaluation.csv" and report.png_path == out / "evaluation.png"
+    with open(report.csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["image"] for r in rows] == ["a", "b", "overall"]
+    assert float(rows[1]["dice"]) == pytest.approx(0.75)
+    assert math.isclose(float(rows[2]["iou"]), report.overall["iou"])
+    assert report.png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in out.iterdir()) == ["evaluation.csv", "evaluation.png"]
+
+
+def test_table_lists_images_then_overall(mask_folders):
+    table = evaluate(mask_folders["pred"], mask_folders["gt"]).table().splitlines()
+    assert table[0].split()[:3] == ["image", "Dice", "IoU"]
+    assert [line.split()[0] for line in table[1:]] == ["a", "b", "-" * len(table[0]), "overall"]
+    assert table[2].split()[1] == "0.750"
