@@ -24,25 +24,26 @@ from __future__ import annotations
 
 import csv
 import math
+import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage as ndi
 from omegaconf import DictConfig, OmegaConf
+from scipy import ndimage as ndi
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import seglight  # noqa: E402
 from person import curate_like_a_person  # noqa: E402
+
+import seglight  # noqa: E402
+import seglight.evaluation  # noqa: E402
 from seglight.curate import curate  # noqa: E402
 from seglight.data.benchmark import write_benchmark  # noqa: E402
 from seglight.errors import ConfigError, SeglightError  # noqa: E402
-from seglight.evaluation import score_masks  # noqa: E402
-from seglight.io import image_stem, read_image  # noqa: E402
+from seglight.io import read_image, write_ome_tiff  # noqa: E402
 
 SEG = "_struct_segmentation"
 METRICS = ("dice", "object_f1", "hd95_um")
@@ -68,7 +69,15 @@ def load_setting(argv: list[str]) -> DictConfig:
 
 
 def _done(folder: Path, n: int) -> bool:
-    return folder.is_dir() and len([p for p in folder.iterdir() if p.suffix in {".tif", ".tiff"}]) >= n
+    if not folder.is_dir():
+        return False
+    return len([p for p in folder.iterdir() if p.suffix in {".tif", ".tiff"}]) >= n
+
+
+def _cpu_s() -> float:
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                         resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _images(folder: Path) -> list[Path]:
@@ -122,7 +131,8 @@ def train(curated: Path, run_dir: Path, net_overrides: list[str], cfg: DictConfi
     with open(run_dir / "train.log", "w") as log:
         done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
     if done.returncode or not best.is_file():
-        raise SeglightError(f"training failed (exit {done.returncode}); see {run_dir / 'train.log'}")
+        raise SeglightError(f"training failed (exit {done.returncode}); "
+                            f"see {run_dir / 'train.log'}")
     return best
 
 
@@ -164,20 +174,28 @@ def objects_of(mask: np.ndarray, kind: str) -> np.ndarray:
 
 
 def evaluate(pred_dir: Path, truth_dir: Path, objects: str) -> dict[str, float]:
-    """Scores of a folder of masks against the true masks, averaged over the images.
+    """Scores of a folder of masks against the true masks (``seglight.evaluation.evaluate``,
+    pooled over the images; its CSV and chart go next to the masks).
 
-    Dice and HD95 compare the masks; object F1 compares their objects (:func:`objects_of`).
+    Dice and HD95 compare the masks; object F1 compares their objects (:func:`objects_of`),
+    written as masks into ``<pred_dir>/objects`` and ``<truth_dir>/../objects`` first.
     """
-    rows = []
-    for truth_path in _images(truth_dir):
-        truth = read_image(truth_path)
-        pred = read_image(pred_dir / f"{image_stem(truth_path)}{SEG}.tiff").data
-        voxels = score_masks(pred, truth.data, spacing_zyx=truth.spacing_um)
-        cells = score_masks(objects_of(pred, objects), objects_of(truth.data, objects),
-                            spacing_zyx=truth.spacing_um, connectivity=1)
-        rows.append({"dice": voxels["dice"], "object_f1": cells["object_f1"],
-                     "hd95_um": voxels["hd95_um"]})
-    return {key: float(np.nanmean([r[key] for r in rows])) for key in METRICS}
+    voxels = seglight.evaluation.evaluate(pred_dir, truth_dir, out=pred_dir / "evaluation",
+                                          log=lambda line: None)
+    folders = {pred_dir: pred_dir / "objects", truth_dir: truth_dir.parent / f"objects_{objects}"}
+    for source, target in folders.items():
+        for path in _images(source):
+            if not (target / path.name).exists():
+                image = read_image(path)
+                write_ome_tiff(target / path.name, objects_of(image.data, objects),
+                               image.spacing_um)
+    cells = seglight.evaluation.evaluate(*folders.values(), connectivity=1,
+                                         out=pred_dir / "evaluation_objects", log=lambda line: None)
+    failures = voxels.failures + cells.failures
+    if failures:
+        raise SeglightError(f"{pred_dir}: {failures[0]}")
+    return {"dice": voxels.overall["dice"], "object_f1": cells.overall["object_f1"],
+            "hd95_um": voxels.overall["hd95_um"]}
 
 
 def curves(runs: dict[str, Path], path: Path) -> None:
@@ -204,6 +222,22 @@ def curves(runs: dict[str, Path], path: Path) -> None:
     plt.close(fig)
 
 
+def curation_summary(out: Path) -> list[str]:
+    """Markdown: what the person did in each round, cells counted by kind and action."""
+    lines = ["| round | kind | take | merge | exclude |", "|---|---|---|---|---|"]
+    for decisions in sorted(out.glob("round*/**/person/decisions.csv")):
+        counts: dict[str, dict[str, int]] = {}
+        with open(decisions, newline="") as f:
+            for row in csv.DictReader(f):
+                if row["zone"] != "0":
+                    action = counts.setdefault(row["kind"], {})
+                    action[row["action"]] = action.get(row["action"], 0) + 1
+        where = decisions.parent.parent.relative_to(out).as_posix()
+        lines += [f"| {where} | {kind} | {c.get('take', 0)} | {c.get('merge', 0)} | "
+                  f"{c.get('exclude', 0)} |" for kind, c in sorted(counts.items())]
+    return lines
+
+
 def write_tables(rows: list[dict], out: Path) -> None:
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -212,6 +246,8 @@ def write_tables(rows: list[dict], out: Path) -> None:
     lines = ["| stage | network | Dice | object F1 | HD95 (µm) |", "|---|---|---|---|---|"]
     lines += [f"| {r['stage']} | {r['network']} | {r['dice']:.3f} | {r['object_f1']:.3f} | "
               f"{r['hd95_um']:.2f} |" for r in rows]
+    lines += ["", "Cells judged by the scripted person (person.py):", "",
+              *curation_summary(out)]
     (out / "results.md").write_text("\n".join(lines) + "\n")
 
 
@@ -220,7 +256,7 @@ def run(cfg: DictConfig) -> list[dict]:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    start = time.process_time()
+    start = _cpu_s()
     data = prepare_data(cfg, out)
     pool, held = data["pool"], data["heldout"]
     first = binarize(pool["raw"], out / "classic" / "pool", cfg, model=cfg.classic.first)
@@ -232,23 +268,25 @@ def run(cfg: DictConfig) -> list[dict]:
     print(f"classic: {rows[-1]}", flush=True)
     round1 = curate_round(pool, [first], out / "round1", cfg)
     runs = {}
+
+    def network_stage(stage: str, net: str, curated: Path, overrides: list[str]) -> Path:
+        where = out / stage / net
+        ckpt = train(curated, where / "train", overrides, cfg)
+        runs[f"{stage} {net}"] = where / "train"
+        binarize(held["raw"], where / "heldout", cfg, ckpt=ckpt)
+        rows.append({"stage": stage, "network": net,
+                     **evaluate(where / "heldout", held["truth"], cfg.evaluation.objects)})
+        print(f"{stage} {net}: {rows[-1]}", flush=True)
+        return ckpt
+
     for net, overrides in cfg.networks.items():
-        previous = round1
-        for stage in ("round1", "round2"):
-            where = out / stage / net
-            if stage == "round2":
-                r1_pool = binarize(pool["raw"], out / "round1" / net / "pool", cfg, ckpt=ckpt)
-                previous = curate_round(pool, [r1_pool, second], where, cfg)
-            ckpt = train(previous, where / "train", list(overrides), cfg)
-            runs[f"{stage} {net}"] = where / "train"
-            binarize(held["raw"], where / "heldout", cfg, ckpt=ckpt)
-            rows.append({"stage": stage, "network": net,
-                         **evaluate(where / "heldout", held["truth"],
-                                           cfg.evaluation.objects)})
-            print(f"{stage} {net}: {rows[-1]}", flush=True)
+        ckpt = network_stage("round1", net, round1, list(overrides))
+        r1_pool = binarize(pool["raw"], out / "round1" / net / "pool", cfg, ckpt=ckpt)
+        round2 = curate_round(pool, [r1_pool, second], out / "round2" / net, cfg)
+        network_stage("round2", net, round2, list(overrides))
     write_tables(rows, out)
     curves(runs, out / "curves.png")
-    print(f"CPU time of this process (children excluded): {time.process_time() - start:.0f} s")
+    print(f"CPU time of this run (training subprocesses included): {_cpu_s() - start:.0f} s")
     print((out / "results.md").read_text())
     return rows
 

@@ -1,9 +1,9 @@
 import csv
 
 import numpy as np
-import seglight
 from scipy import ndimage as ndi
 
+import seglight
 from seglight.data.benchmark import KINDS, make_benchmark_image, write_benchmark
 from seglight.io import read_image
 

@@ -56,3 +56,34 @@ def test_an_unknown_setting_is_one_line_naming_the_choices(tmp_path):
     assert done.returncode == 2
     assert "setting=huge" in done.stderr and "small" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _person():
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        import person
+    finally:
+        sys.path.remove(str(RUN.parent))
+    return person
+
+
+def test_the_person_takes_right_cells_merges_the_better_second_and_excludes_the_rest():
+    import numpy as np
+
+    person = _person()
+    truth = np.zeros((4, 20, 30), bool)
+    zones = np.zeros(truth.shape, np.int32)
+    for zone, x in enumerate((2, 12, 22), start=1):
+        zones[:, 2:18, x:x + 6] = zone
+        truth[:, 5:15, x + 2] = True
+    first, second = truth.copy(), truth.copy()
+    first[:, :, 12:18] = False     # zone 2: the first segmentation misses it, the second has it
+    first[:, :, 22:28] = False     # zone 3: both miss it
+    second[:, :, 22:28] = False
+    first[0, 19, 0] = True         # a spurious voxel outside every cell
+    excluded, from_second, rows = person.judge([first, second], truth, zones, min_dice=0.5)
+    assert [(zone, action) for zone, action, _ in rows[:3]] == [
+        (1, "take"), (2, "merge"), (3, "exclude")]
+    assert from_second[zones == 2].all() and not from_second[zones != 2].any()
+    assert excluded[zones == 3].all() and excluded[0, 19, 0]
+    assert not excluded[zones == 1].any()
