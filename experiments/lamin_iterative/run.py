@@ -31,19 +31,12 @@ from pathlib import Path
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
-from scipy import ndimage as ndi
 
+from seglight.errors import ConfigError, SeglightError
+
+# The stages import seglight's heavier parts when they run, so --help and a wrong setting
+# answer at once.
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from person import curate_like_a_person  # noqa: E402
-
-import seglight  # noqa: E402
-import seglight.evaluation  # noqa: E402
-from seglight.curate import curate  # noqa: E402
-from seglight.data.benchmark import write_benchmark  # noqa: E402
-from seglight.errors import ConfigError, SeglightError  # noqa: E402
-from seglight.io import read_image, write_ome_tiff  # noqa: E402
 
 SEG = "_struct_segmentation"
 METRICS = ("dice", "object_f1", "hd95_um")
@@ -99,6 +92,8 @@ def prepare_data(cfg: DictConfig, out: Path) -> dict[str, dict[str, Path | None]
                            "cells": cells if cells.is_dir() else None,
                            "kinds": root / "cells.csv"}
         return sets
+    from seglight.data.benchmark import write_benchmark
+
     bench = cfg.data.benchmark
     root = write_benchmark(out / "data", bench.n_pool, bench.n_heldout, list(bench.shape_zyx),
                            bench.seed)
@@ -110,6 +105,8 @@ def prepare_data(cfg: DictConfig, out: Path) -> dict[str, dict[str, Path | None]
 def binarize(raw: Path, out: Path, cfg: DictConfig, model: str | None = None,
              ckpt: Path | None = None) -> Path:
     """``seglight.predict_files`` unless every image already has its mask."""
+    import seglight
+
     if not _done(out, len(_images(raw))):
         kwargs = {"model": model} if model else {"ckpt_path": ckpt,
                                                  "inference": dict(cfg.inference)}
@@ -138,6 +135,11 @@ def train(curated: Path, run_dir: Path, net_overrides: list[str], cfg: DictConfi
 
 def curate_round(data: dict, seg_dirs: list[Path], out: Path, cfg: DictConfig) -> Path:
     """The person's judgments, then ``seglight.curate`` (take-all, or merging with two)."""
+    sys.path.insert(0, str(HERE))
+    from person import curate_like_a_person
+
+    from seglight.curate import curate
+
     curated = out / "curated"
     if _done(curated, 2 * len(_images(data["raw"]))):
         return curated
@@ -165,6 +167,8 @@ def objects_of(mask: np.ndarray, kind: str) -> np.ndarray:
     so a one-voxel shift of a thin envelope does not undo a match); ``enclosed``: the
     regions the mask encloses (cell walls become cells); ``mask``: the mask itself.
     """
+    from scipy import ndimage as ndi
+
     mask = mask > 0
     if kind == "filled":
         return np.stack([ndi.binary_fill_holes(s) for s in mask])
@@ -180,6 +184,9 @@ def evaluate(pred_dir: Path, truth_dir: Path, objects: str) -> dict[str, float]:
     Dice and HD95 compare the masks; object F1 compares their objects (:func:`objects_of`),
     written as masks into ``<pred_dir>/objects`` and ``<truth_dir>/../objects`` first.
     """
+    import seglight.evaluation
+    from seglight.io import read_image, write_ome_tiff
+
     voxels = seglight.evaluation.evaluate(pred_dir, truth_dir, out=pred_dir / "evaluation",
                                           log=lambda line: None)
     folders = {pred_dir: pred_dir / "objects", truth_dir: truth_dir.parent / f"objects_{objects}"}
@@ -219,6 +226,34 @@ def curves(runs: dict[str, Path], path: Path) -> None:
     axes[0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def panels(raw_dir: Path, truth_dir: Path, stages: dict[str, Path], path: Path,
+           n_images: int = 3) -> None:
+    """Middle slices of the first held-out images: raw, truth and every stage's mask."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from seglight.io import read_image
+
+    raws = _images(raw_dir)[:n_images]
+    columns = {"raw": raw_dir, "truth": truth_dir, **stages}
+    fig, axes = plt.subplots(len(raws), len(columns), figsize=(2.2 * len(columns),
+                                                                2.2 * len(raws)), squeeze=False)
+    for row, raw in enumerate(raws):
+        stem = raw.name.split(".")[0]
+        for col, (title, folder) in enumerate(columns.items()):
+            name = raw.name if title in ("raw", "truth") else f"{stem}{SEG}.tiff"
+            image = read_image(folder / name).data
+            axes[row, col].imshow(image[image.shape[0] // 2], cmap="gray")
+            axes[row, col].set_axis_off()
+            if row == 0:
+                axes[row, col].set_title(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
     plt.close(fig)
 
 
@@ -286,6 +321,9 @@ def run(cfg: DictConfig) -> list[dict]:
         network_stage("round2", net, round2, list(overrides))
     write_tables(rows, out)
     curves(runs, out / "curves.png")
+    stages = {"classic": out / "classic" / "heldout"}
+    stages.update({name: out / name.split()[0] / name.split()[1] / "heldout" for name in runs})
+    panels(held["raw"], held["truth"], stages, out / "panels.png")
     print(f"CPU time of this run (training subprocesses included): {_cpu_s() - start:.0f} s")
     print((out / "results.md").read_text())
     return rows
