@@ -39,7 +39,6 @@ from seglight.errors import ConfigError, SeglightError
 HERE = Path(__file__).resolve().parent
 
 SEG = "_struct_segmentation"
-METRICS = ("dice", "object_f1", "hd95_um")
 
 
 def load_setting(argv: list[str]) -> DictConfig:
@@ -181,8 +180,9 @@ def evaluate(pred_dir: Path, truth_dir: Path, objects: str) -> dict[str, float]:
     """Scores of a folder of masks against the true masks (``seglight.evaluation.evaluate``,
     pooled over the images; its CSV and chart go next to the masks).
 
-    Dice and HD95 compare the masks; object F1 compares their objects (:func:`objects_of`),
-    written as masks into ``<pred_dir>/objects`` and ``<truth_dir>/../objects`` first.
+    Dice, HD95 and ``object_f1`` compare the masks (objects: their 26-connected
+    components); ``object_f1_<objects>`` compares the objects of :func:`objects_of`, written
+    as masks into ``<pred_dir>/objects`` and ``<truth_dir>/../objects_<objects>`` first.
     """
     import seglight.evaluation
     from seglight.io import read_image, write_ome_tiff
@@ -196,12 +196,16 @@ def evaluate(pred_dir: Path, truth_dir: Path, objects: str) -> dict[str, float]:
                 image = read_image(path)
                 write_ome_tiff(target / path.name, objects_of(image.data, objects),
                                image.spacing_um)
-    cells = seglight.evaluation.evaluate(*folders.values(), connectivity=1,
+    # Cells enclosed by walls touch each other through the wall's diagonal gaps unless
+    # only faces connect.
+    cells = seglight.evaluation.evaluate(*folders.values(),
+                                         connectivity=1 if objects == "enclosed" else None,
                                          out=pred_dir / "evaluation_objects", log=lambda line: None)
     failures = voxels.failures + cells.failures
     if failures:
         raise SeglightError(f"{pred_dir}: {failures[0]}")
-    return {"dice": voxels.overall["dice"], "object_f1": cells.overall["object_f1"],
+    return {"dice": voxels.overall["dice"], "object_f1": voxels.overall["object_f1"],
+            f"object_f1_{objects}": cells.overall["object_f1"],
             "hd95_um": voxels.overall["hd95_um"]}
 
 
@@ -278,9 +282,13 @@ def write_tables(rows: list[dict], out: Path) -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    lines = ["| stage | network | Dice | object F1 | HD95 (µm) |", "|---|---|---|---|---|"]
+    extra = [key for key in rows[0] if key.startswith("object_f1_")]
+    lines = ["| stage | network | Dice | object F1 | " + "".join(
+        f"object F1 ({key.removeprefix('object_f1_')}) | " for key in extra) + "HD95 (µm) |",
+        "|---|---|---|---|" + "---|" * len(extra) + "---|"]
     lines += [f"| {r['stage']} | {r['network']} | {r['dice']:.3f} | {r['object_f1']:.3f} | "
-              f"{r['hd95_um']:.2f} |" for r in rows]
+              + "".join(f"{r[key]:.3f} | " for key in extra) + f"{r['hd95_um']:.2f} |"
+              for r in rows]
     lines += ["", "Cells judged by the scripted person (person.py):", "",
               *curation_summary(out)]
     (out / "results.md").write_text("\n".join(lines) + "\n")
