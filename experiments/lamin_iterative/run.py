@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import math
 import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ from seglight.errors import ConfigError, SeglightError
 HERE = Path(__file__).resolve().parent
 
 SEG = "_struct_segmentation"
+FINISHED = "`Trainer.fit` stopped"  # Lightning's last line of a training that ran to its end
 
 
 def load_setting(argv: list[str]) -> DictConfig:
@@ -117,14 +119,16 @@ def binarize(raw: Path, out: Path, cfg: DictConfig, model: str | None = None,
 
 def train(curated: Path, run_dir: Path, net_overrides: list[str], cfg: DictConfig) -> Path:
     """``python -m seglight.train`` on a curated folder; returns the best checkpoint."""
-    best = run_dir / "checkpoints" / "best.ckpt"
-    if best.is_file():
+    best, log_path = run_dir / "checkpoints" / "best.ckpt", run_dir / "train.log"
+    if log_path.is_file() and FINISHED in log_path.read_text(errors="replace") and best.is_file():
         return best
+    if run_dir.exists():  # a killed run: its checkpoints are not the setting's, start again
+        shutil.rmtree(run_dir)
     command = [sys.executable, "-m", "seglight.train", f"data.path={curated}",
                f"hydra.run.dir={run_dir}", f"seed={cfg.seed}", *cfg.train, *net_overrides]
     (run_dir).mkdir(parents=True, exist_ok=True)
     (run_dir / "command.txt").write_text(" ".join(command[1:]) + "\n")
-    with open(run_dir / "train.log", "w") as log:
+    with open(log_path, "w") as log:
         done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
     if done.returncode or not best.is_file():
         raise SeglightError(f"training failed (exit {done.returncode}); "
