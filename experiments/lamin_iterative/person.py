@@ -130,7 +130,7 @@ def curate_like_a_person(raw_dir: Path, seg_dirs: Sequence[Path], truth_dir: Pat
             rows.append(Judgment(stem, zone, kind, dices, action))
             if zone:
                 counts[action] += 1
-    names = [f"dice_{Path(d).name}" for d in seg_dirs]
+    names = [f"dice_{Path(d).parent.name}" for d in seg_dirs]  # the binarizer's folder
     with open(out / "decisions.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["image", "zone", "kind", *names, "action"])
