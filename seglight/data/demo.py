@@ -36,6 +36,18 @@ def _nucleus(shape_zyx, center, radii, angle, bumps, rng) -> np.ndarray:
     return rho <= deform
 
 
+def uneven_background(ny: int, nx: int) -> np.ndarray:
+    """The demo's smooth, uneven YX background (about 420..520 counts)."""
+    yy, xx = np.mgrid[:ny, :nx].astype(np.float32)
+    return 420 + 60 * (xx / nx) + 40 * np.sin(yy / ny * np.pi)
+
+
+def camera_noise(clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Shot noise (4 counts per photon) and Gaussian read noise; uint16."""
+    noisy = rng.poisson(np.maximum(clean, 0) / 4.0) * 4.0 + rng.normal(0, 12, clean.shape)
+    return np.clip(noisy, 0, 65535).astype(np.uint16)
+
+
 def make_demo_image(index: int, shape_zyx=(32, 128, 128)) -> tuple[np.ndarray, ...]:
     """One synthetic image with its ground truth and costmap.
 
@@ -72,9 +84,7 @@ def make_demo_image(index: int, shape_zyx=(32, 128, 128)) -> tuple[np.ndarray, .
     envelope = shell.astype(np.float32) * rng.uniform(900, 1400)
     nucleoplasm = inner.astype(np.float32) * rng.uniform(80, 160)
     signal = ndi.gaussian_filter(envelope + nucleoplasm, sigma=(1.2, 0.9, 0.9))
-    yy, xx = np.mgrid[:ny, :nx].astype(np.float32)
-    background = 420 + 60 * (xx / nx) + 40 * np.sin(yy / ny * np.pi)
-    clean = signal + background[None]
+    clean = signal + uneven_background(ny, nx)[None]
     costmap = np.ones(shape_zyx, np.float32)
     if index % 2 == 0:  # an unlabelled bright blob, excluded by the curator
         bz, by, bx = nz // 2, int(rng.uniform(0.15, 0.85) * ny), int(rng.uniform(0.15, 0.85) * nx)
@@ -84,9 +94,7 @@ def make_demo_image(index: int, shape_zyx=(32, 128, 128)) -> tuple[np.ndarray, .
         clean += 2500 * blob / blob.max()
         box = tuple(slice(max(c - r, 0), c + r) for c, r in ((bz, 8), (by, 16), (bx, 16)))
         costmap[box] = 0
-    noisy = rng.poisson(np.maximum(clean, 0) / 4.0) * 4.0 + rng.normal(0, 12, shape_zyx)
-    image = np.clip(noisy, 0, 65535).astype(np.uint16)
-    return image, shell.astype(np.uint8), costmap
+    return camera_noise(clean, rng), shell.astype(np.uint8), costmap
 
 
 def ensure_demo_dataset(folder: str | Path, n_images: int = 8,

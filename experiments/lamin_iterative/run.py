@@ -1,0 +1,359 @@
+"""The iterative deep-learning workflow, end to end, in one command.
+
+    python experiments/lamin_iterative/run.py setting=small            # 2-core CPU, ~15 min
+    python experiments/lamin_iterative/run.py setting=smoke            # < 3 min (the test)
+    python experiments/lamin_iterative/run.py setting=full             # GPU
+    python experiments/lamin_iterative/run.py setting=small seed=1 out=runs/li/seed1
+    python experiments/lamin_iterative/run.py setting=small data.pool=DIR data.heldout=DIR
+    python experiments/lamin_iterative/run.py --help
+
+Stages (each skipped when its outputs exist, so a killed run resumes with the same command):
+
+1. data: the benchmark (``seglight.data.benchmark``) or a user's folders;
+2. classic: ``classic.first`` on the pool and the held-out images (and ``classic.second``
+   on the pool);
+3. round 1: a person judges each cell of the classic masks; ``seglight.curate`` takes all,
+   with the wrong cells excluded; ``python -m seglight.train`` per network; predict;
+4. round 2: the round-1 network predicts the pool; the person keeps it where it is right,
+   merges ``classic.second`` where that is right instead, excludes the rest; retrain; predict;
+5. evaluate every stage on the held-out images against their true masks: ``results.md``,
+   ``results.csv``, ``curves.png`` and ``config.yaml`` (the resolved setting) in ``out``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import resource
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from seglight.errors import ConfigError, SeglightError
+
+# The stages import seglight's heavier parts when they run, so --help and a wrong setting
+# answer at once.
+HERE = Path(__file__).resolve().parent
+
+SEG = "_struct_segmentation"
+FINISHED = "`Trainer.fit` stopped"  # Lightning's last line of a training that ran to its end
+
+
+def load_setting(argv: list[str]) -> DictConfig:
+    """``setting=<name>`` picks ``<name>.yaml`` here; other ``key=value`` override it."""
+    overrides = [a for a in argv if not a.startswith("setting=")]
+    names = [a.split("=", 1)[1] for a in argv if a.startswith("setting=")] or ["small"]
+    path = HERE / f"{names[-1]}.yaml"
+    if not path.is_file():
+        choices = sorted(p.stem for p in HERE.glob("*.yaml"))
+        raise ConfigError(f"setting={names[-1]}: no {path.name} in {HERE}; choose one of {choices}")
+    bad = [a for a in overrides if "=" not in a]
+    if bad:
+        raise ConfigError(f"{bad[0]!r}: write overrides as key=value (see --help)")
+    setting = OmegaConf.load(path)
+    if "base" in setting:  # a setting written as changes to another
+        setting = OmegaConf.merge(OmegaConf.load(HERE / f"{setting.base}.yaml"), setting)
+    cfg = OmegaConf.merge(setting, OmegaConf.from_dotlist(overrides))
+    cfg.setting = names[-1]
+    return cfg
+
+
+def _done(folder: Path, n: int) -> bool:
+    if not folder.is_dir():
+        return False
+    return len([p for p in folder.iterdir() if p.suffix in {".tif", ".tiff"}]) >= n
+
+
+def _cpu_s() -> float:
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                         resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _images(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def prepare_data(cfg: DictConfig, out: Path) -> dict[str, dict[str, Path | None]]:
+    """The pool and held-out folders (``raw``, ``truth``, optional ``cells`` and ``kinds``)."""
+    if cfg.data.pool:
+        sets = {}
+        for split in ("pool", "heldout"):
+            root = Path(cfg.data[split])
+            missing = [p for p in ("raw", "truth") if not (root / p).is_dir()]
+            if missing:
+                raise ConfigError(f"data.{split}={root}: needs the folders {missing} "
+                                  "(raw images, and true masks of the same names)")
+            cells = root / "cells"
+            sets[split] = {"raw": root / "raw", "truth": root / "truth",
+                           "cells": cells if cells.is_dir() else None,
+                           "kinds": root / "cells.csv"}
+        return sets
+    from seglight.data.benchmark import write_benchmark
+
+    bench = cfg.data.benchmark
+    root = write_benchmark(out / "data", bench.n_pool, bench.n_heldout, list(bench.shape_zyx),
+                           bench.seed)
+    return {split: {"raw": root / split / "raw", "truth": root / split / "truth",
+                    "cells": root / split / "cells", "kinds": root / split / "cells.csv"}
+            for split in ("pool", "heldout")}
+
+
+def binarize(raw: Path, out: Path, cfg: DictConfig, model: str | None = None,
+             ckpt: Path | None = None) -> Path:
+    """``seglight.predict_files`` unless every image already has its mask."""
+    import seglight
+
+    if not _done(out, len(_images(raw))):
+        kwargs = {"model": model} if model else {"ckpt_path": ckpt,
+                                                 "inference": dict(cfg.inference)}
+        summary = seglight.predict_files(raw, out, progress=False, **kwargs)
+        if summary.failed:
+            raise SeglightError(f"{out}: {summary.failed} image(s) failed: {summary.errors[0]}")
+    return out
+
+
+def train(curated: Path, run_dir: Path, net_overrides: list[str], cfg: DictConfig) -> Path:
+    """``python -m seglight.train`` on a curated folder; returns the best checkpoint."""
+    best, log_path = run_dir / "checkpoints" / "best.ckpt", run_dir / "train.log"
+    if log_path.is_file() and FINISHED in log_path.read_text(errors="replace") and best.is_file():
+        return best
+    if run_dir.exists():  # a killed run: its checkpoints are not the setting's, start again
+        shutil.rmtree(run_dir)
+    command = [sys.executable, "-m", "seglight.train", f"data.path={curated}",
+               f"hydra.run.dir={run_dir}", f"seed={cfg.seed}", *cfg.train, *net_overrides]
+    (run_dir).mkdir(parents=True, exist_ok=True)
+    (run_dir / "command.txt").write_text(" ".join(command[1:]) + "\n")
+    with open(log_path, "w") as log:
+        done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
+    if done.returncode or not best.is_file():
+        raise SeglightError(f"training failed (exit {done.returncode}); "
+                            f"see {run_dir / 'train.log'}")
+    return best
+
+
+def curate_round(data: dict, seg_dirs: list[Path], out: Path, cfg: DictConfig) -> Path:
+    """The person's judgments, then ``seglight.curate`` (take-all, or merging with two)."""
+    sys.path.insert(0, str(HERE))
+    from person import curate_like_a_person
+
+    from seglight.curate import curate
+
+    curated = out / "curated"
+    if _done(curated, 2 * len(_images(data["raw"]))):
+        return curated
+    person = out / "person"
+    counts = curate_like_a_person(data["raw"], seg_dirs, data["truth"], data["cells"],
+                                  data["kinds"], person, cfg.curation.min_dice,
+                                  cfg.curation.margin, cfg.curation.tile_yx)
+    print(f"  {out.name}: person: {counts}", flush=True)
+    if len(seg_dirs) == 1:
+        config = {"mode": "takeall", "seg": str(seg_dirs[0])}
+    else:
+        config = {"mode": "merging", "seg1": str(seg_dirs[0]), "seg2": str(seg_dirs[1]),
+                  "merge_mask": str(person / "merge")}
+    summary = curate({**config, "raw": str(data["raw"]), "out": str(curated),
+                      "mask": str(person / "mask")}, progress=False)
+    if summary.failed:
+        raise SeglightError(f"{curated}: curation failed: {summary.failures[0]}")
+    return curated
+
+
+def objects_of(mask: np.ndarray, kind: str) -> np.ndarray:
+    """What counts as an object of a shell-like mask for object F1.
+
+    ``filled``: the mask with its holes filled slice by slice (a lamina becomes its nucleus,
+    so a one-voxel shift of a thin envelope does not undo a match); ``enclosed``: the
+    regions the mask encloses (cell walls become cells); ``mask``: the mask itself.
+    """
+    from scipy import ndimage as ndi
+
+    mask = mask > 0
+    if kind == "filled":
+        return np.stack([ndi.binary_fill_holes(s) for s in mask])
+    if kind == "enclosed":
+        return ~ndi.binary_dilation(mask)  # a wall voxel's neighbours do not join two cells
+    return mask
+
+
+def evaluate(pred_dir: Path, truth_dir: Path, objects: str) -> dict[str, float]:
+    """Scores of a folder of masks against the true masks (``seglight.evaluation.evaluate``,
+    pooled over the images; its CSV and chart go next to the masks).
+
+    Dice, HD95 and ``object_f1`` compare the masks (objects: their 26-connected
+    components); ``object_f1_<objects>`` compares the objects of :func:`objects_of`, written
+    as masks into ``<pred_dir>/objects`` and ``<truth_dir>/../objects_<objects>`` first.
+    """
+    import seglight.evaluation
+    from seglight.io import read_image, write_ome_tiff
+
+    voxels = seglight.evaluation.evaluate(pred_dir, truth_dir, out=pred_dir / "evaluation",
+                                          log=lambda line: None)
+    folders = {pred_dir: pred_dir / "objects", truth_dir: truth_dir.parent / f"objects_{objects}"}
+    for source, target in folders.items():
+        for path in _images(source):
+            if not (target / path.name).exists():
+                image = read_image(path)
+                write_ome_tiff(target / path.name, objects_of(image.data, objects),
+                               image.spacing_um)
+    # Cells enclosed by walls touch each other through the wall's diagonal gaps unless
+    # only faces connect.
+    cells = seglight.evaluation.evaluate(*folders.values(),
+                                         connectivity=1 if objects == "enclosed" else None,
+                                         out=pred_dir / "evaluation_objects", log=lambda line: None)
+    failures = voxels.failures + cells.failures
+    if failures:
+        raise SeglightError(f"{pred_dir}: {failures[0]}")
+    return {"dice": voxels.overall["dice"], "object_f1": voxels.overall["object_f1"],
+            f"object_f1_{objects}": cells.overall["object_f1"],
+            "hd95_um": voxels.overall["hd95_um"]}
+
+
+def curves(runs: dict[str, Path], path: Path) -> None:
+    """Validation Dice (against the curated labels) per epoch of every training run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+    for name, run_dir in runs.items():
+        with open(run_dir / "csv" / "metrics.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        for ax, key in zip(axes, ("val/dice", "train/loss_epoch"), strict=True):
+            points = [(float(r["epoch"]), float(r[key])) for r in rows if r.get(key)]
+            if points:
+                ax.plot(*zip(*points, strict=True), marker=".", label=name)
+    for ax, title in zip(axes, ("validation Dice (curated labels)", "training loss"), strict=True):
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("epoch")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def panels(raw_dir: Path, truth_dir: Path, stages: dict[str, Path], path: Path,
+           n_images: int = 3) -> None:
+    """Middle slices of the first held-out images: raw, truth and every stage's mask."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from seglight.io import read_image
+
+    raws = _images(raw_dir)[:n_images]
+    columns = {"raw": raw_dir, "truth": truth_dir, **stages}
+    fig, axes = plt.subplots(len(raws), len(columns), figsize=(2.2 * len(columns),
+                                                                2.2 * len(raws)), squeeze=False)
+    for row, raw in enumerate(raws):
+        stem = raw.name.split(".")[0]
+        for col, (title, folder) in enumerate(columns.items()):
+            name = raw.name if title in ("raw", "truth") else f"{stem}{SEG}.tiff"
+            image = read_image(folder / name).data
+            axes[row, col].imshow(image[image.shape[0] // 2], cmap="gray")
+            axes[row, col].set_axis_off()
+            if row == 0:
+                axes[row, col].set_title(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def curation_summary(out: Path) -> list[str]:
+    """Markdown: what the person did in each round, cells counted by kind and action."""
+    lines = ["| round | kind | take | merge | exclude |", "|---|---|---|---|---|"]
+    for decisions in sorted(out.glob("round*/**/person/decisions.csv")):
+        counts: dict[str, dict[str, int]] = {}
+        with open(decisions, newline="") as f:
+            for row in csv.DictReader(f):
+                if row["zone"] != "0":
+                    action = counts.setdefault(row["kind"], {})
+                    action[row["action"]] = action.get(row["action"], 0) + 1
+        where = decisions.parent.parent.relative_to(out).as_posix()
+        lines += [f"| {where} | {kind} | {c.get('take', 0)} | {c.get('merge', 0)} | "
+                  f"{c.get('exclude', 0)} |" for kind, c in sorted(counts.items())]
+    return lines
+
+
+def write_tables(rows: list[dict], out: Path) -> None:
+    with open(out / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    extra = [key for key in rows[0] if key.startswith("object_f1_")]
+    lines = ["| stage | network | Dice | object F1 | " + "".join(
+        f"object F1 ({key.removeprefix('object_f1_')}) | " for key in extra) + "HD95 (µm) |",
+        "|---|---|---|---|" + "---|" * len(extra) + "---|"]
+    lines += [f"| {r['stage']} | {r['network']} | {r['dice']:.3f} | {r['object_f1']:.3f} | "
+              + "".join(f"{r[key]:.3f} | " for key in extra) + f"{r['hd95_um']:.2f} |"
+              for r in rows]
+    lines += ["", "Cells judged by the scripted person (person.py):", "",
+              *curation_summary(out)]
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+
+
+def run(cfg: DictConfig) -> list[dict]:
+    """Every stage; returns the result rows (also written to ``cfg.out``)."""
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    start = _cpu_s()
+    data = prepare_data(cfg, out)
+    pool, held = data["pool"], data["heldout"]
+    first = binarize(pool["raw"], out / "classic" / "pool", cfg, model=cfg.classic.first)
+    binarize(held["raw"], out / "classic" / "heldout", cfg, model=cfg.classic.first)
+    second = (binarize(pool["raw"], out / "classic2" / "pool", cfg, model=cfg.classic.second)
+              if cfg.classic.second else first)
+    rows = [{"stage": "classic", "network": cfg.classic.first,
+             **evaluate(out / "classic" / "heldout", held["truth"], cfg.evaluation.objects)}]
+    print(f"classic: {rows[-1]}", flush=True)
+    round1 = curate_round(pool, [first], out / "round1", cfg)
+    runs = {}
+
+    def network_stage(stage: str, net: str, curated: Path, overrides: list[str]) -> Path:
+        where = out / stage / net
+        ckpt = train(curated, where / "train", overrides, cfg)
+        runs[f"{stage} {net}"] = where / "train"
+        binarize(held["raw"], where / "heldout", cfg, ckpt=ckpt)
+        rows.append({"stage": stage, "network": net,
+                     **evaluate(where / "heldout", held["truth"], cfg.evaluation.objects)})
+        print(f"{stage} {net}: {rows[-1]}", flush=True)
+        return ckpt
+
+    for net, overrides in cfg.networks.items():
+        ckpt = network_stage("round1", net, round1, list(overrides))
+        r1_pool = binarize(pool["raw"], out / "round1" / net / "pool", cfg, ckpt=ckpt)
+        round2 = curate_round(pool, [r1_pool, second], out / "round2" / net, cfg)
+        network_stage("round2", net, round2, list(overrides))
+    write_tables(rows, out)
+    curves(runs, out / "curves.png")
+    stages = {"classic": out / "classic" / "heldout"}
+    stages.update({name: out / name.split()[0] / name.split()[1] / "heldout" for name in runs})
+    panels(held["raw"], held["truth"], stages, out / "panels.png")
+    print(f"CPU time of this run (training subprocesses included): {_cpu_s() - start:.0f} s")
+    print((out / "results.md").read_text())
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    if {"-h", "--help"} & set(argv):
+        print(__doc__)
+        print("Settings: " + ", ".join(sorted(p.stem for p in HERE.glob("*.yaml"))))
+        print(OmegaConf.to_yaml(load_setting(["setting=small"])))
+        return 0
+    try:
+        rows = run(load_setting(argv))
+    except SeglightError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0 if all(math.isfinite(r["dice"]) for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
