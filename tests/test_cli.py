@@ -18,8 +18,8 @@ from seglight import CONF_DIR
 from seglight.cli import prepare_overrides, trainer_arguments
 from seglight.errors import ConfigError
 from seglight.io import write_ome_tiff
+from tests.cli_utils import REPO, run_module
 
-REPO = Path(__file__).resolve().parents[1]
 LAB_PATHS = ["/data/iné", "/data/My experiment", "/data/µm 0.108/Zellkern ü", "/数据/细胞 1"]
 
 
@@ -94,10 +94,8 @@ def test_an_unparsable_override_shows_the_quoted_form():
     assert len(str(error.value).splitlines()) == 1
 
 
-def _run(module: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True,
-                          text=True, env=env, cwd=cwd, timeout=600)
+def _run(module: str, *args: str, cwd: Path):
+    return run_module(module, *args, cwd=cwd)
 
 
 @pytest.mark.parametrize("module", ["seglight.train", "seglight.predict"])

@@ -1,21 +1,14 @@
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
 import seglight
 from seglight.curate import CurateConfig
 from seglight.io import find_triplets
-
-REPO = Path(seglight.__file__).resolve().parents[1]
+from tests.cli_utils import run_module
 
 
 def run_cli(*args, cwd):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "seglight.curate", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return run_module("seglight.curate", *args, cwd=cwd)
 
 
 def test_config_composes_and_defaults_to_raw_images():

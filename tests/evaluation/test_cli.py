@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from hydra import compose, initialize_config_dir
 
 import seglight
 from seglight.io import write_ome_tiff
+from tests.cli_utils import run_module
 from tests.evaluation.conftest import SPACING, cube
-
-REPO = Path(seglight.__file__).resolve().parents[1]
 
 
 def run_cli(*args, cwd):
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "seglight.evaluate", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return run_module("seglight.evaluate", *args, cwd=cwd)
 
 
 def test_config_defaults():
