@@ -44,10 +44,9 @@ FREE_FORM = ("trainer", "model.optimizer", "model.scheduler")
 #: Hydra flags followed by a value that is not an override.
 _FLAGS_WITH_VALUE = frozenset({
     "--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
-    "--config-dir", "-cd", "--experimental-rerun", "--info",
+    "--config-dir", "-cd", "--experimental-rerun",
 })
 _OVERRIDE = re.compile(r"^(?P<prefix>\+{0,2})(?P<key>[A-Za-z_][\w.\-/@:]*)=(?P<value>.*)$", re.S)
-_VALUE_FLAGS_OPTIONAL = frozenset({"--info"})
 
 
 @functools.cache
@@ -118,7 +117,7 @@ def prepare_overrides(args: Sequence[str]) -> list[str]:
     for arg in args:
         if takes_value or arg.startswith("-"):
             out.append(arg)
-            takes_value = arg in _FLAGS_WITH_VALUE and arg not in _VALUE_FLAGS_OPTIONAL
+            takes_value = arg in _FLAGS_WITH_VALUE
             continue
         match = _OVERRIDE.match(arg)
         if match is None:
