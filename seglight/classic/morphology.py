@@ -34,6 +34,7 @@ from skimage.filters import threshold_otsu, threshold_triangle
 
 from seglight.classic import _morphology_kernels
 from seglight.errors import ConfigError
+from seglight.masks import kept_labels, remove_small_objects
 
 THRESHOLD_METHODS = ("triangle", "median", "ave")
 
@@ -140,25 +141,10 @@ def global_threshold(img: np.ndarray, method: str) -> float:
 def _larger_than(labels: np.ndarray, min_size: int) -> np.ndarray:
     """Per label, True when it holds more than ``min_size`` voxels; label 0 never.
 
-    Every size filter the classic workflows mirror drops objects of ``min_size`` voxels *or
-    fewer*: the reference calls ``skimage.morphology.remove_small_objects(min_size=n)``,
-    which scikit-image 0.26 turned into "remove objects of at most n voxels" (before: fewer
-    than n). Matching the installed reference keeps an object of exactly ``min_size``
-    voxels out of both masks.
+    The reference's size filters drop objects of ``min_size`` voxels *or fewer* (see
+    :mod:`seglight.masks`).
     """
-    keep = np.bincount(labels.ravel()) > min_size
-    keep[0] = False
-    return keep
-
-
-def remove_small_components(mask: np.ndarray, min_size: int, structure=_CROSS_3D) -> np.ndarray:
-    """Drop the components (``structure`` connectivity) of ``min_size`` voxels or fewer.
-
-    An object of exactly ``min_size`` voxels is dropped, one of ``min_size + 1`` kept, as
-    in the reference (see :func:`_larger_than`).
-    """
-    labels, _ = ndi.label(mask, structure=structure)
-    return _larger_than(labels, min_size)[labels]
+    return kept_labels(np.bincount(labels.ravel()), min_size, keep_equal=False)
 
 
 def masked_object_threshold(
@@ -499,7 +485,7 @@ def seeds_from_middle_slice(
     Returns:
         int32 ZYX seed labels.
     """
-    kept = remove_small_components(objects_yx, min_size, ndi.generate_binary_structure(2, 1))
+    kept = remove_small_objects(objects_yx, min_size, connectivity=1, keep_equal=False)
     labels, n = ndi.label(kept, structure=np.ones((3, 3), bool))
     seeds = np.zeros(tuple(shape_zyx), np.int32)
     seeds[0] = 1

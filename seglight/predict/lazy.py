@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from seglight.errors import SeglightError
+from seglight.masks import kept_labels
 
 # The same clip-and-scale as the in-memory recipe, so both paths give the same voxels.
 from seglight.normalization import _scale
@@ -119,7 +120,7 @@ def remove_small_objects_on_disk(mask: np.ndarray, min_size: int, folder: str | 
     scratch file in ``folder`` and the sizes are counted slab by slab, so memory holds one
     z-slice of labels at a time (the operating system pages the rest).
 
-    The same objects are removed as by :func:`seglight.predict.runner.remove_small_objects`.
+    The same objects are removed as by :func:`seglight.predict.runner.drop_objects_below`.
     """
     from scipy import ndimage as ndi
 
@@ -132,7 +133,6 @@ def remove_small_objects_on_disk(mask: np.ndarray, min_size: int, folder: str | 
         sizes = np.zeros(n + 1, np.int64)
         for z in range(mask.shape[0]):
             sizes += np.bincount(labels[z].ravel(), minlength=n + 1)
-        keep = sizes >= min_size
-        keep[0] = False
+        keep = kept_labels(sizes, min_size, keep_equal=True)
         for z in range(mask.shape[0]):
             mask[z] = np.where(keep[labels[z]], mask[z], 0)

@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from seglight.binarizer import Binarizer, no_record
 from seglight.errors import ConfigError, SeglightError
 from seglight.io import image_layout, image_stem, is_image_file, read_image, write_ome_tiff
 from seglight.io.atomic import atomic_path
 from seglight.io.image import ImageZYX, Spacing
+from seglight.masks import remove_small_objects
 
 log = logging.getLogger("seglight.predict")
 
@@ -183,20 +183,14 @@ class Summary:
         return f"{self.written} written, {self.skipped} skipped, {self.failed} failed"
 
 
-def remove_small_objects(mask: np.ndarray, min_size: int) -> np.ndarray:
-    """Drop 26-connected objects of fewer than ``min_size`` voxels from a boolean mask.
+def drop_objects_below(mask: np.ndarray, min_size: int) -> np.ndarray:
+    """The ``min_size`` option: drop 26-connected objects of fewer than ``min_size`` voxels.
 
-    An object of exactly ``min_size`` voxels is kept. This option has no reference
+    An object of exactly ``min_size`` voxels is kept: this option has no reference
     counterpart, so it keeps the plain meaning of "smaller than", unlike the classic
-    workflows' size filters (which follow the reference's "at most n voxels").
+    workflows' size filters (see :mod:`seglight.masks`).
     """
-    if min_size <= 1 or not mask.any():
-        return mask
-    labels, _ = ndi.label(mask, structure=np.ones((3, 3, 3), bool))
-    sizes = np.bincount(labels.ravel())
-    keep = sizes >= min_size
-    keep[0] = False
-    return keep[labels]
+    return remove_small_objects(mask, min_size, connectivity=3, keep_equal=True)
 
 
 def _write_proba(path: Path, proba: np.ndarray, spacing_um: Spacing, dtype: str) -> None:
@@ -375,7 +369,7 @@ class PredictRunner:
             written.append(path)
         mask = None
         if opts.writes_mask:
-            mask = remove_small_objects(proba > self.threshold, int(opts.min_size))
+            mask = drop_objects_below(proba > self.threshold, int(opts.min_size))
             mask = mask.astype(np.uint8) * np.uint8(255)
         del proba
         if opts.save_intermediates and steps:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import ndimage as ndi
 
 from seglight.classic import morphology as morph
-from seglight.classic.postprocess import remove_small_objects
+from seglight.classic.postprocess import size_filter
 from seglight.classic.workflows.filament_spot import _prune_z
+from seglight.masks import remove_small_objects
 
 N = 6
 SIZES = (N - 1, N, N + 1)
@@ -54,15 +54,18 @@ def filled(mask: np.ndarray, sizes=SIZES) -> list[bool]:
 
 
 def test_size_filter_drops_objects_of_exactly_min_size() -> None:
-    assert survivors(remove_small_objects(lines(), N)) == [False, False, True]
-    assert survivors(remove_small_objects(lines(), N, per_slice=True)) == [False, False, True]
+    assert survivors(size_filter(lines(), N)) == [False, False, True]
+    assert survivors(size_filter(lines(), N, per_slice=True)) == [False, False, True]
 
 
-def test_remove_small_components_drops_components_of_exactly_min_size() -> None:
+def test_reference_rule_drops_components_of_exactly_min_size_in_2d_and_3d() -> None:
     mask = lines()
-    assert survivors(morph.remove_small_components(mask, N)) == [False, False, True]
-    faces_2d = ndi.generate_binary_structure(2, 1)
-    kept = morph.remove_small_components(mask[0], N, faces_2d)
+    assert survivors(remove_small_objects(mask, N, connectivity=1, keep_equal=False)) == [
+        False,
+        False,
+        True,
+    ]
+    kept = remove_small_objects(mask[0], N, connectivity=1, keep_equal=False)
     assert survivors(kept[None]) == [False, False, True]
 
 

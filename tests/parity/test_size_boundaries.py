@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from seglight.classic import morphology as morph
+from seglight.classic.postprocess import size_filter
 from seglight.classic.workflows.filament_spot import _prune_z
 from tests.classic.structures import structure_image
 from tests.classic.test_size_boundaries import N, filled, holes, lines, survivors
@@ -126,4 +127,4 @@ def test_inline_masked_object_threshold_of_fbl() -> None:
         warnings.simplefilter("ignore")
         expected = module.remove_small_objects(boundary, **{**kwargs, "min_size": N}) > 0
     assert survivors(expected) == [False, False, True]
-    assert np.array_equal(morph.remove_small_components(boundary, N), expected)
+    assert np.array_equal(size_filter(boundary, N), expected)

@@ -14,7 +14,7 @@ from seglight.predict.lazy import (
     remove_small_objects_on_disk,
     scratch_array,
 )
-from seglight.predict.runner import remove_small_objects
+from seglight.predict.runner import drop_objects_below
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_min_size_on_a_memory_mapped_mask_removes_what_the_in_memory_filter_does
                                                                               min_size):
     rng = np.random.default_rng(1)
     mask = (rng.random((10, 30, 30)) > 0.93).astype(np.uint8) * 255  # objects of 1-10 voxels
-    expected = remove_small_objects(mask > 0, min_size)
+    expected = drop_objects_below(mask > 0, min_size)
     with scratch_array(tmp_path, mask.shape, np.uint8) as on_disk:
         on_disk[:] = mask
         remove_small_objects_on_disk(on_disk, min_size, tmp_path)

@@ -11,8 +11,8 @@ from seglight.io import read_image, write_ome_tiff
 from seglight.predict.runner import (
     OutputOptions,
     PredictRunner,
+    drop_objects_below,
     find_inputs,
-    remove_small_objects,
 )
 from tests.predict.conftest import SPACING, MeanBinarizer
 
@@ -78,7 +78,7 @@ def test_small_objects_are_removed():
     mask = np.zeros((5, 20, 20), bool)
     mask[1:4, 2:6, 2:6] = True  # 48 voxels
     mask[2, 15, 15] = True      # 1 voxel
-    kept = remove_small_objects(mask, 10)
+    kept = drop_objects_below(mask, 10)
     assert kept.sum() == 48 and not kept[2, 15, 15]
 
 
@@ -87,9 +87,9 @@ def test_min_size_keeps_objects_of_exactly_min_size_and_joins_diagonals():
     mask[1, 1, 1:5] = True                   # 4 voxels
     mask[1, 10, 1:6] = True                  # 5 voxels
     mask[1, 15, 15] = mask[0, 16, 16] = True  # 2 voxels touching by a corner: one object
-    kept = remove_small_objects(mask, 5)
+    kept = drop_objects_below(mask, 5)
     assert not kept[1, 1].any() and kept[1, 10].sum() == 5
-    assert remove_small_objects(mask, 2)[0, 16, 16]
+    assert drop_objects_below(mask, 2)[0, 16, 16]
 
 
 def test_csv_input_lists_files_relative_to_it(raw_folder, tmp_path):

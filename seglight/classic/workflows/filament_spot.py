@@ -31,7 +31,7 @@ from seglight.classic.filters import (
     spot_3d,
     spot_response_3d,
 )
-from seglight.classic.postprocess import remove_small_objects
+from seglight.classic.postprocess import size_filter
 from seglight.classic.registry import workflow
 from seglight.errors import ConfigError
 from seglight.normalization import auto_contrast, min_max
@@ -72,7 +72,7 @@ def _filament_3d_workflow(
     record("smoothed", smooth)
     mask = filament_3d(smooth, scales)
     record("filament", mask)
-    return remove_small_objects(mask, min_size)
+    return size_filter(mask, min_size)
 
 
 def _gaussian_filament_workflow(
@@ -90,14 +90,14 @@ def _gaussian_filament_workflow(
     record("smoothed", smooth)
     mask = filament(smooth, scales)
     record("filament", mask)
-    return remove_small_objects(mask, min_size)
+    return size_filter(mask, min_size)
 
 
 def _sf_sf2d_sf(mask: np.ndarray, min_size: int, min_size_2d: int) -> np.ndarray:
     """``SF → SF2D → SF``: small objects, then specks within slices, then what is left small."""
-    mask = remove_small_objects(mask, min_size)
-    mask = remove_small_objects(mask, min_size_2d, per_slice=True)
-    return remove_small_objects(mask, min_size)
+    mask = size_filter(mask, min_size)
+    mask = size_filter(mask, min_size_2d, per_slice=True)
+    return size_filter(mask, min_size)
 
 
 @workflow("actb")
@@ -309,8 +309,8 @@ def pxn(
     record("smoothed", smooth)
     mask = filament_3d(smooth, _single(vesselness_sigma, vesselness_cutoff))
     record("filament", mask)
-    mask = remove_small_objects(mask, min_size_2d, per_slice=True)
-    mask = remove_small_objects(mask, min_size)
+    mask = size_filter(mask, min_size_2d, per_slice=True)
+    mask = size_filter(mask, min_size)
     record("before_z_pruning", mask)
     return _prune_z(mask, min_slice_voxels)
 
@@ -332,7 +332,7 @@ def ctnnb1(
     record("smoothed", smooth)
     mask = spot_2d(smooth, _single(spot_sigma, spot_cutoff))
     record("spot", mask)
-    return remove_small_objects(mask, min_size)
+    return size_filter(mask, min_size)
 
 
 @workflow("gja1")
@@ -355,7 +355,7 @@ def gja1(
     record("smoothed", smooth)
     mask = spot_3d(smooth, _single(spot_sigma, spot_cutoff))
     record("spot", mask)
-    return remove_small_objects(mask, min_size)
+    return size_filter(mask, min_size)
 
 
 def _eps_spot_workflow(
@@ -372,7 +372,7 @@ def _eps_spot_workflow(
     record("smoothed", smooth)
     mask = spot(smooth, scales)
     record("spot", mask)
-    return remove_small_objects(mask, min_size)
+    return size_filter(mask, min_size)
 
 
 @workflow("h2b_interphase")
@@ -454,7 +454,7 @@ def son(
     record("large_spot_response", s3)
     elongated = filament_3d(smooth, _single(vesselness_sigma, vesselness_cutoff))
     record("filament", elongated)
-    clusters = remove_small_objects(s1 > cluster_cutoff, cluster_min_size)
+    clusters = size_filter(s1 > cluster_cutoff, cluster_min_size)
     # The reference XORs the clusters with the low cutoff: clusters lie inside s1 > 0.02
     # (when the cluster cutoff is the higher one), so this removes them from it.
     small = clusters ^ (s1 > small_spot_cutoff)

@@ -27,7 +27,7 @@ from seglight.classic.filters import (
     spot_response_2d,
     spot_response_3d,
 )
-from seglight.classic.postprocess import remove_small_objects
+from seglight.classic.postprocess import size_filter
 from seglight.classic.registry import workflow
 from seglight.normalization import auto_contrast, auto_contrast_range, min_max
 
@@ -46,7 +46,7 @@ def _dots(
     """The dot recipe: ``S3 → SF → WS-cut → SF`` (shared by CETN2, DSP, SLC25A17)."""
     response = spot_response_3d(smooth, spot_sigma)
     record("spot_response", response)
-    mask = remove_small_objects(response > spot_cutoff, min_size)
+    mask = size_filter(response > spot_cutoff, min_size)
     record("pre_cut_mask", mask)
     labels = morph.watershed_cut(mask, peak_image, peak_min_distance)
     record("cut_labels", labels)
@@ -144,10 +144,10 @@ def fbl(
     record("masked_object_threshold", objects)
     response = spot_response_2d(smooth, spot_sigma)
     record("spot_response", response)
-    finer = remove_small_objects(response > spot_cutoff, min_size)
+    finer = size_filter(response > spot_cutoff, min_size)
     mask = objects | finer
     record("pre_size_filter", mask)
-    return remove_small_objects(mask, min_size)
+    return size_filter(mask, min_size)
 
 
 @workflow("npm1")
@@ -198,7 +198,7 @@ def npm1(
     record("dark_holes", holes)
     mask = (objects | ((response > spot_cutoff) & low)) & ~holes
     record("pre_size_filter", mask)
-    return remove_small_objects(mask, min_size)
+    return size_filter(mask, min_size)
 
 
 @workflow("st6gal1")
@@ -234,7 +234,7 @@ def st6gal1(
     record("spot_response", response)
     mask = thinned | (response > spot_cutoff)
     record("pre_size_filter", mask)
-    return remove_small_objects(mask, min_size)
+    return size_filter(mask, min_size)
 
 
 def _filament_2d_single_slice(img_yx: np.ndarray, scales: Scales) -> np.ndarray:
@@ -309,7 +309,7 @@ def lamp1(
     # Lysosomes image as rings; filling their lumen per slice makes them solid.
     mask = morph.fill_holes(spots | filaments, hole_min, hole_max)
     record("pre_size_filter", mask)
-    return remove_small_objects(mask, min_size)
+    return size_filter(mask, min_size)
 
 
 @workflow("rab5a")
@@ -334,4 +334,4 @@ def rab5a(
     record("spot_response", response)
     mask = morph.fill_holes(response > spot_cutoff, hole_min, hole_max)
     record("pre_size_filter", mask)
-    return remove_small_objects(mask, min_size)
+    return size_filter(mask, min_size)
