@@ -1,0 +1,129 @@
+"""Objects, not only masks: label a binary mask and measure each object in physical units.
+
+A biologist who segments nucleoli or mitochondria wants to count and measure them. This
+module turns a mask into a label image (connected components) and a per-object table:
+volume in µm³, surface area in µm² (marching cubes on the object's own crop), bounding box
+in voxels, centroid in µm, and mean / max intensity of the input image. scikit-image does
+the labelling, region properties and marching cubes; nothing here re-implements them.
+
+The surface is the marching-cubes mesh of the binary object at level 0.5: it follows the
+voxel staircase, so it reads about 9 % (a sphere of radius 15 voxels) to 17 % (radius 3)
+above the area of the smooth shape the voxels sample. Compare surfaces between objects
+and conditions, not with an analytic area.
+
+Voxel sizes come in ZYX order (``spacing_um``, as read from the image). When one is unknown
+the table is in voxel units and its columns say so (``volume_vox3`` instead of
+``volume_um3``): a number is never labelled µm unless it is.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from skimage.measure import label, marching_cubes, mesh_surface_area, regionprops_table
+
+from seglight.errors import SeglightError
+from seglight.io.atomic import atomic_path
+
+
+def label_objects(mask: np.ndarray, connectivity: int = 1) -> np.ndarray:
+    """Connected components of a ZYX mask as int32 labels 1..n (0 is background).
+
+    Args:
+        mask: ZYX mask (nonzero is foreground).
+        connectivity: 1 joins face neighbours only (6 in 3D), 3 joins all 26.
+    """
+    mask = np.asarray(mask) != 0
+    if mask.ndim != 3:
+        raise SeglightError(f"label_objects needs a ZYX mask; got shape {mask.shape}")
+    return label(mask, connectivity=connectivity).astype(np.int32, copy=False)
+
+
+def _units(spacing_um: Sequence[float | None] | None) -> tuple[tuple[float, float, float], str]:
+    if spacing_um is None or any(s is None or not s > 0 for s in spacing_um):
+        return (1.0, 1.0, 1.0), "vox"
+    z, y, x = (float(s) for s in spacing_um)
+    return (z, y, x), "um"
+
+
+def _surface_area(labels: np.ndarray, slices: tuple[slice, ...], value: int, spacing) -> float:
+    """Area of the marching-cubes surface around one object, its crop padded by one voxel so
+    that an object touching the image border still gets a closed surface."""
+    crop = np.pad(labels[slices] == value, 1).astype(np.float32)
+    verts, faces, _, _ = marching_cubes(crop, level=0.5, spacing=spacing)
+    return float(mesh_surface_area(verts, faces))
+
+
+def measure_objects(
+    labels: np.ndarray,
+    image: np.ndarray | None = None,
+    spacing_um: Sequence[float | None] | None = None,
+) -> dict[str, np.ndarray]:
+    """One row per object of a label image: size, shape and intensity in physical units.
+
+    Args:
+        labels: ZYX int label image (0 is background), e.g. from :func:`label_objects`.
+        image: ZYX input image of the same shape, for the intensity columns (optional).
+        spacing_um: voxel size (z, y, x) in µm; ``None`` (or any unknown entry) gives the
+            table in voxel units.
+
+    Returns:
+        Columns as arrays: ``label``, ``volume_um3``, ``surface_um2``, ``centroid_z_um``,
+        ``centroid_y_um``, ``centroid_x_um``, ``bbox_z0 .. bbox_x1`` (voxels, end exclusive)
+        and, with ``image``, ``mean_intensity`` and ``max_intensity``. In voxel units the
+        ``um`` in the names is ``vox``.
+
+    Raises:
+        SeglightError: ``labels`` is not 3D, or ``image`` has another shape.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 3:
+        raise SeglightError(f"measure_objects needs ZYX labels; got shape {labels.shape}")
+    if image is not None and np.shape(image) != labels.shape:
+        raise SeglightError(
+            f"measure_objects: image shape {np.shape(image)} differs from the labels' "
+            f"{labels.shape}; pass the image the mask was made from"
+        )
+    spacing, unit = _units(spacing_um)
+    properties = ["label", "area", "centroid", "bbox", "slice"]
+    if image is not None:
+        properties += ["intensity_mean", "intensity_max"]
+    props = regionprops_table(
+        labels,
+        intensity_image=None if image is None else np.asarray(image),
+        properties=properties,
+        spacing=spacing,
+    )
+    table: dict[str, np.ndarray] = {"label": props["label"].astype(np.int64)}
+    table[f"volume_{unit}3"] = props["area"].astype(float)
+    table[f"surface_{unit}2"] = np.array(
+        [
+            _surface_area(labels, slices, value, spacing)
+            for slices, value in zip(props["slice"], props["label"], strict=True)
+        ],
+        dtype=float,
+    )
+    for i, axis in enumerate("zyx"):
+        table[f"centroid_{axis}_{unit}"] = props[f"centroid-{i}"].astype(float)
+    for i, name in enumerate(("z0", "y0", "x0", "z1", "y1", "x1")):
+        table[f"bbox_{name}"] = props[f"bbox-{i}"].astype(np.int64)
+    if image is not None:
+        table["mean_intensity"] = props["intensity_mean"].astype(float)
+        table["max_intensity"] = props["intensity_max"].astype(float)
+    return table
+
+
+def write_object_table(path: str | Path, table: dict[str, np.ndarray]) -> Path:
+    """Write :func:`measure_objects`' table as CSV, atomically; return the path."""
+    path = Path(path)
+    columns = list(table)
+    rows = zip(*(table[c] for c in columns), strict=True)
+    with atomic_path(path, suffix=".csv") as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([f"{v:.6g}" if isinstance(v, float | np.floating) else v for v in row])
+    return path
