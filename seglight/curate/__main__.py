@@ -24,7 +24,7 @@ def main(cfg: DictConfig) -> None:
     curator = Curator(CurateConfig.from_mapping(cfg),
                       log=lambda line: tqdm.write(line, file=sys.stderr))
     summary = curator.run(progress=True)
-    print(f"{summary}; triplets in {curator.out}, decisions logged in {curator.record.path}")
+    print(f"{summary}; triplets in {curator.out}, decisions logged in {curator.decision_log.path}")
     if summary.failed:
         raise SystemExit(1)
 

@@ -15,7 +15,7 @@ normalization recipe instead, and then the Trainer's recipe must not normalize a
 
 The same :class:`Curator` serves the command line (:func:`curate`, driven by a decisions
 file) and the napari widgets (driven by a person), and logs every decision in a
-:class:`~seglight.curate.record.DecisionLog` so sessions resume where they stopped.
+:class:`~seglight.curate.decision_log.DecisionLog` so sessions resume where they stopped.
 """
 
 from __future__ import annotations
@@ -23,18 +23,19 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seglight.curate.record import DecisionLog, Entry, read_decisions
+from seglight.curate.decision_log import DecisionLog, Entry, read_decisions
 from seglight.curate.uncertainty import order_by_score, score_images
 from seglight.errors import ConfigError, SeglightError
 from seglight.io.curated import Triplet, next_index, write_triplet
 from seglight.io.image import ImageZYX, image_stem, is_image_file, read_image
 from seglight.normalization import Normalizer
+from seglight.summary import Summary
 
 MODES = ("takeall", "sorting", "merging")
 ORDERS = ("as_listed", "uncertainty")
@@ -408,23 +409,6 @@ class CurateConfig:
 # --- the Curator -----------------------------------------------------------------------
 
 
-@dataclass
-class Summary:
-    """Counts of one curation run."""
-
-    written: int = 0
-    skipped: int = 0
-    failed: int = 0
-    already_done: int = 0
-    failures: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        line = f"{self.written} written, {self.skipped} skipped, {self.failed} failed"
-        if self.already_done:
-            line += f" ({self.already_done} already done in an earlier session)"
-        return line
-
-
 class Curator:
     """Pairs raw images with their segmentations and turns decisions into triplets.
 
@@ -443,7 +427,7 @@ class Curator:
         self.config = config
         self.log = log
         self.out = Path(config.out)
-        self.record = DecisionLog(Path(config.log) if config.log else self.out / LOG_NAME)
+        self.decision_log = DecisionLog(Path(config.log) if config.log else self.out / LOG_NAME)
         self.decisions = read_decisions(config.decisions) if config.decisions else {}
         self.normalizer = Normalizer(config.normalization) if config.normalize else None
         self.items = self._pair()
@@ -451,7 +435,7 @@ class Curator:
         self._check_decisions()
         # A log from an older seglight gains its fingerprints now, while the raw files are
         # still where it says: a later move of the folders is then recognised too.
-        self.record.upgrade()
+        self.decision_log.upgrade()
 
     def _folder(self, key: str) -> Path | None:
         value = getattr(self.config, key)
@@ -512,12 +496,12 @@ class Curator:
         configured ``order`` (with ``uncertainty``, they are scored here first).
 
         An image is recognised by its path or, if its folder was moved or renamed since, by
-        its content (see :class:`~seglight.curate.record.DecisionLog`).
+        its content (see :class:`~seglight.curate.decision_log.DecisionLog`).
 
         Args:
             progress: show a progress bar while scoring.
         """
-        pending = [item for item in self.items if not self.record.is_done(item.raw)]
+        pending = [item for item in self.items if not self.decision_log.is_done(item.raw)]
         if self.config.order != "uncertainty":
             return pending
         self.score([item for item in pending if item.raw not in self.uncertainty], progress)
@@ -603,7 +587,7 @@ class Curator:
         except SeglightError as err:
             self.fail(item, decision, str(err), exclude=exclude_text, merge=merge_text)
             raise
-        self.record.append(self._entry(item, decision, "written", output=triplet.name,
+        self.decision_log.append(self._entry(item, decision, "written", output=triplet.name,
                                        exclude=exclude_text, merge=merge_text))
         return triplet
 
@@ -631,26 +615,26 @@ class Curator:
         image = self.normalizer(loaded.image.data) if self.normalizer else loaded.image.data
         # A killed run leaves a 'writing' row: the next session reuses its name, so the
         # half-written triplet is overwritten instead of duplicated under a new number.
-        previous = self.record.last(item.raw)
+        previous = self.decision_log.last(item.raw)
         if previous is not None and previous.status == "writing" and previous.output:
             name = previous.output
         else:
             name = f"{self.config.prefix}_{next_index(self.out)}"
-        self.record.append(self._entry(item, decision, "writing", output=name,
+        self.decision_log.append(self._entry(item, decision, "writing", output=name,
                                        exclude=exclude_text, merge=merge_text))
         return write_triplet(self.out, name, image, gt, costmap, loaded.image.spacing_um)
 
     def fail(self, item: Item, decision: str, message: str, **polygons: str) -> None:
         """Log that the item could not be curated; it is offered again next session."""
-        self.record.append(self._entry(item, decision, "failed", message=message, **polygons))
+        self.decision_log.append(self._entry(item, decision, "failed", message=message, **polygons))
 
     def reject(self, item: Item) -> None:
         """Log the item as bad: it is not written and not shown again."""
-        self.record.append(self._entry(item, "bad", "rejected"))
+        self.decision_log.append(self._entry(item, "bad", "rejected"))
 
     def defer(self, item: Item) -> None:
         """Log the item as skipped: not written now, offered again next session."""
-        self.record.append(self._entry(item, "skip", "deferred"))
+        self.decision_log.append(self._entry(item, "skip", "deferred"))
 
     def run(self, progress: bool = True) -> Summary:
         """Curate every pending image from the decisions file (or all, in take-all mode).

@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from seglight.io import image_layout, image_stem, is_image_file, read_image, wri
 from seglight.io.atomic import atomic_path
 from seglight.io.image import ImageZYX, Spacing
 from seglight.masks import remove_small_objects
+from seglight.summary import Summary
 
 log = logging.getLogger("seglight.predict")
 
@@ -162,25 +163,6 @@ class OutputOptions:
         if self.qc:
             paths.append(self.output_dir / self.qc_name.format(stem=stem))
         return paths
-
-
-@dataclass
-class Summary:
-    """Counts of a run: images written, images skipped (outputs existed), failures."""
-
-    written: int = 0
-    skipped: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, other: Summary) -> None:
-        self.written += other.written
-        self.skipped += other.skipped
-        self.failed += other.failed
-        self.errors.extend(other.errors)
-
-    def line(self) -> str:
-        return f"{self.written} written, {self.skipped} skipped, {self.failed} failed"
 
 
 def drop_objects_below(mask: np.ndarray, min_size: int) -> np.ndarray:
@@ -350,7 +332,7 @@ class PredictRunner:
         if not message.startswith(str(path)):
             message = f"{path}: {message}"
         summary.failed += 1
-        summary.errors.append(message)
+        summary.failures.append(message)
         log.error("failed: %s", message)
 
     def process_image(self, image: ImageZYX, stem: str) -> list[Path]:
