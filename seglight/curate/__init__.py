@@ -16,13 +16,11 @@ napari: *Plugins > seglight* (install ``seglight[napari]``).
 Images are written raw by default; the Trainer normalizes them with its data config.
 """
 
+from seglight.curate.config import CurateConfig
 from seglight.curate.decision_log import DecisionLog, Entry, read_decisions
-from seglight.curate.engine import (
-    CurateConfig,
-    Curator,
-    Item,
+from seglight.curate.engine import Curator, Item, curate
+from seglight.curate.regions import (
     Polygon,
-    curate,
     format_polygons,
     merge_segmentations,
     parse_polygons,

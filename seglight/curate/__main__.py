@@ -11,7 +11,8 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from seglight.cli import hydra_entry
-from seglight.curate.engine import CurateConfig, Curator
+from seglight.curate.config import CurateConfig
+from seglight.curate.engine import Curator
 
 
 @hydra_entry("curate")

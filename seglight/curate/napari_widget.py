@@ -29,7 +29,9 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from seglight.curate.engine import CurateConfig, Curator, Item, Loaded, Polygon
+from seglight.curate.config import CurateConfig
+from seglight.curate.engine import Curator, Item, Loaded
+from seglight.curate.regions import Polygon
 from seglight.errors import SeglightError
 
 EXCLUDING = "excluding regions"
