@@ -151,7 +151,7 @@ def run_seglight(name: str, shape, device: str, weights: str | None, proba_out: 
     return {
         "name": f"seglight {name}", "seconds": seconds, "voxels_per_s": image.size / seconds,
         "peak_gib": _peak_gib(), "window": list(plan.in_zyx), "windows": plan.n_windows,
-        "dtype": str(inferer._prepare()).removeprefix("torch."),
+        "dtype": str(inferer.compute_dtype).removeprefix("torch."),
         "tflop": _tflop(net, plan.in_zyx, plan.n_windows),
     }
 

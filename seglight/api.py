@@ -104,7 +104,7 @@ def predict_files(
             and a classic workflow's ``params`` (a dict).
 
     Returns:
-        The :class:`~seglight.predict.runner.Summary` (written, skipped, failed, errors).
+        The :class:`~seglight.summary.Summary` (written, skipped, failed, failures).
     """
     from seglight.predict.build import build_binarizer
     from seglight.predict.runner import PredictRunner, find_inputs, options_from

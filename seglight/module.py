@@ -16,14 +16,10 @@ import lightning as L
 import numpy as np
 import torch
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
 
+from seglight.config import to_plain as _plain
 from seglight.metrics import MaskedDiceIoU
 from seglight.networks.base import SegmentationNetwork, center_crop
-
-
-def _plain(cfg: Any) -> Any:
-    return OmegaConf.to_container(cfg, resolve=True) if OmegaConf.is_config(cfg) else cfg
 
 
 class SegmentationModule(L.LightningModule):

@@ -26,7 +26,9 @@ from seglight.errors import ConfigError
 _EPS = 1e-8
 
 
-def _scale(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
+def clip_and_scale(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Clip ``img`` to ``[lo, hi]`` and scale that range to [0, 1] (float32): the last step
+    of every scaling op, shared by the window-by-window normalization of large images."""
     out = np.clip(img, lo, hi).astype(np.float32, copy=False)
     out = (out - np.float32(lo - _EPS)) / np.float32(hi - lo + _EPS)
     return out.astype(np.float32, copy=False)
@@ -50,7 +52,7 @@ def auto_contrast(img: np.ndarray, lower_std: float, upper_std: float) -> np.nda
     s = float(img.std(dtype=np.float64))
     lo = max(m - lower_std * s, float(img.min()))
     hi = min(m + upper_std * s, float(img.max()))
-    return _scale(img, lo, hi)
+    return clip_and_scale(img, lo, hi)
 
 
 def min_max(img: np.ndarray, upper: float | None = None, above_upper: str = "min") -> np.ndarray:
@@ -73,7 +75,7 @@ def min_max(img: np.ndarray, upper: float | None = None, above_upper: str = "min
             img = np.minimum(img, np.float32(upper))
         else:
             raise ConfigError(f"min_max: above_upper={above_upper!r}; use 'min' or 'clip'")
-    return _scale(img, float(img.min()), float(img.max()))
+    return clip_and_scale(img, float(img.min()), float(img.max()))
 
 
 def auto_contrast_range(
@@ -89,7 +91,7 @@ def auto_contrast_range(
     s = float(inside.std(dtype=np.float64)) if inside.size else 0.0
     lo = max(low - lower_std * s, float(img.min()))
     hi = min(high + upper_std * s, float(img.max()))
-    return _scale(img, lo, hi)
+    return clip_and_scale(img, lo, hi)
 
 
 def background_subtract(img: np.ndarray, sigma: float | Sequence[float]) -> np.ndarray:

@@ -17,7 +17,7 @@ from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf
 
 from seglight.checkpoint import safe_checkpoint_loading
-from seglight.config import validate_train_config
+from seglight.training_checks import validate_train_config
 
 log = logging.getLogger("seglight.train")
 

@@ -34,9 +34,13 @@ def to_uint8(img2d: np.ndarray, low_pct: float = 0.5, high_pct: float = 99.8) ->
 
 
 def views(volume_zyx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two views of a panel: (max projection along z, middle z-slice)."""
-    vol = np.asarray(volume_zyx)
-    return vol.max(axis=0), vol[vol.shape[0] // 2]
+    """The two views of a panel: (max projection along z, middle z-slice).
+
+    ``volume_zyx`` may be a memory map or a lazy (dask) array: only the projection and the
+    slice are computed in memory.
+    """
+    middle = volume_zyx.shape[0] // 2
+    return np.asarray(volume_zyx.max(axis=0)), np.asarray(volume_zyx[middle])
 
 
 def outline(mask2d: np.ndarray) -> np.ndarray:

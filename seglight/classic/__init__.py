@@ -32,6 +32,7 @@ from seglight.classic.validation import (
     check_intensity_range,
     merge_params,
 )
+from seglight.config import to_plain as _plain
 from seglight.errors import ConfigError, SeglightError
 
 __all__ = ["ClassicBinarizer", "config_path", "list_workflows", "load_params", "run_workflow"]
@@ -62,19 +63,6 @@ def _workflow(name: str) -> Workflow:
 def config_path(name: str) -> Path:
     """The config file that holds the parameters of workflow ``name``."""
     return CONF_DIR / "model" / "classic" / f"{name}.yaml"
-
-
-def _plain(value: Any) -> Any:
-    """Hydra hands over DictConfig/ListConfig values; workflows get plain dicts and lists."""
-    from omegaconf import Container, OmegaConf
-
-    if isinstance(value, Container):
-        return OmegaConf.to_container(value, resolve=True)
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def load_params(name: str) -> dict[str, Any]:

@@ -16,19 +16,17 @@ napari: *Plugins > seglight* (install ``seglight[napari]``).
 Images are written raw by default; the Trainer normalizes them with its data config.
 """
 
-from seglight.curate.engine import (
-    CurateConfig,
-    Curator,
-    Item,
+from seglight.curate.config import CurateConfig
+from seglight.curate.decision_log import DecisionLog, Entry, read_decisions
+from seglight.curate.engine import Curator, Item, curate
+from seglight.curate.regions import (
     Polygon,
-    Summary,
-    curate,
     format_polygons,
     merge_segmentations,
     parse_polygons,
     rasterize,
 )
-from seglight.curate.record import DecisionLog, Entry, read_decisions
+from seglight.summary import Summary
 
 __all__ = [
     "CurateConfig",

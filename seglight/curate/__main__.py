@@ -11,7 +11,8 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 from seglight.cli import hydra_entry
-from seglight.curate.engine import CurateConfig, Curator
+from seglight.curate.config import CurateConfig
+from seglight.curate.engine import Curator
 
 
 @hydra_entry("curate")
@@ -24,7 +25,7 @@ def main(cfg: DictConfig) -> None:
     curator = Curator(CurateConfig.from_mapping(cfg),
                       log=lambda line: tqdm.write(line, file=sys.stderr))
     summary = curator.run(progress=True)
-    print(f"{summary}; triplets in {curator.out}, decisions logged in {curator.record.path}")
+    print(f"{summary}; triplets in {curator.out}, decisions logged in {curator.decision_log.path}")
     if summary.failed:
         raise SystemExit(1)
 

@@ -1,4 +1,4 @@
-"""The Curator's engine: pair inputs, rasterize regions, build and write training triplets.
+"""The Curator: pair raw images with their segmentations, turn decisions into triplets.
 
 Three modes turn binarizer outputs into the Trainer's curated format
 (:mod:`seglight.io.curated`):
@@ -13,183 +13,51 @@ learns nothing from those voxels. Images are written **raw** by default (the Tra
 normalizes with its data config's recipe); ``normalize: true`` writes them through a
 normalization recipe instead, and then the Trainer's recipe must not normalize again.
 
+Regions (polygons, mask files, the ground truth and costmap they give) are in
+:mod:`seglight.curate.regions`, the configuration and its checks in
+:mod:`seglight.curate.config`, the decision log in :mod:`seglight.curate.decision_log`.
+
 The same :class:`Curator` serves the command line (:func:`curate`, driven by a decisions
 file) and the napari widgets (driven by a person), and logs every decision in a
-:class:`~seglight.curate.record.DecisionLog` so sessions resume where they stopped.
+:class:`~seglight.curate.decision_log.DecisionLog` so sessions resume where they stopped.
 """
 
 from __future__ import annotations
 
-import re
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from seglight.curate.record import DecisionLog, Entry, read_decisions
+from seglight.curate.config import CurateConfig
+from seglight.curate.decision_log import DecisionLog, Entry, read_decisions
+from seglight.curate.regions import (
+    Log,
+    Polygon,
+    costmap_from_exclusion,
+    format_polygons,
+    log_to_stderr,
+    merge_segmentations,
+    parse_polygons,
+    rasterize,
+    read_region_mask,
+)
 from seglight.curate.uncertainty import order_by_score, score_images
-from seglight.errors import ConfigError, SeglightError
+from seglight.errors import SeglightError
 from seglight.io.curated import Triplet, next_index, write_triplet
 from seglight.io.image import ImageZYX, image_stem, is_image_file, read_image
 from seglight.normalization import Normalizer
+from seglight.summary import Summary
 
-MODES = ("takeall", "sorting", "merging")
-ORDERS = ("as_listed", "uncertainty")
 LOG_NAME = "curation_log.csv"
 SCORES_NAME = "uncertainty_scores.csv"
 
-Log = Callable[[str], None]
-
-
-def _stderr(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
-
-
-# --- regions ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Polygon:
-    """A region drawn on one z-slice, or on every slice.
-
-    Attributes:
-        yx: vertices, shape ``(N, 2)``, in voxel coordinates (row ``y``, column ``x``).
-        z: the slice index, or ``None`` for "all z" (the region is a prism through the stack).
-    """
-
-    yx: np.ndarray
-    z: int | None = None
-
-    def __str__(self) -> str:
-        where = "all" if self.z is None else str(self.z)
-        return f"{where}: " + " ".join(f"{y:g},{x:g}" for y, x in np.asarray(self.yx))
-
-
-_POLYGON = re.compile(r"^\s*(all|\d+)\s*:(.*)$", re.IGNORECASE)
-
-
-def parse_polygons(text: str) -> list[Polygon]:
-    """Parse polygons from their text form, as written in a decisions file.
-
-    Polygons are separated by ``|``; each is ``Z: y,x y,x y,x ...`` where ``Z`` is a slice
-    index or ``all`` (applied through every z). Example:
-    ``all: 0,0 0,20 20,20 | 3: 5,5 5,9 9,9``.
-
-    Raises:
-        SeglightError: a polygon that cannot be read, quoting it and the expected form.
-    """
-    polygons = []
-    for part in (text or "").split("|"):
-        if not part.strip():
-            continue
-        match = _POLYGON.match(part)
-        try:
-            if not match:
-                raise ValueError
-            yx = np.array(
-                [[float(v) for v in pair.split(",")] for pair in match.group(2).split()],
-                dtype=np.float64,
-            )
-            if yx.ndim != 2 or yx.shape[1] != 2 or len(yx) < 3:
-                raise ValueError
-        except ValueError:
-            raise SeglightError(
-                f"polygon {part.strip()!r} cannot be read; write 'Z: y,x y,x y,x ...' with Z a "
-                "slice index or 'all' and at least 3 vertices, polygons separated by '|'"
-            ) from None
-        where = match.group(1).lower()
-        polygons.append(Polygon(yx=yx, z=None if where == "all" else int(where)))
-    return polygons
-
-
-def format_polygons(polygons: Iterable[Polygon]) -> str:
-    """The text form of polygons (inverse of :func:`parse_polygons`)."""
-    return " | ".join(str(p) for p in polygons)
-
-
-def rasterize(polygons: Sequence[Polygon], shape_zyx: tuple[int, int, int], what: str,
-              log: Log = _stderr) -> np.ndarray:
-    """Fill polygons into a boolean ZYX mask.
-
-    Args:
-        polygons: the regions; ``z=None`` fills every slice.
-        shape_zyx: the image shape.
-        what: names the image and the kind of region in messages (``"cell_01: excluding"``).
-        log: receives a line when a polygon is partly outside the image (it is clipped).
-
-    Raises:
-        SeglightError: a slice index outside the stack, or a polygon entirely outside the
-            image (it would silently do nothing).
-    """
-    from skimage.draw import polygon as fill_polygon
-
-    n_z, n_y, n_x = shape_zyx
-    mask = np.zeros(shape_zyx, bool)
-    for poly in polygons:
-        if poly.z is not None and not 0 <= poly.z < n_z:
-            raise SeglightError(
-                f"{what} polygon '{poly}': slice z={poly.z} is outside the stack (0..{n_z - 1})"
-            )
-        rows, cols = fill_polygon(poly.yx[:, 0], poly.yx[:, 1], shape=(n_y, n_x))
-        if rows.size == 0:
-            raise SeglightError(
-                f"{what} polygon '{poly}' lies outside the image (Y×X = {n_y}×{n_x}); "
-                "redraw it on the image"
-            )
-        # Voxel centres are at integers, so the image spans -0.5 .. n - 0.5 (napari's view).
-        inside = (poly.yx >= -0.5).all() and (poly.yx <= np.array([n_y, n_x]) - 0.5).all()
-        if not inside:
-            log(f"{what} polygon '{poly}' is partly outside the image; clipped to it")
-        if poly.z is None:
-            mask[:, rows, cols] = True
-        else:
-            mask[poly.z, rows, cols] = True
-    return mask
-
-
-def read_region_mask(path: Path, shape_zyx: tuple[int, int, int], kind: str,
-                     log: Log = _stderr) -> np.ndarray:
-    """Read a region mask file (voxels > 0 are in the region) as a boolean ZYX mask.
-
-    A 2D (YX) mask is applied through every z.
-
-    Raises:
-        SeglightError: unreadable file, or a shape that matches neither ZYX nor YX.
-    """
-    data = read_image(path, require_3d=False).data > 0
-    if data.shape[0] == 1 and data.shape[1:] == tuple(shape_zyx[1:]):
-        data = np.broadcast_to(data, shape_zyx)
-    if data.shape != tuple(shape_zyx):
-        raise SeglightError(
-            f"{path}: {kind} mask shape {data.shape} matches neither the image {tuple(shape_zyx)} "
-            f"nor its Y×X {tuple(shape_zyx[1:])}"
-        )
-    if not data.any():
-        log(f"{path}: the {kind} mask is empty (no voxel > 0); it changes nothing")
-    return np.array(data)
-
-
-# --- ground truth and costmap ----------------------------------------------------------
-
-
-def merge_segmentations(seg1: np.ndarray, seg2: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """Ground truth from two segmentations: ``seg1`` outside ``region``, ``seg2`` inside.
-
-    Returns:
-        uint8 0/1 mask.
-    """
-    return np.where(region, seg2 > 0, seg1 > 0).astype(np.uint8)
-
-
-def costmap_from_exclusion(excluded: np.ndarray) -> np.ndarray:
-    """Costmap 1 everywhere except 0 in the excluded voxels (float32)."""
-    return np.where(excluded, 0.0, 1.0).astype(np.float32)
-
 
 # --- inputs ----------------------------------------------------------------------------
+
 
 
 @dataclass
@@ -243,186 +111,7 @@ def index_images(folder: Path | None) -> dict[str, Path]:
         index.setdefault(image_stem(path), path)
     return index
 
-
-# --- configuration ---------------------------------------------------------------------
-
-
-@dataclass
-class CurateConfig:
-    """What to curate, and how; mirrors ``conf/curate.yaml``.
-
-    Attributes:
-        mode: ``takeall``, ``sorting`` or ``merging``.
-        raw: folder of raw images.
-        out: folder of curated triplets (created; numbering continues after its triplets).
-        seg: folder of segmentations (takeall, sorting).
-        seg1: first segmentation folder (merging; ground truth outside merging regions).
-        seg2: second segmentation folder (merging; ground truth inside merging regions).
-        mask: optional folder of excluding masks ``<stem><mask_suffix>.tiff`` (voxels > 0
-            get costmap 0; a YX mask applies through z).
-        merge_mask: optional folder of merging-region masks (merging mode).
-        decisions: CSV of decisions (``image,decision[,exclude,merge]``); required for
-            sorting, and for merging unless ``merge_mask`` is given; optional in takeall,
-            where only its ``exclude`` polygons are used.
-        seg_suffix: a segmentation is ``<raw stem><seg_suffix>.<any image extension>``.
-        mask_suffix: an excluding mask is ``<raw stem><mask_suffix>.<ext>``.
-        merge_mask_suffix: a merging mask is ``<raw stem><merge_mask_suffix>.<ext>``.
-        channel: channel (index or name) of the raw images to curate.
-        prefix: triplets are named ``<prefix>_<n>``.
-        normalize: write images through ``normalization`` instead of raw (default raw:
-            the Trainer normalizes).
-        normalization: recipe steps used when ``normalize`` is true.
-        log: decision log path (default ``<out>/curation_log.csv``).
-        order: ``as_listed`` (by file name) or ``uncertainty`` (most uncertain first, see
-            :mod:`seglight.curate.uncertainty`; the score is logged with each decision).
-        uncertainty_ckpt: score by this network's flip test-time-augmentation disagreement.
-        uncertainty_seg: or by the disagreement between the segmentation and a second one
-            in this folder (same names); merging mode uses seg1 and seg2 by default.
-    """
-
-    mode: str = "takeall"
-    raw: str | None = None
-    out: str | None = None
-    seg: str | None = None
-    seg1: str | None = None
-    seg2: str | None = None
-    mask: str | None = None
-    merge_mask: str | None = None
-    decisions: str | None = None
-    seg_suffix: str = "_struct_segmentation"
-    mask_suffix: str = "_mask"
-    merge_mask_suffix: str = "_merge"
-    channel: int | str = 0
-    prefix: str = "img"
-    normalize: bool = False
-    normalization: list[dict[str, Any]] | None = None
-    log: str | None = None
-    order: str = "as_listed"
-    uncertainty_ckpt: str | None = None
-    uncertainty_seg: str | None = None
-
-    @classmethod
-    def from_mapping(cls, cfg: Mapping[str, Any]) -> CurateConfig:
-        """Build from a dict or an OmegaConf config (e.g. Hydra's ``cfg``).
-
-        Raises:
-            ConfigError: an unknown key, naming it and the known ones.
-        """
-        try:
-            from omegaconf import DictConfig, OmegaConf
-
-            if isinstance(cfg, DictConfig):
-                cfg = OmegaConf.to_container(cfg, resolve=True)
-        except ImportError:  # omegaconf comes with hydra-core; plain dicts still work
-            pass
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = sorted(set(cfg) - known - {"hydra"})
-        if unknown:
-            raise ConfigError(f"curate: unknown key(s) {unknown}; known keys: {sorted(known)}")
-        return cls(**{k: v for k, v in cfg.items() if k in known})
-
-    def validate(self, interactive: bool = False) -> None:
-        """Check the configuration before any work, with one readable line per problem.
-
-        Args:
-            interactive: a person decides (napari), so no decisions file is needed.
-
-        Raises:
-            ConfigError: a missing or wrong value, naming the key and what to do.
-        """
-        if self.mode not in MODES:
-            raise ConfigError(f"mode={self.mode!r}; choose mode=takeall, sorting or merging")
-        needed = {"takeall": ["raw", "seg", "out"], "sorting": ["raw", "seg", "out", "decisions"],
-                  "merging": ["raw", "seg1", "seg2", "out"]}[self.mode]
-        if interactive:
-            needed = [k for k in needed if k != "decisions"]
-        missing = [k for k in needed if not getattr(self, k)]
-        if missing:
-            usage = {
-                "takeall": "mode=takeall raw=DIR seg=DIR out=DIR [mask=DIR]",
-                "sorting": "mode=sorting raw=DIR seg=DIR out=DIR decisions=FILE.csv",
-                "merging": "mode=merging raw=DIR seg1=DIR seg2=DIR out=DIR decisions=FILE.csv",
-            }[self.mode]
-            raise ConfigError(
-                f"mode={self.mode} needs {', '.join(k + '=' for k in missing)}; usage: "
-                f"python -m seglight.curate {usage}"
-            )
-        if self.mode == "merging" and not (self.decisions or self.merge_mask or interactive):
-            raise ConfigError(
-                "mode=merging needs decisions=FILE.csv (with merge polygons) or merge_mask=DIR; "
-                "without merging regions the ground truth is just seg1"
-            )
-        if self.mode != "merging" and (self.seg1 or self.seg2 or self.merge_mask):
-            raise ConfigError(
-                f"seg1=/seg2=/merge_mask= are for mode=merging; mode={self.mode} uses seg="
-            )
-        if self.mode == "merging" and self.seg:
-            raise ConfigError("mode=merging takes seg1= and seg2=, not seg=")
-        inputs = {k: getattr(self, k) for k in ("raw", "seg", "seg1", "seg2", "mask", "merge_mask")}
-        for key, value in inputs.items():
-            if value and not Path(value).is_dir():
-                raise ConfigError(f"{key}={value}: no such folder")
-        if self.decisions and not Path(self.decisions).is_file():
-            raise ConfigError(f"decisions={self.decisions}: no such file")
-        out = Path(self.out).resolve()
-        for key, value in inputs.items():
-            if value and Path(value).resolve() == out:
-                raise ConfigError(
-                    f"out={self.out} is also {key}=; write triplets to a separate folder "
-                    "(the Curator never writes into its inputs)"
-                )
-        if out.exists() and not out.is_dir():
-            raise ConfigError(f"out={self.out} is a file; give a folder")
-        if not self.seg_suffix and self.mode != "merging" and Path(self.seg).resolve() == Path(
-            self.raw
-        ).resolve():
-            raise ConfigError("seg= is the raw folder and seg_suffix is empty; set seg_suffix=")
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", str(self.prefix)):
-            raise ConfigError(f"prefix={self.prefix!r}; use letters, digits, '.', '_' or '-'")
-        self._validate_order()
-        if not isinstance(self.normalize, bool):
-            raise ConfigError(f"normalize={self.normalize!r}; use true or false")
-        if self.normalize:
-            if not self.normalization:
-                raise ConfigError(
-                    "normalize=true needs a recipe in normalization= (a list of steps); "
-                    "or keep normalize=false to write raw images (the Trainer normalizes)"
-                )
-            Normalizer(self.normalization)
-
-    def _validate_order(self) -> None:
-        if self.order not in ORDERS:
-            raise ConfigError(f"order={self.order!r}; use order=as_listed or order=uncertainty")
-        if self.uncertainty_ckpt and not Path(self.uncertainty_ckpt).is_file():
-            raise ConfigError(f"uncertainty_ckpt={self.uncertainty_ckpt}: no such checkpoint file")
-        if self.uncertainty_seg and not Path(self.uncertainty_seg).is_dir():
-            raise ConfigError(f"uncertainty_seg={self.uncertainty_seg}: no such folder")
-        if (self.order == "uncertainty" and self.mode != "merging"
-                and not (self.uncertainty_ckpt or self.uncertainty_seg)):
-            raise ConfigError(
-                "order=uncertainty needs uncertainty_ckpt=<trained .ckpt> (flip-TTA "
-                "disagreement) or uncertainty_seg=DIR (a second segmentation to compare with)"
-            )
-
-
 # --- the Curator -----------------------------------------------------------------------
-
-
-@dataclass
-class Summary:
-    """Counts of one curation run."""
-
-    written: int = 0
-    skipped: int = 0
-    failed: int = 0
-    already_done: int = 0
-    failures: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        line = f"{self.written} written, {self.skipped} skipped, {self.failed} failed"
-        if self.already_done:
-            line += f" ({self.already_done} already done in an earlier session)"
-        return line
 
 
 class Curator:
@@ -438,12 +127,12 @@ class Curator:
         SeglightError: an unreadable decisions file or decision log.
     """
 
-    def __init__(self, config: CurateConfig, log: Log = _stderr, interactive: bool = False):
+    def __init__(self, config: CurateConfig, log: Log = log_to_stderr, interactive: bool = False):
         config.validate(interactive)
         self.config = config
         self.log = log
         self.out = Path(config.out)
-        self.record = DecisionLog(Path(config.log) if config.log else self.out / LOG_NAME)
+        self.decision_log = DecisionLog(Path(config.log) if config.log else self.out / LOG_NAME)
         self.decisions = read_decisions(config.decisions) if config.decisions else {}
         self.normalizer = Normalizer(config.normalization) if config.normalize else None
         self.items = self._pair()
@@ -451,7 +140,7 @@ class Curator:
         self._check_decisions()
         # A log from an older seglight gains its fingerprints now, while the raw files are
         # still where it says: a later move of the folders is then recognised too.
-        self.record.upgrade()
+        self.decision_log.upgrade()
 
     def _folder(self, key: str) -> Path | None:
         value = getattr(self.config, key)
@@ -512,12 +201,12 @@ class Curator:
         configured ``order`` (with ``uncertainty``, they are scored here first).
 
         An image is recognised by its path or, if its folder was moved or renamed since, by
-        its content (see :class:`~seglight.curate.record.DecisionLog`).
+        its content (see :class:`~seglight.curate.decision_log.DecisionLog`).
 
         Args:
             progress: show a progress bar while scoring.
         """
-        pending = [item for item in self.items if not self.record.is_done(item.raw)]
+        pending = [item for item in self.items if not self.decision_log.is_done(item.raw)]
         if self.config.order != "uncertainty":
             return pending
         self.score([item for item in pending if item.raw not in self.uncertainty], progress)
@@ -603,7 +292,7 @@ class Curator:
         except SeglightError as err:
             self.fail(item, decision, str(err), exclude=exclude_text, merge=merge_text)
             raise
-        self.record.append(self._entry(item, decision, "written", output=triplet.name,
+        self.decision_log.append(self._entry(item, decision, "written", output=triplet.name,
                                        exclude=exclude_text, merge=merge_text))
         return triplet
 
@@ -631,26 +320,26 @@ class Curator:
         image = self.normalizer(loaded.image.data) if self.normalizer else loaded.image.data
         # A killed run leaves a 'writing' row: the next session reuses its name, so the
         # half-written triplet is overwritten instead of duplicated under a new number.
-        previous = self.record.last(item.raw)
+        previous = self.decision_log.last(item.raw)
         if previous is not None and previous.status == "writing" and previous.output:
             name = previous.output
         else:
             name = f"{self.config.prefix}_{next_index(self.out)}"
-        self.record.append(self._entry(item, decision, "writing", output=name,
+        self.decision_log.append(self._entry(item, decision, "writing", output=name,
                                        exclude=exclude_text, merge=merge_text))
         return write_triplet(self.out, name, image, gt, costmap, loaded.image.spacing_um)
 
     def fail(self, item: Item, decision: str, message: str, **polygons: str) -> None:
         """Log that the item could not be curated; it is offered again next session."""
-        self.record.append(self._entry(item, decision, "failed", message=message, **polygons))
+        self.decision_log.append(self._entry(item, decision, "failed", message=message, **polygons))
 
     def reject(self, item: Item) -> None:
         """Log the item as bad: it is not written and not shown again."""
-        self.record.append(self._entry(item, "bad", "rejected"))
+        self.decision_log.append(self._entry(item, "bad", "rejected"))
 
     def defer(self, item: Item) -> None:
         """Log the item as skipped: not written now, offered again next session."""
-        self.record.append(self._entry(item, "skip", "deferred"))
+        self.decision_log.append(self._entry(item, "skip", "deferred"))
 
     def run(self, progress: bool = True) -> Summary:
         """Curate every pending image from the decisions file (or all, in take-all mode).
@@ -705,7 +394,7 @@ class Curator:
 
 
 def curate(config: CurateConfig | Mapping[str, Any], progress: bool = True,
-           log: Log = _stderr) -> Summary:
+           log: Log = log_to_stderr) -> Summary:
     """Curate from a script: the Python form of ``python -m seglight.curate``.
 
     Args:

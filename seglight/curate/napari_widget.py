@@ -1,7 +1,7 @@
 """The Curator in napari: one dock widget per mode (*Plugins > seglight*).
 
 Each widget asks for the input and output folders, then walks through the raw images that
-are not yet done (see :class:`~seglight.curate.record.DecisionLog`): it shows the raw image
+are not yet done (see :class:`~seglight.curate.decision_log.DecisionLog`): it shows the raw image
 and its segmentation(s) as layers, with Shapes layers to draw *excluding regions* (costmap
 0) and, in merging mode, *merging regions* (ground truth from the second segmentation).
 Good writes the triplet at once, Bad rejects the image, Skip leaves it for a later
@@ -29,7 +29,9 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from seglight.curate.engine import CurateConfig, Curator, Item, Loaded, Polygon
+from seglight.curate.config import CurateConfig
+from seglight.curate.engine import Curator, Item, Loaded
+from seglight.curate.regions import Polygon
 from seglight.errors import SeglightError
 
 EXCLUDING = "excluding regions"

@@ -5,6 +5,9 @@ its physical voxel size in micrometres (``spacing_um``, ZYX order, ``None`` wher
 does not say). Every image leaves through :func:`write_ome_tiff`, which keeps that voxel
 size and writes atomically (temp file in the same folder, then rename), so a killed run
 never leaves a half-written output behind.
+
+An image too large for memory is read with ``read_image(..., lazy=True)``: the same checks
+and metadata, with the voxels as a lazy (dask) array of which only the parts used are read.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ class ImageZYX:
     """One 3D single-channel image.
 
     Attributes:
-        data: the voxels, shape ``(Z, Y, X)``.
+        data: the voxels, shape ``(Z, Y, X)``: a numpy array, or a lazy (dask) array when
+            read with ``read_image(..., lazy=True)``.
         spacing_um: voxel size in micrometres, ZYX order; ``None`` where unknown.
         path: the file it came from, if any.
         channel: the channel index it was read from.
@@ -51,7 +55,12 @@ class ImageZYX:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(self.data.shape)  # type: ignore[return-value]
+        return tuple(int(s) for s in self.data.shape)  # type: ignore[return-value]
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the voxels are a numpy array (not a lazy array read on use)."""
+        return isinstance(self.data, np.ndarray)
 
 
 def image_stem(path: str | Path) -> str:
@@ -147,6 +156,7 @@ def read_image(
     timepoint: int = 0,
     require_3d: bool = True,
     dtype: np.dtype | type | None = None,
+    lazy: bool = False,
 ) -> ImageZYX:
     """Read one channel of one scene and timepoint as a ZYX array.
 
@@ -157,6 +167,8 @@ def read_image(
         timepoint: timepoint index.
         require_3d: raise when the image has a single z-slice.
         dtype: cast the voxels to this type (default: keep the file's type).
+        lazy: return the voxels as a lazy (dask) array, read only where used (images too
+            large for memory); a truncated file then fails when its voxels are read.
 
     Returns:
         The image with its voxel size in micrometres.
@@ -189,14 +201,17 @@ def read_image(
             "re-save the stack with z as Z"
         )
     try:
-        data = np.asarray(img.get_image_data("ZYX", C=index, T=timepoint))
+        if lazy:
+            data = img.get_image_dask_data("ZYX", C=index, T=timepoint)
+        else:
+            data = np.asarray(img.get_image_data("ZYX", C=index, T=timepoint))
     except Exception as err:  # noqa: BLE001 - truncated files fail only when pixels are read
         raise SeglightError(
             f"{path}: cannot read the pixels ({type(err).__name__}: {err}); "
             "the file may be truncated or corrupted"
         ) from None
     if dtype is not None:
-        data = data.astype(dtype, copy=False)
+        data = data.astype(dtype) if lazy else data.astype(dtype, copy=False)
     return ImageZYX(
         data=data,
         spacing_um=_spacing_of(img),

@@ -1,6 +1,8 @@
 """Prediction: any binarizer (trained network or classic workflow) over files.
 
-- :mod:`~seglight.predict.inference`: sliding-window inference for any seglight network;
+- :mod:`~seglight.predict.inference`: sliding-window inference for any seglight network
+  (window plan :mod:`~seglight.predict.windows`, accumulator
+  :mod:`~seglight.predict.accumulator`, network preparation :mod:`~seglight.predict.prepare`);
 - :mod:`~seglight.predict.network`: :class:`NetworkBinarizer`, a checkpoint as a binarizer;
 - :mod:`~seglight.predict.runner`: files, scenes and timepoints in, outputs written safely;
 - :mod:`~seglight.predict.lightning`: Lightning's predict loop splits the files across

@@ -28,7 +28,7 @@ from omegaconf import DictConfig
 from seglight.cli import hydra_entry
 from seglight.predict.build import build_runner
 from seglight.predict.lightning import BinarizerModule, FilesDataModule, StopRequested
-from seglight.predict.runner import Summary
+from seglight.summary import Summary
 
 log = logging.getLogger("seglight.predict")
 

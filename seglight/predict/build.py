@@ -9,16 +9,13 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seglight.binarizer import Binarizer
+from seglight.config import to_plain
 from seglight.errors import ConfigError
 from seglight.predict.runner import OutputOptions, PredictRunner, find_inputs, options_from
 
 #: ``inference`` keys that configure the sliding window (the rest: device, resize).
 INFERER_KEYS = ("window_zyx", "overlap", "batch_size", "flip_tta", "precision", "memory_gib",
                 "stitch_on_device")
-
-
-def _plain(value: Any) -> Any:
-    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
 
 
 def build_binarizer(
@@ -39,7 +36,7 @@ def build_binarizer(
         ConfigError: neither or both of ``model`` and ``ckpt_path``, or a model config that
             is not a binarizer.
     """
-    inference = dict(_plain(inference) or {})
+    inference = dict(to_plain(inference) or {})
     if model is not None and ckpt_path:
         raise ConfigError(
             f"both ckpt_path={ckpt_path} and model= are set; a run uses one binarizer: "

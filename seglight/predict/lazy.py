@@ -27,7 +27,7 @@ from seglight.errors import SeglightError
 from seglight.masks import kept_labels
 
 # The same clip-and-scale as the in-memory recipe, so both paths give the same voxels.
-from seglight.normalization import _scale
+from seglight.normalization import clip_and_scale
 
 STREAMABLE_OPS = ("auto_contrast", "min_max", "auto_contrast_range")
 
@@ -73,12 +73,13 @@ def lazy_normalizer(steps: Sequence[dict], image) -> Callable[[np.ndarray], np.n
     lowest, highest = v["lowest"], v["highest"]
     if op == "min_max":
         if not upper:
-            return lambda block: _scale(np.asarray(block), lowest, highest)
+            return lambda block: clip_and_scale(np.asarray(block), lowest, highest)
         if "below_upper" not in v:  # above_upper: clip
             lo, hi = min(lowest, upper), min(highest, upper)
-            return lambda block: _scale(np.minimum(np.asarray(block, np.float32), upper), lo, hi)
+            return lambda block: clip_and_scale(
+                np.minimum(np.asarray(block, np.float32), upper), lo, hi)
         hi = v["below_upper"] if np.isfinite(v["below_upper"]) else lowest
-        return lambda block: _scale(
+        return lambda block: clip_and_scale(
             np.where(np.asarray(block) > upper, lowest, np.asarray(block)), lowest, hi)
     if op == "auto_contrast":
         lo = max(v["mean"] - step["lower_std"] * v["std"], lowest)
@@ -87,7 +88,7 @@ def lazy_normalizer(steps: Sequence[dict], image) -> Callable[[np.ndarray], np.n
         std = v["std"] if v["n_within"] else 0.0
         lo = max(float(step["low"]) - step["lower_std"] * std, lowest)
         hi = min(float(step["high"]) + step["upper_std"] * std, highest)
-    return lambda block: _scale(np.asarray(block), lo, hi)
+    return lambda block: clip_and_scale(np.asarray(block), lo, hi)
 
 
 class NormalizedLazyImage:

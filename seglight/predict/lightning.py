@@ -16,7 +16,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from seglight.predict.runner import PredictRunner, Summary
+from seglight.predict.runner import PredictRunner
+from seglight.summary import Summary
 
 
 class FileList(Dataset):

@@ -12,21 +12,24 @@ What it adds is what a run over hundreds of images needs:
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
+import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from seglight.binarizer import Binarizer, no_record
+from seglight.binarizer import Binarizer, LargeImageBinarizer, SpacingAware, no_record
 from seglight.errors import ConfigError, SeglightError
 from seglight.io import image_layout, image_stem, is_image_file, read_image, write_ome_tiff
 from seglight.io.atomic import atomic_path
 from seglight.io.image import ImageZYX, Spacing
 from seglight.masks import remove_small_objects
+from seglight.summary import Summary
 
 log = logging.getLogger("seglight.predict")
 
@@ -83,6 +86,15 @@ def _csv_inputs(path: Path) -> list[Path]:
     if not files:
         raise ConfigError(f"input={path}: the CSV lists no files")
     return files
+
+
+class ImageRef(NamedTuple):
+    """One image of a file, as the runner processes it."""
+
+    scene: int
+    timepoint: int
+    stem: str
+    shape_zyx: tuple[int, int, int]
 
 
 @dataclass
@@ -164,25 +176,6 @@ class OutputOptions:
         return paths
 
 
-@dataclass
-class Summary:
-    """Counts of a run: images written, images skipped (outputs existed), failures."""
-
-    written: int = 0
-    skipped: int = 0
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, other: Summary) -> None:
-        self.written += other.written
-        self.skipped += other.skipped
-        self.failed += other.failed
-        self.errors.extend(other.errors)
-
-    def line(self) -> str:
-        return f"{self.written} written, {self.skipped} skipped, {self.failed} failed"
-
-
 def drop_objects_below(mask: np.ndarray, min_size: int) -> np.ndarray:
     """The ``min_size`` option: drop 26-connected objects of fewer than ``min_size`` voxels.
 
@@ -239,8 +232,8 @@ class PredictRunner:
             )
         return [int(i) for i in chosen]
 
-    def images_of(self, path: Path) -> list[tuple[int, int, str]]:
-        """(scene, timepoint, output stem) of each image of a file that the run processes.
+    def images_of(self, path: Path) -> list[ImageRef]:
+        """The images of a file that the run processes (scene, timepoint, stem, shape).
 
         The stem is the file's, with ``_S<n>`` / ``_T<n>`` added when the file has several
         scenes / timepoints, so each is written separately.
@@ -252,7 +245,6 @@ class PredictRunner:
         scenes = self._selection(path, layout["scenes"], self.options.scenes, "scene")
         times = self._selection(path, layout["timepoints"], self.options.timepoints, "timepoint")
         stem = image_stem(path)
-        self._shape_zyx = layout["shape_zyx"]
         images = []
         for scene in scenes:
             for t in times:
@@ -261,7 +253,7 @@ class PredictRunner:
                     name += f"_S{scene}"
                 if layout["timepoints"] > 1:
                     name += f"_T{t}"
-                images.append((scene, t, name))
+                images.append(ImageRef(scene, t, name, layout["shape_zyx"]))
         return images
 
     def process_file(self, path: str | Path) -> Summary:
@@ -273,17 +265,15 @@ class PredictRunner:
         except SeglightError as err:
             self._fail(summary, path, err)
             return summary
-        for scene, timepoint, stem in images:
-            outputs = self.options.outputs(stem)
+        for ref in images:
+            outputs = self.options.outputs(ref.stem)
             if not self.options.overwrite and all(p.exists() for p in outputs):
                 summary.skipped += 1
                 continue
             try:
-                if self._too_large():
-                    self.process_lazily(path, scene, timepoint, stem)
-                else:
-                    image = read_image(path, self.options.channel, scene, timepoint)
-                    self.process_image(image, stem)
+                image = read_image(path, self.options.channel, ref.scene, ref.timepoint,
+                                   lazy=self.window_by_window(ref.shape_zyx))
+                self.process_image(image, ref.stem)
             except SeglightError as err:
                 self._fail(summary, path, err)
                 continue
@@ -296,53 +286,11 @@ class PredictRunner:
             summary.written += 1
         return summary
 
-    def _too_large(self) -> bool:
-        return (int(np.prod(self._shape_zyx)) > self.options.max_in_memory_voxels
-                and hasattr(self.binarizer, "predict_proba_lazy"))
-
-    def process_lazily(self, path: Path, scene: int, timepoint: int, stem: str) -> list[Path]:
-        """Like :meth:`process_image` for an image too large for memory: read window by
-        window, accumulated and thresholded in memory maps beside the outputs."""
-        from seglight.io.image import open_image, resolve_channel
-        from seglight.predict.lazy import remove_small_objects_on_disk, scratch_array
-
-        opts = self.options
-        img = open_image(path)
-        if scene:
-            img.set_scene(scene)
-        index, _ = resolve_channel(img, opts.channel, path)
-        data = img.get_image_dask_data("ZYX", C=index, T=timepoint)
-        pps = img.physical_pixel_sizes
-        spacing = tuple(float(v) if v else None for v in (pps.Z, pps.Y, pps.X))
-        shape = tuple(int(s) for s in data.shape)
-        if opts.save_intermediates:
-            log.warning("%s: save_intermediates is not applied to an image processed window "
-                        "by window", stem)
-        written = []
-        with scratch_array(opts.output_dir, shape, np.float32) as proba, \
-                scratch_array(opts.output_dir, shape, np.float32) as weights:
-            self.binarizer.predict_proba_lazy(data, out=proba, weights=weights)
-            del weights
-            if opts.writes_proba:
-                path_out = opts.output_dir / opts.proba_name.format(stem=stem)
-                _write_proba(path_out, proba, spacing, opts.proba_dtype)
-                written.append(path_out)
-            if opts.writes_mask:
-                with scratch_array(opts.output_dir, shape, np.uint8) as mask:
-                    for z in range(shape[0]):
-                        mask[z] = (proba[z] > self.threshold) * np.uint8(255)
-                    remove_small_objects_on_disk(mask, int(opts.min_size), opts.output_dir)
-                    if opts.qc:
-                        # A two-slice stand-in whose views are the image's (max, middle).
-                        views = np.stack([np.asarray(data.max(axis=0)),
-                                          np.asarray(data[shape[0] // 2])])
-                        outline = np.stack([mask.max(axis=0), mask[shape[0] // 2]])
-                        image = ImageZYX(views, spacing)
-                        written.append(self._write_qc(image, outline, stem))
-                    path_out = opts.output_dir / opts.mask_name.format(stem=stem)
-                    write_ome_tiff(path_out, mask, spacing, "segmentation")
-                    written.append(path_out)
-        return written
+    def window_by_window(self, shape_zyx: Sequence[int]) -> bool:
+        """Whether an image of this size is read lazily and predicted window by window:
+        larger than ``max_in_memory_voxels``, and the binarizer can (a network)."""
+        return (math.prod(shape_zyx) > self.options.max_in_memory_voxels
+                and isinstance(self.binarizer, LargeImageBinarizer))
 
     @staticmethod
     def _fail(summary: Summary, path: Path, err: Exception | str) -> None:
@@ -350,29 +298,58 @@ class PredictRunner:
         if not message.startswith(str(path)):
             message = f"{path}: {message}"
         summary.failed += 1
-        summary.errors.append(message)
+        summary.failures.append(message)
         log.error("failed: %s", message)
 
     def process_image(self, image: ImageZYX, stem: str) -> list[Path]:
-        """Binarize one image and write its outputs; returns the written paths."""
+        """Binarize one image and write its outputs; returns the written paths.
+
+        An image in memory is predicted whole; a lazy one (``read_image(..., lazy=True)``)
+        window by window, with the probabilities and the mask in memory maps beside the
+        outputs. Both then go through the same steps: threshold, size filter, QC, write.
+        """
         opts = self.options
-        warn = getattr(self.binarizer, "warn_spacing", None)
-        if warn is not None:
-            warn(image.spacing_um, stem)
+        if isinstance(self.binarizer, SpacingAware):
+            self.binarizer.warn_spacing(image.spacing_um, stem)
         steps: dict[str, np.ndarray] = {}
-        record = steps.__setitem__ if opts.save_intermediates else no_record
-        proba = self.binarizer.predict_proba(image.data, record=record)
+        with contextlib.ExitStack() as scratch:
+            if image.in_memory:
+                record = steps.__setitem__ if opts.save_intermediates else no_record
+                proba = self.binarizer.predict_proba(image.data, record=record)
+            else:
+                proba = self._predict_lazily(image, stem, scratch)
+            return self._finish(image, proba, stem, steps, scratch)
+
+    def _predict_lazily(self, image: ImageZYX, stem: str,
+                        scratch: contextlib.ExitStack) -> np.ndarray:
+        from seglight.predict.lazy import scratch_array
+
+        if not isinstance(self.binarizer, LargeImageBinarizer):
+            raise SeglightError(
+                f"{stem}: the image is larger than max_in_memory_voxels and this binarizer "
+                "needs it whole; raise max_in_memory_voxels if the machine has the memory"
+            )
+        if self.options.save_intermediates:
+            log.warning("%s: save_intermediates is not applied to an image processed window "
+                        "by window", stem)
+        folder = self.options.output_dir
+        proba = scratch.enter_context(scratch_array(folder, image.shape, np.float32))
+        with scratch_array(folder, image.shape, np.float32) as weights:
+            self.binarizer.predict_proba_lazy(image.data, out=proba, weights=weights)
+        return proba
+
+    def _finish(self, image: ImageZYX, proba: np.ndarray, stem: str,
+                steps: dict[str, np.ndarray], scratch: contextlib.ExitStack) -> list[Path]:
+        """Threshold, size filter, QC and write: the one path after any prediction."""
+        opts = self.options
         written = []
         if opts.writes_proba:
             path = opts.output_dir / opts.proba_name.format(stem=stem)
             _write_proba(path, proba, image.spacing_um, opts.proba_dtype)
             written.append(path)
-        mask = None
-        if opts.writes_mask:
-            mask = drop_objects_below(proba > self.threshold, int(opts.min_size))
-            mask = mask.astype(np.uint8) * np.uint8(255)
+        mask = self._mask(proba, scratch, image.in_memory) if opts.writes_mask else None
         del proba
-        if opts.save_intermediates and steps:
+        if steps:
             from seglight.classic.inspect import save_intermediates
 
             final = mask if mask is not None else np.zeros(image.shape, np.uint8)
@@ -385,6 +362,23 @@ class PredictRunner:
             write_ome_tiff(path, mask, image.spacing_um, "segmentation")
             written.append(path)
         return written
+
+    def _mask(self, proba: np.ndarray, scratch: contextlib.ExitStack,
+              in_memory: bool) -> np.ndarray:
+        """The uint8 0/255 mask: probabilities above the threshold, objects below
+        ``min_size`` dropped; for a large image, in a memory map, slab by slab."""
+        min_size = int(self.options.min_size)
+        if in_memory:
+            mask = drop_objects_below(proba > self.threshold, min_size)
+            return mask.astype(np.uint8) * np.uint8(255)
+        from seglight.predict.lazy import remove_small_objects_on_disk, scratch_array
+
+        folder = self.options.output_dir
+        mask = scratch.enter_context(scratch_array(folder, proba.shape, np.uint8))
+        for z in range(proba.shape[0]):  # slab by slab: no image-sized temporary
+            mask[z] = (proba[z] > self.threshold) * np.uint8(255)
+        remove_small_objects_on_disk(mask, min_size, folder)
+        return mask
 
     def _write_qc(self, image: ImageZYX, mask: np.ndarray | None, stem: str) -> Path:
         from seglight.viz import panel, save_png

@@ -258,9 +258,9 @@ def test_a_killed_write_is_redone_under_the_same_name(folders):
     curator = Curator(config)
     item = curator.items[0]
     # What a run killed mid-write leaves: a 'writing' row and a ground truth without image.
-    from seglight.curate.record import Entry
+    from seglight.curate.decision_log import Entry
 
-    curator.record.append(Entry(image=item.raw.name, raw=str(item.raw), decision="take",
+    curator.decision_log.append(Entry(image=item.raw.name, raw=str(item.raw), decision="take",
                                 status="writing", output="img_5"))
     write_ome_tiff(folders["out"] / "img_5_GT.ome.tif", np.zeros(SHAPE, np.uint8))
     summary = Curator(config).run(progress=False)

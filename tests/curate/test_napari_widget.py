@@ -18,6 +18,7 @@ pytest.importorskip("pytestqt")
 from napari.components import ViewerModel  # noqa: E402
 from qtpy.QtCore import Qt  # noqa: E402
 
+from seglight.curate.decision_log import DecisionLog  # noqa: E402
 from seglight.curate.napari_widget import (  # noqa: E402
     EXCLUDING,
     MERGING,
@@ -26,7 +27,6 @@ from seglight.curate.napari_widget import (  # noqa: E402
     TakeAllWidget,
     ellipse_outline,
 )
-from seglight.curate.record import DecisionLog  # noqa: E402
 from seglight.io import find_triplets, load_triplet, write_ome_tiff  # noqa: E402
 from tests.curate.conftest import SPACING  # noqa: E402
 

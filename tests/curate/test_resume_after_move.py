@@ -119,7 +119,7 @@ def test_an_old_log_without_fingerprints_resumes_by_path_then_survives_a_move(fo
 
 
 def test_a_write_killed_before_the_move_is_redone_under_its_name(folders):
-    from seglight.curate.record import DecisionLog, Entry
+    from seglight.curate.decision_log import DecisionLog, Entry
 
     log = DecisionLog(folders["out"] / "curation_log.csv")
     log.append(Entry(image="c0.tif", raw=str(folders["raw"] / "c0.tif"), decision="take",

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from seglight.curate import CurateConfig, Curator
-from seglight.curate.record import COLUMNS, DecisionLog
+from seglight.curate.decision_log import COLUMNS, DecisionLog
 from seglight.curate.uncertainty import (
     disagreement,
     order_by_score,

@@ -11,14 +11,9 @@ from torch import nn
 
 from seglight.errors import ConfigError
 from seglight.networks import SegmentationNetwork, UNetXY
-from seglight.predict.inference import (
-    SlidingWindowInferer,
-    auto_window,
-    fold_batch_norms,
-    plan_windows,
-    read_block,
-    resolve_dtype,
-)
+from seglight.predict.inference import SlidingWindowInferer
+from seglight.predict.prepare import fold_batch_norms, resolve_dtype
+from seglight.predict.windows import auto_window, plan_windows, read_block
 
 
 class ConstantNet(SegmentationNetwork):
@@ -189,7 +184,7 @@ def test_inferer_prepares_a_copy_and_leaves_the_network_as_given(image):
     inferer(image)
     assert sum(isinstance(m, nn.BatchNorm3d) for m in net.modules()) == 14
     assert all(p.dtype == torch.float32 for p in net.parameters())
-    assert not any(isinstance(m, nn.BatchNorm3d) for m in inferer._run_net.modules())
+    assert not any(isinstance(m, nn.BatchNorm3d) for m in inferer.network.get()[0].modules())
 
 
 @pytest.mark.parametrize("padded", [False, True])

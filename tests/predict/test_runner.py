@@ -26,10 +26,10 @@ def test_folder_with_broken_files_writes_good_ones_and_names_bad_ones(raw_folder
     out = tmp_path / "seg"
     _, summary = _run(raw_folder, out, write_proba=True, qc=True)
     assert summary.line() == "2 written, 0 skipped, 2 failed"
-    assert len(summary.errors) == 2
-    assert any("broken.tif" in e for e in summary.errors)
-    assert any("flat.ome.tif" in e and "2D" in e for e in summary.errors)
-    assert all("\n" not in e for e in summary.errors)
+    assert len(summary.failures) == 2
+    assert any("broken.tif" in e for e in summary.failures)
+    assert any("flat.ome.tif" in e and "2D" in e for e in summary.failures)
+    assert all("\n" not in e for e in summary.failures)
     for i in range(2):
         mask = read_image(out / f"cell_{i}_struct_segmentation.tiff")
         assert mask.spacing_um == pytest.approx(SPACING)
@@ -120,7 +120,7 @@ def test_each_timepoint_is_written_separately_and_can_be_chosen(tmp_path):
     _, summary = _run(path, tmp_path / "one", timepoints=[1])
     assert [p.name for p in (tmp_path / "one").iterdir()] == ["movie_T1_struct_segmentation.tiff"]
     _, summary = _run(path, tmp_path / "bad", timepoints=[5])
-    assert summary.failed == 1 and "timepoint [5]" in summary.errors[0]
+    assert summary.failed == 1 and "timepoint [5]" in summary.failures[0]
 
 
 def test_save_intermediates_writes_recorded_steps(raw_folder, tmp_path):

@@ -16,7 +16,7 @@ Columns:
 - ``decision``: ``good`` | ``bad`` | ``skip`` (``take`` in take-all mode);
 - ``status``: ``writing`` | ``written`` | ``rejected`` | ``deferred`` | ``failed``;
 - ``output``: the triplet name (``img_12``) for ``writing`` / ``written``;
-- ``exclude``, ``merge``: polygons (see :func:`seglight.curate.engine.parse_polygons`);
+- ``exclude``, ``merge``: polygons (see :func:`seglight.curate.regions.parse_polygons`);
 - ``raw``: the raw image's absolute path (the key: two folders may share file names);
 - ``mode``, ``time``, ``message``: for people reading the log;
 - ``fingerprint``: the raw file's content fingerprint (:func:`fingerprint`), so an image is

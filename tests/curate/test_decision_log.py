@@ -1,7 +1,7 @@
 import csv
 
-from seglight.curate import record
-from seglight.curate.record import (
+from seglight.curate import decision_log
+from seglight.curate.decision_log import (
     COLUMNS,
     DecisionLog,
     Entry,
@@ -74,10 +74,11 @@ def test_fingerprint_of_a_large_file_reads_samples_and_sees_them(tmp_path):
 
     assert poke(10) != before  # head
     assert poke(size - 10) != before  # tail
-    assert poke(record.END_BYTES + 10) != before  # the first inner window
+    assert poke(decision_log.END_BYTES + 10) != before  # the first inner window
     # Between two inner windows nothing is read: the documented blind spot.
-    step = (size - 2 * record.END_BYTES - record.INNER_BYTES) // (record.INNER_WINDOWS - 1)
-    assert poke(record.END_BYTES + record.INNER_BYTES + step // 4) == before
+    log = decision_log
+    step = (size - 2 * log.END_BYTES - log.INNER_BYTES) // (log.INNER_WINDOWS - 1)
+    assert poke(decision_log.END_BYTES + decision_log.INNER_BYTES + step // 4) == before
     assert fingerprint(path) == before
 
 
