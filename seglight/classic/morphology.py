@@ -502,15 +502,15 @@ def _ordered_uint32(img: np.ndarray) -> np.ndarray:
     return np.where(bits >> 31 != 0, ~bits, bits | np.uint32(0x80000000))
 
 
-def _mixed_tie_rank(state: np.ndarray) -> int:
-    """The highest intensity rank shared by seeds of two or more labels, or -1: up to there
-    the flood must replay the reference's heap (see :func:`_morphology_kernels.flood`)."""
+def _mixed_tie_ranks(state: np.ndarray) -> np.ndarray:
+    """The intensity ranks shared by seeds of two or more labels: only there may the order
+    in which the reference's heap releases tied seeds matter (see
+    :func:`_morphology_kernels.flood`)."""
     labels = state[..., 0]
     seeded = (labels > 0) & (labels < _morphology_kernels.KEPT)
     pairs = np.unique(np.stack([state[..., 1][seeded], labels[seeded]]), axis=1)
     ranks, counts = np.unique(pairs[0], return_counts=True)
-    mixed = ranks[counts > 1]
-    return int(mixed.max()) if mixed.size else -1
+    return ranks[counts > 1]
 
 
 def seeded_watershed(
@@ -521,10 +521,10 @@ def seeded_watershed(
     The flooding rules are the reference's (``skimage.segmentation.watershed(img, seeds,
     mask=mask, watershed_line=True)``, see :mod:`seglight.classic._morphology_kernels`),
     compiled as a bucket queue over the intensity ranks, with every voxel queued once
-    (linear time). Intensities are compared in float32. Seeds of equal intensity leave the
-    queue in raster order; the reference's heap orders such ties by its internal layout, so
-    where two floods meet with exactly equal intensity *and* queue age the line may fall
-    one voxel apart.
+    (linear time). Intensities are compared in float32. Where seeds of different labels
+    tie in intensity and could still both claim voxels, the reference's heap (whose layout
+    decides which leaves first) is replayed up to the last such intensity, so the labels
+    and lines are the reference's.
 
     Args:
         img: ZYX (or any-dimensional) image; only the order of its values matters.
@@ -550,7 +550,21 @@ def seeded_watershed(
         state[core + (1,)][inside] = ranks
     strides = np.cumprod((1,) + state.shape[-2:0:-1])[::-1]
     offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
-    _morphology_kernels.flood(state.reshape(-1, 3), offsets, levels.size, _mixed_tie_rank(state))
+    # Where seeds of different labels tie, the reference's heap decides which leaves first.
+    # That order matters only at the ranks where tied seeds of two labels can still claim
+    # voxels; a bucket flood finds those ranks (which voxels are free then does not depend
+    # on the order). Most of them lie low, so replaying the heap up to the last one, and
+    # flooding by buckets after it, costs a fraction of a replay up to the last tie.
+    check = np.zeros(levels.size, bool)
+    check[_mixed_tie_ranks(state)] = True
+    trial = state.copy() if check.any() else state
+    replay_until = _morphology_kernels.flood(trial.reshape(-1, 3), offsets, levels.size, -1, check)
+    if replay_until >= 0:
+        _morphology_kernels.flood(
+            state.reshape(-1, 3), offsets, levels.size, replay_until, np.zeros_like(check)
+        )
+    else:
+        state = trial
     labels = state[core + (0,)]
     kept = labels >= _morphology_kernels.KEPT
     labels = np.where(labels == _morphology_kernels.LINE, 0, labels)
