@@ -373,7 +373,7 @@ class PredictRunner:
             mask = mask.astype(np.uint8) * np.uint8(255)
         del proba
         if opts.save_intermediates and steps:
-            from seglight.classic.inspect import save_intermediates
+            from seglight.classic.intermediates import save_intermediates
 
             final = mask if mask is not None else np.zeros(image.shape, np.uint8)
             save_intermediates(opts.output_dir, stem, image, steps, final)
