@@ -182,7 +182,7 @@ def flood(state, offsets, n_ranks, replay_until, check):
 
     Returns:
         The highest checked rank at which seeds of two or more labels could still act (-1:
-        none). Up to there the order of tied seeds may change the result, so the heap must
+        none; otherwise the flood stops after the last checked rank, unfinished). Up to there the order of tied seeds may change the result, so the heap must
         be replayed up to it; beyond it, seeds of one label acting permute blocks of
         same-label work, which changes no label and no line.
     """
@@ -244,6 +244,10 @@ def flood(state, offsets, n_ranks, replay_until, check):
             lowest = min(lowest, rank)
 
     ordered_until = -1
+    last_checked = -1
+    for rank in range(n_ranks):
+        if check[rank]:
+            last_checked = rank
     level = lowest
     while level < n_ranks:
         v = head[level]
@@ -254,6 +258,9 @@ def flood(state, offsets, n_ranks, replay_until, check):
             check[level] = False
             if _labels_still_claiming(state, offsets, is_seed, v) > 1:
                 ordered_until = level
+            if ordered_until >= 0 and level >= last_checked:
+                # The heap must be replayed up to here: this flood's labels are of no use.
+                return ordered_until
         is_seed[v] = False
         head[level] = state[v, 2]
         if head[level] == -1:

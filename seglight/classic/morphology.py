@@ -297,16 +297,17 @@ def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 
     seeds[tuple(spots.T)] = True
     markers, _ = ndi.label(seeds, structure=_FULL_3D)
     markers[~mask] = 0
+    seeded = markers > 0
 
     # The watershed floods 6-connected, so its independent problems are the 6-connected
-    # components; count the distinct seed labels in each.
-    components, n_components = ndi.label(mask, structure=_CROSS_3D)
-    seeded = markers > 0
-    pairs = np.unique(np.stack([components[seeded], markers[seeded]]), axis=1)
-    seeds_per_component = np.bincount(pairs[0], minlength=n_components + 1)
-    if seeds_per_component.max(initial=0) < 2:
+    # components, which lie inside the 26-connected objects: where no object holds two seed
+    # labels (counted without labelling again), no component does, and nothing is cut.
+    objects_of_seeds, _ = _distinct_pairs(objects[seeded], markers[seeded])
+    if not np.any(np.bincount(objects_of_seeds) > 1):
+        components, n_components = ndi.label(mask, structure=_CROSS_3D)
+        component, label = _distinct_pairs(components[seeded], markers[seeded])
         single_label = np.zeros(n_components + 1, np.int32)
-        single_label[pairs[0]] = pairs[1]
+        single_label[component] = label
         return single_label[components]
     # -EDT²: the same order as -EDT, in integers that float32 holds exactly.
     squared = _morphology_kernels.squared_edt(np.ascontiguousarray(mask))
@@ -508,9 +509,19 @@ def _mixed_tie_ranks(state: np.ndarray) -> np.ndarray:
     :func:`_morphology_kernels.flood`)."""
     labels = state[..., 0]
     seeded = (labels > 0) & (labels < _morphology_kernels.KEPT)
-    pairs = np.unique(np.stack([state[..., 1][seeded], labels[seeded]]), axis=1)
-    ranks, counts = np.unique(pairs[0], return_counts=True)
+    ranks, labels = _distinct_pairs(state[..., 1][seeded], labels[seeded])
+    ranks, counts = np.unique(ranks, return_counts=True)
     return ranks[counts > 1]
+
+
+def _distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pairs of two non-negative integer arrays, sorted (one 1D unique of
+    64-bit keys: ``np.unique(axis=1)`` sorts structured rows, many times slower)."""
+    first = first.astype(np.int64)
+    second = second.astype(np.int64)
+    base = int(second.max(initial=0)) + 1
+    keys = np.unique(first * base + second)
+    return keys // base, keys % base
 
 
 def seeded_watershed(
