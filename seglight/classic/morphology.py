@@ -30,7 +30,8 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.filters import threshold_otsu, threshold_triangle
+from skimage.exposure import histogram
+from skimage.filters import threshold_otsu
 
 from seglight.classic import _morphology_kernels
 from seglight.errors import ConfigError
@@ -116,12 +117,59 @@ def binary_erosion_ball(mask: np.ndarray, radius: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def global_threshold(img: np.ndarray, method: str) -> float:
+Histogram = tuple[np.ndarray, np.ndarray]
+
+
+def image_histogram(img: np.ndarray) -> Histogram:
+    """The 256-bin histogram (counts, bin centres) over the image's own range, the one that
+    scikit-image's Otsu and triangle thresholds compute: one pass serves both."""
+    return histogram(np.asarray(img).reshape(-1), 256, source_range="image")
+
+
+def triangle_threshold(img: np.ndarray, hist: Histogram | None = None) -> float:
+    """The triangle threshold (Zack, Rogers and Latt 1977) of ``img``, as
+    ``skimage.filters.threshold_triangle`` gives it, from its :func:`image_histogram`.
+
+    The line from the histogram's peak to the end of its longer tail; the threshold is the
+    bin centre of that tail farthest below the line (the first one on a tie).
+    """
+    counts, centers = image_histogram(img) if hist is None else hist
+    occupied = np.flatnonzero(counts)
+    first, last = int(occupied[0]), int(occupied[-1])
+    if first == last:
+        return float(np.asarray(img).reshape(-1)[0])  # a constant image
+    peak = int(np.argmax(counts))
+    n_bins = counts.size
+    # Measure along the longer tail; mirror the histogram when that is the right one.
+    mirrored = peak - first < last - peak
+    if mirrored:
+        counts = counts[::-1]
+        first, peak = n_bins - last - 1, n_bins - peak - 1
+    width = peak - first
+    hypotenuse = np.sqrt(float(counts[peak]) ** 2 + width**2)
+    offsets = np.arange(width)
+    distance = (counts[peak] / hypotenuse) * offsets - (width / hypotenuse) * counts[first:peak]
+    level = int(np.argmax(distance)) + first
+    return float(centers[n_bins - level - 1 if mirrored else level])
+
+
+def otsu_threshold(img: np.ndarray, hist: Histogram | None = None) -> float:
+    """Otsu's threshold of ``img`` as ``skimage.filters.threshold_otsu`` gives it, from its
+    :func:`image_histogram` when given."""
+    if hist is None:
+        return float(threshold_otsu(img))
+    if np.count_nonzero(hist[0]) == 1:
+        return float(np.asarray(img).reshape(-1)[0])  # a constant image
+    return float(threshold_otsu(hist=hist))
+
+
+def global_threshold(img: np.ndarray, method: str, hist: Histogram | None = None) -> float:
     """The low-level threshold of ``MO``.
 
     Args:
         img: the smoothed image.
         method: ``"triangle"``, ``"median"`` (50th percentile) or ``"ave"`` (their mean).
+        hist: the image's :func:`image_histogram`, when already computed.
 
     Raises:
         ConfigError: an unknown method.
@@ -131,11 +179,11 @@ def global_threshold(img: np.ndarray, method: str) -> float:
             f"masked-object threshold: method={method!r}; choose one of {list(THRESHOLD_METHODS)}"
         )
     if method == "triangle":
-        return float(threshold_triangle(img))
+        return triangle_threshold(img, hist)
     median = float(np.percentile(img, 50))
     if method == "median":
         return median
-    return (float(threshold_triangle(img)) + median) / 2
+    return (triangle_threshold(img, hist) + median) / 2
 
 
 def _larger_than(labels: np.ndarray, min_size: int) -> np.ndarray:
@@ -183,7 +231,9 @@ def masked_object_threshold(
         ConfigError: an unknown ``method``.
     """
     img = np.asarray(img)
-    labels, _ = ndi.label(img > global_threshold(img, method), structure=_CROSS_3D)
+    # The triangle and the whole-image Otsu thresholds share one histogram.
+    hist = image_histogram(img) if method != "median" or extra_criteria else None
+    labels, _ = ndi.label(img > global_threshold(img, method, hist), structure=_CROSS_3D)
     big = _larger_than(labels, min_object_size)
     low = big[labels] if dilate or return_low else None
     if dilate:
@@ -196,7 +246,7 @@ def masked_object_threshold(
 
     high = np.zeros(img.shape, bool)
     boxes = ndi.find_objects(labels)
-    cutoff = 0.333 * float(threshold_otsu(img)) if extra_criteria else None
+    cutoff = 0.333 * otsu_threshold(img, hist) if extra_criteria else None
     for index in objects:
         box = boxes[index - 1]
         obj = labels[box] == index
