@@ -17,7 +17,9 @@ the parameter to tune, or with ``strict=True`` (``model.params.strict=true``) is
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +32,8 @@ from seglight.classic.validation import (
     STRICT_KEY,
     as_image_zyx,
     check_intensity_range,
-    merge_params,
+    check_params,
+    parameter_kinds,
 )
 from seglight.config import to_plain as _plain
 from seglight.errors import ConfigError, SeglightError
@@ -65,19 +68,16 @@ def config_path(name: str) -> Path:
     return CONF_DIR / "model" / "classic" / f"{name}.yaml"
 
 
-def load_params(name: str) -> dict[str, Any]:
-    """The default parameters of workflow ``name``, from ``conf/model/classic/<name>.yaml``.
+@cache
+def _parameter_kinds(name: str) -> dict[str, str]:
+    return parameter_kinds(name, _workflow(name))
 
-    Returns:
-        A new plain dict (lists, numbers), safe to modify.
 
-    Raises:
-        SeglightError: an unknown workflow name.
-        ConfigError: the config file is missing or has no ``params`` mapping.
-    """
+@cache
+def _config_params(name: str) -> dict[str, Any]:
+    """The ``params`` of ``conf/model/classic/<name>.yaml``, read once per process."""
     from omegaconf import OmegaConf
 
-    _workflow(name)
     path = config_path(name)
     if not path.exists():
         raise ConfigError(f"{path}: missing; every classic workflow needs its parameter file")
@@ -89,31 +89,35 @@ def load_params(name: str) -> dict[str, Any]:
     return _plain(params)
 
 
-def run_workflow(
-    name: str, image_zyx: Any, record: Record = no_record, **overrides: Any
-) -> np.ndarray:
-    """Segment one structure in a ZYX image with its classic workflow.
-
-    Args:
-        name: the workflow (structure) name, one of :func:`list_workflows`.
-        image_zyx: the raw single-channel image, shape ``(Z, Y, X)``, any real numeric type
-            (an :class:`~seglight.io.ImageZYX` too).
-        record: called as ``record(step_name, array)`` with each intermediate result
-            (e.g. ``steps.__setitem__``, then :func:`seglight.classic.inspect.save_intermediates`).
-        **overrides: parameters replacing the config's defaults, by their config names
-            (e.g. ``vesselness_cutoff=0.2``); ``strict=True`` refuses an image outside the
-            workflow's tuned intensity range instead of warning.
+def load_params(name: str) -> dict[str, Any]:
+    """The default parameters of workflow ``name``, from ``conf/model/classic/<name>.yaml``
+    (read from disk once per process).
 
     Returns:
-        The mask, uint8 0/255, same shape as the image; all zero for a constant image.
+        A new plain dict (lists, numbers), safe to modify.
 
     Raises:
-        SeglightError: unknown workflow, unknown parameter, or bad image (see
-            :mod:`seglight.classic.validation`); with ``strict``, an image outside the
-            tuned intensity range.
+        SeglightError: an unknown workflow name.
+        ConfigError: the config file is missing or has no ``params`` mapping.
     """
+    _workflow(name)
+    return copy.deepcopy(_config_params(name))
+
+
+def _complete_params(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` checked against the workflow's signature; parameters it lacks come from the
+    config file (not read when ``given`` is complete, as Hydra composes it)."""
+    kinds = _parameter_kinds(name)
+    given = _plain(given)
+    if not set(kinds) <= set(given):
+        given = {**load_params(name), **given}
+    return check_params(name, given, kinds)
+
+
+def _segment(name: str, image_zyx: Any, params: Mapping[str, Any], record: Record) -> np.ndarray:
+    """Run workflow ``name`` with its complete, checked ``params`` (see :func:`run_workflow`)."""
     workflow = _workflow(name)
-    params = merge_params(name, load_params(name), _plain(overrides))
+    params = dict(params)
     strict = bool(params.pop(STRICT_KEY, False))
     img = as_image_zyx(name, image_zyx)
     if img.min() == img.max():
@@ -127,11 +131,42 @@ def run_workflow(
     return (mask > 0).astype(np.uint8) * np.uint8(255)
 
 
+def run_workflow(
+    name: str, image_zyx: Any, record: Record = no_record, **overrides: Any
+) -> np.ndarray:
+    """Segment one structure in a ZYX image with its classic workflow.
+
+    Args:
+        name: the workflow (structure) name, one of :func:`list_workflows`.
+        image_zyx: the raw single-channel image, shape ``(Z, Y, X)``, any real numeric type
+            (an :class:`~seglight.io.ImageZYX` too).
+        record: called as ``record(step_name, array)`` with each intermediate result
+            (e.g. ``steps.__setitem__``, then :func:`seglight.classic.intermediates.save_intermediates`).
+        **overrides: parameters replacing the config's defaults, by their config names
+            (e.g. ``vesselness_cutoff=0.2``); ``strict=True`` refuses an image outside the
+            workflow's tuned intensity range instead of warning.
+
+    Returns:
+        The mask, uint8 0/255, same shape as the image; all zero for a constant image.
+
+    Raises:
+        SeglightError: unknown workflow, unknown parameter, or bad image (see
+            :mod:`seglight.classic.validation`); with ``strict``, an image outside the
+            tuned intensity range.
+    """
+    _workflow(name)
+    params = check_params(name, {**load_params(name), **_plain(overrides)}, _parameter_kinds(name))
+    return _segment(name, image_zyx, params, record)
+
+
 class ClassicBinarizer:
     """A classic workflow behind the :class:`seglight.binarizer.Binarizer` interface.
 
     Configured from ``conf/model/classic/<workflow>.yaml`` (``_target_`` is this class).
-    Parameters are checked at construction, so a typo fails before any image is read.
+    Parameters are checked against the workflow's signature at construction, so a typo
+    fails before any image is read. Hydra hands over the complete, composed parameters,
+    which are used as they are; the config file is read only to fill in parameters that a
+    Python caller left out.
 
     Args:
         workflow: the workflow (structure) name, e.g. ``"tomm20"``.
@@ -147,12 +182,13 @@ class ClassicBinarizer:
     threshold: float = 0.5
 
     def __init__(self, workflow: str, params: Mapping[str, Any] | None = None):
+        _workflow(workflow)
         self.workflow = workflow
-        self.params = merge_params(workflow, load_params(workflow), _plain(params or {}))
+        self.params = _complete_params(workflow, params or {})
 
     def predict_proba(self, image_zyx: Any, record: Record = no_record) -> np.ndarray:
         """The workflow's mask as float32 0/1 probabilities, same shape as the ZYX image."""
-        mask = run_workflow(self.workflow, image_zyx, record, **self.params)
+        mask = _segment(self.workflow, image_zyx, self.params, record)
         return (mask > 0).astype(np.float32)
 
     def __repr__(self) -> str:

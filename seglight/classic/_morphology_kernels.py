@@ -47,29 +47,30 @@ AGE_BITS = 40
 
 
 @numba.njit(inline="always")
-def _heap_push(keys, voxels, items, key, voxel):
-    """Append and sift up (a textbook binary min-heap); returns the new item count."""
+def _heap_push(heap, items, key, voxel):
+    """Append and sift up (a textbook binary min-heap of ``[key, voxel]`` rows, one cache
+    line per pair); returns the new item count."""
     child = items
     while child > 0:
         parent = (child + 1) // 2 - 1
-        if key < keys[parent]:
-            keys[child], voxels[child] = keys[parent], voxels[parent]
+        if key < heap[parent, 0]:
+            heap[child, 0], heap[child, 1] = heap[parent, 0], heap[parent, 1]
             child = parent
         else:
             break
-    keys[child], voxels[child] = key, voxel
+    heap[child, 0], heap[child, 1] = key, voxel
     return items + 1
 
 
 @numba.njit(inline="always")
-def _heap_pop(keys, voxels, items):
+def _heap_pop(heap, items):
     """Take the root: the last item moves to the root and sifts down, the smaller child
     winning and the left one on a tie. Returns (key, voxel, new item count)."""
-    key, voxel = keys[0], voxels[0]
+    key, voxel = heap[0, 0], heap[0, 1]
     items -= 1
     if items == 0:
         return key, voxel, items
-    last_key, last_voxel = keys[items], voxels[items]
+    last_key, last_voxel = heap[items, 0], heap[items, 1]
     i = 0
     while True:
         smallest = i
@@ -77,15 +78,15 @@ def _heap_pop(keys, voxels, items):
         left, right = 2 * i + 1, 2 * i + 2
         if left >= items:
             break
-        if keys[left] < smallest_key:
-            smallest, smallest_key = left, keys[left]
-        if right < items and keys[right] < smallest_key:
+        if heap[left, 0] < smallest_key:
+            smallest, smallest_key = left, heap[left, 0]
+        if right < items and heap[right, 0] < smallest_key:
             smallest = right
         if smallest == i:
             break
-        keys[i], voxels[i] = keys[smallest], voxels[smallest]
+        heap[i, 0], heap[i, 1] = heap[smallest, 0], heap[smallest, 1]
         i = smallest
-    keys[i], voxels[i] = last_key, last_voxel
+    heap[i, 0], heap[i, 1] = last_key, last_voxel
     return key, voxel, items
 
 
@@ -118,8 +119,38 @@ def _append(state, head, tail, level, w):
     tail[level] = w
 
 
+@numba.njit(inline="always")
+def _labels_still_claiming(state, offsets, is_seed, first):
+    """How many labels the tied seeds waiting at the head of a bucket (from ``first`` on)
+    can still act with: 0, 1 or 2 (two or more).
+
+    A waiting seed acts when it can claim a free neighbour, or when a waiting seed of
+    another label is its neighbour (its visit, line or label, then depends on which of
+    them leaves first). Any other seed claims nothing and its visit reads only labels that
+    no seed of its rank changes, so where it leaves among its tied seeds is irrelevant.
+    Which voxels are free when a rank's seeds leave does not depend on labels or on the
+    order of ties (every voxel leaves the queue at the same level), so any flood may count.
+    """
+    acting = 0
+    v = first
+    while v != -1 and is_seed[v]:
+        label = state[v, 0]
+        for k in range(offsets.size):
+            w = v + offsets[k]
+            other = state[w, 0]
+            if is_seed[w] and 0 < other < KEPT and other != label:
+                return 2
+            if other == 0:
+                if acting == 0:
+                    acting = label
+                elif acting != label:
+                    return 2
+        v = state[v, 2]
+    return 0 if acting == 0 else 1
+
+
 @numba.njit(cache=True)
-def flood(state, offsets, n_ranks, replay_until):
+def flood(state, offsets, n_ranks, replay_until, check):
     """Flood the seeds of ``state`` in place.
 
     One row per voxel keeps everything a visit touches in one cache line: the voxel's
@@ -143,7 +174,17 @@ def flood(state, offsets, n_ranks, replay_until):
             Seeds have state > 0, other voxels of the mask 0.
         offsets: int64 raveled offsets of the neighbours, in increasing order.
         n_ranks: number of distinct ranks.
-        replay_until: the highest rank at which seeds of different labels tie (-1: none).
+        replay_until: replay the heap while the lowest priority is at most this rank
+            (-1: no replay).
+        check: bool (n_ranks,), ranks (above ``replay_until``) at which seeds of different
+            labels tie: when their seeds leave, count the labels that can still act
+            (:func:`_labels_still_claiming`).
+
+    Returns:
+        The highest checked rank at which seeds of two or more labels could still act (-1:
+        none; otherwise the flood stops after the last checked rank, unfinished). Up to there the order of tied seeds may change the result, so the heap must
+        be replayed up to it; beyond it, seeds of one label acting permute blocks of
+        same-label work, which changes no label and no line.
     """
     n = state.shape[0]
     n_seeds = 0
@@ -151,17 +192,16 @@ def flood(state, offsets, n_ranks, replay_until):
         if state[v, 0] > 0:
             n_seeds += 1
     capacity = max(16, 2 * n_seeds)
-    keys = np.empty(capacity, np.int64)
-    voxels = np.empty(capacity, np.int64)
+    heap = np.empty((capacity, 2), np.int64)
     is_seed = np.zeros(n, np.bool_)
     items = 0
     for v in range(n):
         if state[v, 0] > 0:
             is_seed[v] = True
-            items = _heap_push(keys, voxels, items, np.int64(state[v, 1]) << AGE_BITS, v)
+            items = _heap_push(heap, items, np.int64(state[v, 1]) << AGE_BITS, v)
     age = 1
-    while items > 0 and (keys[0] >> AGE_BITS) <= replay_until:
-        key, v, items = _heap_pop(keys, voxels, items)
+    while items > 0 and (heap[0, 0] >> AGE_BITS) <= replay_until:
+        key, v, items = _heap_pop(heap, items)
         level = key >> AGE_BITS
         if is_seed[v]:
             is_seed[v] = False
@@ -183,33 +223,45 @@ def flood(state, offsets, n_ranks, replay_until):
             if -KEPT < state[w, 0] <= 0:
                 if state[w, 0] == 0:
                     state[w, 0] = -label
-                if items == keys.size:
-                    keys = np.concatenate((keys, np.empty_like(keys)))
-                    voxels = np.concatenate((voxels, np.empty_like(voxels)))
+                if items == heap.shape[0]:
+                    heap = np.concatenate((heap, np.empty_like(heap)))
                 age += 1
                 rank = max(np.int64(state[w, 1]), level)
-                items = _heap_push(keys, voxels, items, (rank << AGE_BITS) | age, w)
+                items = _heap_push(heap, items, (rank << AGE_BITS) | age, w)
 
     head = np.full(n_ranks, -1, np.int32)
     tail = np.full(n_ranks, -1, np.int32)
-    order = np.argsort(keys[:items])
+    order = np.argsort(heap[:items, 0])
     bucketed = np.zeros(n, np.bool_)
     lowest = n_ranks
     for i in order:
-        w = voxels[i]
+        w = heap[i, 1]
         # Seeds still waiting (age 0: first in their rank), and queued voxels' first copy.
         if is_seed[w] or (state[w, 0] < 0 and state[w, 0] != LINE and not bucketed[w]):
             bucketed[w] = True
-            rank = keys[i] >> AGE_BITS
+            rank = heap[i, 0] >> AGE_BITS
             _append(state, head, tail, rank, w)
             lowest = min(lowest, rank)
 
+    ordered_until = -1
+    last_checked = -1
+    for rank in range(n_ranks):
+        if check[rank]:
+            last_checked = rank
     level = lowest
     while level < n_ranks:
         v = head[level]
         if v == -1:
             level += 1
             continue
+        if check[level]:
+            check[level] = False
+            if _labels_still_claiming(state, offsets, is_seed, v) > 1:
+                ordered_until = level
+            if ordered_until >= 0 and level >= last_checked:
+                # The heap must be replayed up to here: this flood's labels are of no use.
+                return ordered_until
+        is_seed[v] = False
         head[level] = state[v, 2]
         if head[level] == -1:
             tail[level] = -1
@@ -219,6 +271,7 @@ def flood(state, offsets, n_ranks, replay_until):
             if state[w, 0] == 0:
                 state[w, 0] = -label
                 _append(state, head, tail, max(state[w, 1], level), w)
+    return ordered_until
 
 
 @numba.njit(cache=True)

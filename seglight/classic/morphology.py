@@ -30,7 +30,8 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.filters import threshold_otsu, threshold_triangle
+from skimage.exposure import histogram
+from skimage.filters import threshold_otsu
 
 from seglight.classic import _morphology_kernels
 from seglight.errors import ConfigError
@@ -116,12 +117,59 @@ def binary_erosion_ball(mask: np.ndarray, radius: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def global_threshold(img: np.ndarray, method: str) -> float:
+Histogram = tuple[np.ndarray, np.ndarray]
+
+
+def image_histogram(img: np.ndarray) -> Histogram:
+    """The 256-bin histogram (counts, bin centres) over the image's own range, the one that
+    scikit-image's Otsu and triangle thresholds compute: one pass serves both."""
+    return histogram(np.asarray(img).reshape(-1), 256, source_range="image")
+
+
+def triangle_threshold(img: np.ndarray, hist: Histogram | None = None) -> float:
+    """The triangle threshold (Zack, Rogers and Latt 1977) of ``img``, as
+    ``skimage.filters.threshold_triangle`` gives it, from its :func:`image_histogram`.
+
+    The line from the histogram's peak to the end of its longer tail; the threshold is the
+    bin centre of that tail farthest below the line (the first one on a tie).
+    """
+    counts, centers = image_histogram(img) if hist is None else hist
+    occupied = np.flatnonzero(counts)
+    first, last = int(occupied[0]), int(occupied[-1])
+    if first == last:
+        return float(np.asarray(img).reshape(-1)[0])  # a constant image
+    peak = int(np.argmax(counts))
+    n_bins = counts.size
+    # Measure along the longer tail; mirror the histogram when that is the right one.
+    mirrored = peak - first < last - peak
+    if mirrored:
+        counts = counts[::-1]
+        first, peak = n_bins - last - 1, n_bins - peak - 1
+    width = peak - first
+    hypotenuse = np.sqrt(float(counts[peak]) ** 2 + width**2)
+    offsets = np.arange(width)
+    distance = (counts[peak] / hypotenuse) * offsets - (width / hypotenuse) * counts[first:peak]
+    level = int(np.argmax(distance)) + first
+    return float(centers[n_bins - level - 1 if mirrored else level])
+
+
+def otsu_threshold(img: np.ndarray, hist: Histogram | None = None) -> float:
+    """Otsu's threshold of ``img`` as ``skimage.filters.threshold_otsu`` gives it, from its
+    :func:`image_histogram` when given."""
+    if hist is None:
+        return float(threshold_otsu(img))
+    if np.count_nonzero(hist[0]) == 1:
+        return float(np.asarray(img).reshape(-1)[0])  # a constant image
+    return float(threshold_otsu(hist=hist))
+
+
+def global_threshold(img: np.ndarray, method: str, hist: Histogram | None = None) -> float:
     """The low-level threshold of ``MO``.
 
     Args:
         img: the smoothed image.
         method: ``"triangle"``, ``"median"`` (50th percentile) or ``"ave"`` (their mean).
+        hist: the image's :func:`image_histogram`, when already computed.
 
     Raises:
         ConfigError: an unknown method.
@@ -131,11 +179,11 @@ def global_threshold(img: np.ndarray, method: str) -> float:
             f"masked-object threshold: method={method!r}; choose one of {list(THRESHOLD_METHODS)}"
         )
     if method == "triangle":
-        return float(threshold_triangle(img))
+        return triangle_threshold(img, hist)
     median = float(np.percentile(img, 50))
     if method == "median":
         return median
-    return (float(threshold_triangle(img)) + median) / 2
+    return (triangle_threshold(img, hist) + median) / 2
 
 
 def _larger_than(labels: np.ndarray, min_size: int) -> np.ndarray:
@@ -183,7 +231,9 @@ def masked_object_threshold(
         ConfigError: an unknown ``method``.
     """
     img = np.asarray(img)
-    labels, _ = ndi.label(img > global_threshold(img, method), structure=_CROSS_3D)
+    # The triangle and the whole-image Otsu thresholds share one histogram.
+    hist = image_histogram(img) if method != "median" or extra_criteria else None
+    labels, _ = ndi.label(img > global_threshold(img, method, hist), structure=_CROSS_3D)
     big = _larger_than(labels, min_object_size)
     low = big[labels] if dilate or return_low else None
     if dilate:
@@ -196,7 +246,7 @@ def masked_object_threshold(
 
     high = np.zeros(img.shape, bool)
     boxes = ndi.find_objects(labels)
-    cutoff = 0.333 * float(threshold_otsu(img)) if extra_criteria else None
+    cutoff = 0.333 * otsu_threshold(img, hist) if extra_criteria else None
     for index in objects:
         box = boxes[index - 1]
         obj = labels[box] == index
@@ -297,16 +347,17 @@ def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 
     seeds[tuple(spots.T)] = True
     markers, _ = ndi.label(seeds, structure=_FULL_3D)
     markers[~mask] = 0
+    seeded = markers > 0
 
     # The watershed floods 6-connected, so its independent problems are the 6-connected
-    # components; count the distinct seed labels in each.
-    components, n_components = ndi.label(mask, structure=_CROSS_3D)
-    seeded = markers > 0
-    pairs = np.unique(np.stack([components[seeded], markers[seeded]]), axis=1)
-    seeds_per_component = np.bincount(pairs[0], minlength=n_components + 1)
-    if seeds_per_component.max(initial=0) < 2:
+    # components, which lie inside the 26-connected objects: where no object holds two seed
+    # labels (counted without labelling again), no component does, and nothing is cut.
+    objects_of_seeds, _ = _distinct_pairs(objects[seeded], markers[seeded])
+    if not np.any(np.bincount(objects_of_seeds) > 1):
+        components, n_components = ndi.label(mask, structure=_CROSS_3D)
+        component, label = _distinct_pairs(components[seeded], markers[seeded])
         single_label = np.zeros(n_components + 1, np.int32)
-        single_label[pairs[0]] = pairs[1]
+        single_label[component] = label
         return single_label[components]
     # -EDT²: the same order as -EDT, in integers that float32 holds exactly.
     squared = _morphology_kernels.squared_edt(np.ascontiguousarray(mask))
@@ -502,15 +553,25 @@ def _ordered_uint32(img: np.ndarray) -> np.ndarray:
     return np.where(bits >> 31 != 0, ~bits, bits | np.uint32(0x80000000))
 
 
-def _mixed_tie_rank(state: np.ndarray) -> int:
-    """The highest intensity rank shared by seeds of two or more labels, or -1: up to there
-    the flood must replay the reference's heap (see :func:`_morphology_kernels.flood`)."""
+def _mixed_tie_ranks(state: np.ndarray) -> np.ndarray:
+    """The intensity ranks shared by seeds of two or more labels: only there may the order
+    in which the reference's heap releases tied seeds matter (see
+    :func:`_morphology_kernels.flood`)."""
     labels = state[..., 0]
     seeded = (labels > 0) & (labels < _morphology_kernels.KEPT)
-    pairs = np.unique(np.stack([state[..., 1][seeded], labels[seeded]]), axis=1)
-    ranks, counts = np.unique(pairs[0], return_counts=True)
-    mixed = ranks[counts > 1]
-    return int(mixed.max()) if mixed.size else -1
+    ranks, labels = _distinct_pairs(state[..., 1][seeded], labels[seeded])
+    ranks, counts = np.unique(ranks, return_counts=True)
+    return ranks[counts > 1]
+
+
+def _distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct pairs of two non-negative integer arrays, sorted (one 1D unique of
+    64-bit keys: ``np.unique(axis=1)`` sorts structured rows, many times slower)."""
+    first = first.astype(np.int64)
+    second = second.astype(np.int64)
+    base = int(second.max(initial=0)) + 1
+    keys = np.unique(first * base + second)
+    return keys // base, keys % base
 
 
 def seeded_watershed(
@@ -521,10 +582,10 @@ def seeded_watershed(
     The flooding rules are the reference's (``skimage.segmentation.watershed(img, seeds,
     mask=mask, watershed_line=True)``, see :mod:`seglight.classic._morphology_kernels`),
     compiled as a bucket queue over the intensity ranks, with every voxel queued once
-    (linear time). Intensities are compared in float32. Seeds of equal intensity leave the
-    queue in raster order; the reference's heap orders such ties by its internal layout, so
-    where two floods meet with exactly equal intensity *and* queue age the line may fall
-    one voxel apart.
+    (linear time). Intensities are compared in float32. Where seeds of different labels
+    tie in intensity and could still both claim voxels, the reference's heap (whose layout
+    decides which leaves first) is replayed up to the last such intensity, so the labels
+    and lines are the reference's.
 
     Args:
         img: ZYX (or any-dimensional) image; only the order of its values matters.
@@ -550,7 +611,21 @@ def seeded_watershed(
         state[core + (1,)][inside] = ranks
     strides = np.cumprod((1,) + state.shape[-2:0:-1])[::-1]
     offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
-    _morphology_kernels.flood(state.reshape(-1, 3), offsets, levels.size, _mixed_tie_rank(state))
+    # Where seeds of different labels tie, the reference's heap decides which leaves first.
+    # That order matters only at the ranks where tied seeds of two labels can still claim
+    # voxels; a bucket flood finds those ranks (which voxels are free then does not depend
+    # on the order). Most of them lie low, so replaying the heap up to the last one, and
+    # flooding by buckets after it, costs a fraction of a replay up to the last tie.
+    check = np.zeros(levels.size, bool)
+    check[_mixed_tie_ranks(state)] = True
+    trial = state.copy() if check.any() else state
+    replay_until = _morphology_kernels.flood(trial.reshape(-1, 3), offsets, levels.size, -1, check)
+    if replay_until >= 0:
+        _morphology_kernels.flood(
+            state.reshape(-1, 3), offsets, levels.size, replay_until, np.zeros_like(check)
+        )
+    else:
+        state = trial
     labels = state[core + (0,)]
     kept = labels >= _morphology_kernels.KEPT
     labels = np.where(labels == _morphology_kernels.LINE, 0, labels)

@@ -29,8 +29,10 @@ A constant image is not an error: it has no structure, so its mask is empty (all
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -197,36 +199,75 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def merge_params(workflow: str, defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict:
-    """Apply ``overrides`` to a workflow's default parameters, refusing unknown names and types.
+def _annotation_kind(annotation: Any) -> str:
+    """The kind of value (as :func:`_kind` names it) a workflow parameter's annotation asks
+    for: ``bool`` a boolean, ``int`` / ``float`` a number, ``str`` a string, a ``Sequence``
+    a list."""
+    if annotation is bool:
+        return "a boolean"
+    if annotation in (int, float):
+        return "a number"
+    if annotation is str:
+        return "a string"
+    if typing.get_origin(annotation) is not None and issubclass(
+        typing.get_origin(annotation), Sequence
+    ):
+        return "a list"
+    raise TypeError(f"workflow parameter annotated {annotation!r}: no YAML kind for it")
+
+
+def parameter_kinds(workflow: str, fn: Callable[..., Any]) -> dict[str, str]:
+    """The parameters a workflow function takes, each with the kind of value it needs.
+
+    They are the function's keyword-only parameters other than ``record``, read from its
+    signature and annotations, plus :data:`STRICT_KEY` (a boolean, read by the facade).
+    """
+    hints = typing.get_type_hints(fn)
+    kinds = {
+        p.name: _annotation_kind(hints[p.name])
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "record"
+    }
+    kinds[STRICT_KEY] = "a boolean"
+    return kinds
+
+
+def check_params(workflow: str, params: Mapping[str, Any], kinds: Mapping[str, str]) -> dict:
+    """Check a workflow's complete parameters against its signature (:func:`parameter_kinds`).
 
     Args:
         workflow: the workflow name, for the messages.
-        defaults: the parameters from ``conf/model/classic/<workflow>.yaml``.
-        overrides: the caller's changes (plain Python values).
+        params: every parameter, plain Python values (tuples are taken as lists).
+        kinds: the workflow's parameters and their kinds.
 
     Returns:
-        A new dict: the defaults with the overrides applied.
+        A new dict of the parameters.
 
     Raises:
-        ConfigError: an unknown parameter name, or a value of another kind than the default
-            (a number where a list of ``[sigma, cutoff]`` pairs is expected, for example).
+        ConfigError: an unknown parameter name, a missing one, or a value of another kind
+            than the signature asks for (a number where a list of ``[sigma, cutoff]`` pairs
+            is expected, for example).
     """
-    unknown = sorted(set(overrides) - set(defaults))
+    unknown = sorted(set(params) - set(kinds))
     if unknown:
         raise ConfigError(
             f"classic workflow {workflow!r}: unknown parameter(s) {unknown}; "
-            f"its parameters are {sorted(defaults)}"
+            f"its parameters are {sorted(kinds)}"
         )
-    params = dict(defaults)
-    for key, value in overrides.items():
+    missing = sorted(set(kinds) - set(params))
+    if missing:
+        raise ConfigError(
+            f"classic workflow {workflow!r}: missing parameter(s) {missing}; set them in "
+            f"conf/model/classic/{workflow}.yaml under params:"
+        )
+    checked = {}
+    for key, value in params.items():
         if isinstance(value, tuple):
             value = list(value)
-        expected = _kind(defaults[key])
-        if _kind(value) != expected and defaults[key] is not None:
+        if _kind(value) != kinds[key]:
             raise ConfigError(
                 f"classic workflow {workflow!r}: parameter {key}={value!r} should be "
-                f"{expected} like its default {defaults[key]!r}"
+                f"{kinds[key]}"
             )
-        params[key] = value
-    return params
+        checked[key] = value
+    return checked

@@ -350,7 +350,7 @@ class PredictRunner:
         mask = self._mask(proba, scratch, image.in_memory) if opts.writes_mask else None
         del proba
         if steps:
-            from seglight.classic.inspect import save_intermediates
+            from seglight.classic.intermediates import save_intermediates
 
             final = mask if mask is not None else np.zeros(image.shape, np.uint8)
             save_intermediates(opts.output_dir, stem, image, steps, final)

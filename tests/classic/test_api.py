@@ -17,7 +17,7 @@ from seglight.classic import (
     load_params,
     run_workflow,
 )
-from seglight.classic.inspect import QC_NAME, save_intermediates
+from seglight.classic.intermediates import QC_NAME, save_intermediates
 from seglight.classic.registry import WORKFLOWS
 from seglight.classic.validation import MIN_SHAPE_ZYX, STRICT_KEY
 from seglight.errors import ConfigError, SeglightError
