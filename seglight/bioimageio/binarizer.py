@@ -186,13 +186,16 @@ class PackageBinarizer:
 
     def preprocess(self, image_zyx: np.ndarray) -> np.ndarray:
         """The image after the package's preprocessing (its statistics: the whole image)."""
-        from bioimageio.core.digest_spec import create_sample_for_model
+        from bioimageio.core import Sample
+        from bioimageio.core.tensor import Tensor
 
         image = np.asarray(image_zyx, dtype=np.float32)
         if self.normalize is not None:
             image = self.normalize(image)
         tensor = self._as_tensor(image, self.in_dims)
-        sample = create_sample_for_model(self.descr, inputs={self.input_id: tensor})
+        # Not create_sample_for_model: it demands a valid window size of the whole image.
+        sample = Sample(members={self.input_id: Tensor(tensor, dims=self.in_dims)}, stat={},
+                        id=None)
         self.pipeline.apply_preprocessing(sample)
         return np.asarray(sample.members[self.input_id].data.transpose(*self.in_dims).values)
 

@@ -305,7 +305,9 @@ def _describe(root: Path, meta: dict, window: Sequence[int], rules: Sequence[Axi
     from bioimageio.spec.model import v0_5
 
     unit = "micrometer" if all(meta["spacing"]) else None
-    scales = [float(s) if unit else 1.0 for s in meta["spacing"]]
+    # A dyadic voxel size (k / 2**20 µm, within 1e-6 µm): the spec checks an output size as
+    # ``input size * scale / scale + offset`` in floats, exact only for such values.
+    scales = [round(float(s) * 2**20) / 2**20 if unit else 1.0 for s in meta["spacing"]]
     ids = [v0_5.AxisId(a) for a in "zyx"]
     in_axes: list = [v0_5.BatchAxis(),
                      v0_5.ChannelAxis(channel_names=[v0_5.Identifier("structure")])]
