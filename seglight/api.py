@@ -7,6 +7,7 @@ commands, in this process, so a notebook or napari plugin can call them::
     import seglight
     mask = seglight.binarize(image_zyx, "classic/lmnb1_interphase", hole_min=300)
     mask = seglight.binarize(image_zyx, ckpt_path="runs/train/.../best.ckpt")
+    mask = seglight.binarize(image_zyx, model_package="lamin.zip")   # a bioimage.io package
     summary = seglight.predict_files("/data/raw", "/data/seg", ckpt_path="best.ckpt")
     best = seglight.train(data_path="/data/curated", model="unet_xy", trainer__max_epochs=50)
     report = seglight.evaluate("/data/seg", "/data/truth", spacing_zyx=(0.29, 0.108, 0.108))
@@ -41,8 +42,13 @@ def _classic_config(model: str) -> dict:
 
 
 def _binarizer(model: str | None, ckpt_path: str | Path | None, overrides: dict,
-               threshold: float | None = None):
+               threshold: float | None = None, model_package: str | Path | None = None):
     from seglight.predict.build import build_binarizer
+
+    if model_package is not None:  # a bioimage.io package (the checks are in build_binarizer)
+        inference = dict(overrides)
+        return build_binarizer(model, ckpt_path, inference, threshold,
+                               device=inference.pop("device", None), model_package=model_package)
 
     if model is not None and ckpt_path is not None:
         raise ConfigError("pass either model='classic/<name>' or ckpt_path=, not both")
@@ -57,7 +63,7 @@ def _binarizer(model: str | None, ckpt_path: str | Path | None, overrides: dict,
 
 def binarize(
     image_zyx: np.ndarray, model: str | None = None, *, ckpt_path: str | Path | None = None,
-    threshold: float | None = None, **overrides: Any,
+    threshold: float | None = None, model_package: str | Path | None = None, **overrides: Any,
 ) -> np.ndarray:
     """Binarize one ZYX image with a classic workflow or a trained network.
 
@@ -66,6 +72,8 @@ def binarize(
         model: ``"classic/<workflow>"`` (e.g. ``"classic/lmnb1_interphase"``).
         ckpt_path: a trained network's checkpoint (instead of ``model``).
         threshold: the mask threshold; default: the binarizer's.
+        model_package: a bioimage.io model package, ``.zip`` or folder (instead of ``model``;
+            needs ``seglight[bioimageio]``; ``window_zyx`` and ``device`` apply).
         **overrides: a classic workflow's parameters (e.g. ``hole_min=300``), or a network's
             ``inference`` options (``window_zyx``, ``overlap``, ``batch_size``, ``flip_tta``,
             ``precision``, ``device``, ``resize_zyx``, ``memory_gib``).
@@ -77,7 +85,7 @@ def binarize(
         ConfigError: neither or both of ``model`` and ``ckpt_path``, an unknown workflow or
             parameter.
     """
-    binarizer = _binarizer(model, ckpt_path, overrides, threshold)
+    binarizer = _binarizer(model, ckpt_path, overrides, threshold, model_package)
     proba = binarizer.predict_proba(np.asarray(image_zyx))
     cut = binarizer.threshold if threshold is None else threshold
     return (proba > cut).astype(np.uint8) * np.uint8(255)
@@ -86,7 +94,7 @@ def binarize(
 def predict_files(
     input: str | Path, output: str | Path, model: str | None = None, *,
     ckpt_path: str | Path | None = None, input_glob: str = "*", progress: bool = True,
-    inference: dict | None = None, **options: Any,
+    inference: dict | None = None, model_package: str | Path | None = None, **options: Any,
 ):
     """Binarize files and write their outputs, as ``python -m seglight.predict`` does.
 
@@ -95,6 +103,7 @@ def predict_files(
         output: the output folder.
         model: ``"classic/<workflow>"``; or give ``ckpt_path``.
         ckpt_path: a trained network's checkpoint.
+        model_package: a bioimage.io model package (instead of ``model``/``ckpt_path``).
         input_glob: which files of an input folder.
         progress: progress bars of files (and windows).
         inference: a network's inference options (see ``conf/predict.yaml``).
@@ -114,14 +123,15 @@ def predict_files(
     files = find_inputs(input, input_glob)
     if model is not None and ckpt_path is not None:
         raise ConfigError("pass either model='classic/<name>' or ckpt_path=, not both")
-    if model is not None:
+    if model is not None and model_package is None:
         config = _classic_config(model)
         config["params"] = {**(config.get("params") or {}), **params}
         binarizer = build_binarizer(config)
     else:
         inference = dict(inference or {})
-        binarizer = build_binarizer(None, ckpt_path, inference, opts.threshold,
-                                    progress=progress, device=inference.pop("device", None))
+        binarizer = build_binarizer(model, ckpt_path, inference, opts.threshold,
+                                    progress=progress, device=inference.pop("device", None),
+                                    model_package=model_package)
     return PredictRunner(binarizer, opts).run(files, progress=progress)
 
 

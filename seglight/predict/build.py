@@ -21,6 +21,7 @@ INFERER_KEYS = ("window_zyx", "overlap", "batch_size", "flip_tta", "precision", 
 def build_binarizer(
     model: Any = None, ckpt_path: str | Path | None = None, inference: dict | None = None,
     threshold: float | None = None, progress: bool = False, device: str | None = None,
+    model_package: str | Path | None = None,
 ) -> Binarizer:
     """The binarizer a predict config names.
 
@@ -31,6 +32,7 @@ def build_binarizer(
         threshold: overrides the checkpoint's threshold (negative values are left to the runner).
         progress: progress bar of windows (networks).
         device: overrides ``inference.device``.
+        model_package: a bioimage.io model package (.zip or folder; exclusive with the others).
 
     Raises:
         ConfigError: neither or both of ``model`` and ``ckpt_path``, or a model config that
@@ -42,6 +44,16 @@ def build_binarizer(
             f"both ckpt_path={ckpt_path} and model= are set; a run uses one binarizer: "
             "drop one of them"
         )
+    if model_package:
+        if model is not None or ckpt_path:
+            raise ConfigError(f"model_package={model_package} and model=/ckpt_path= are set; "
+                              "a run uses one binarizer: drop all but one")
+        from seglight.bioimageio.binarizer import PackageBinarizer
+
+        return PackageBinarizer(
+            model_package, threshold=threshold if threshold is not None and threshold >= 0
+            else None, device=device or inference.get("device") or "auto",
+            window_zyx=inference.get("window_zyx"))
     if ckpt_path:
         from seglight.predict.network import NetworkBinarizer
 
@@ -56,7 +68,8 @@ def build_binarizer(
         )
     if model is None:
         raise ConfigError(
-            "no binarizer: pass ckpt_path=<trained .ckpt> or model=classic/<workflow>"
+            "no binarizer: pass ckpt_path=<trained .ckpt>, model=classic/<workflow> or "
+            "model_package=<bioimage.io .zip>"
         )
     target = str(model.get("_target_", "")) if hasattr(model, "get") else ""
     if target.endswith("SegmentationModule"):
@@ -84,5 +97,6 @@ def build_runner(cfg: DictConfig, device: str | None = None) -> tuple[PredictRun
     binarizer = build_binarizer(
         cfg.get("model"), cfg.get("ckpt_path"), cfg.get("inference"), options.threshold,
         progress=bool(cfg.get("progress", True)), device=device,
+        model_package=cfg.get("model_package"),
     )
     return PredictRunner(binarizer, options), files

@@ -1,4 +1,6 @@
-"""Export a trained network for use outside seglight: TorchScript or ONNX.
+"""Export a trained network for use outside seglight: TorchScript, ONNX, or a bioimage.io
+model package (``format=bioimageio``, see :mod:`seglight.bioimageio.export` and
+docs/bioimageio.md).
 
 The exported model takes a normalized ``(B, 1, Z, Y, X)`` float32 batch and returns the
 foreground probability ``(B, Z', Y', X')`` of its centred output block. What it needs around
@@ -10,6 +12,9 @@ Command line::
 
     python -m seglight.predict.export ckpt_path=best.ckpt out=model.pt \\
         [format=onnx] [window_zyx=[32,128,128]]
+    python -m seglight.predict.export ckpt_path=best.ckpt format=bioimageio out=lamin.zip \
+        [test_image=raw/cell_01.tiff] [name="Lamin B1 U-Net"] [authors="Ada L.,Alan T."] \
+        [license=CC-BY-4.0] [preprocessing=auto|none]
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ from seglight.errors import ConfigError, SeglightError, exit_on_user_error
 from seglight.networks.base import SegmentationNetwork
 from seglight.predict.network import load_module
 
-FORMATS = ("torchscript", "onnx")
+FORMATS = ("torchscript", "onnx", "bioimageio")
+#: ``format=bioimageio`` arguments on the command line.
+PACKAGE_KEYS = ("test_image", "channel", "name", "description", "authors", "license", "cite",
+                "tags", "preprocessing")
 
 
 def _plain(value):
@@ -48,16 +56,21 @@ class ForegroundProbability(nn.Module):
 
 def export_checkpoint(
     ckpt_path: str | Path, out: str | Path, format: str = "torchscript",
-    window_zyx: Sequence[int] | None = None,
+    window_zyx: Sequence[int] | None = None, **package_args,
 ) -> Path:
-    """Write the checkpoint's network as TorchScript (``.pt``) or ONNX (``.onnx``).
+    """Write the checkpoint's network as TorchScript (``.pt``), ONNX (``.onnx``) or a
+    bioimage.io model package (``.zip`` or folder).
 
     Args:
         ckpt_path: a checkpoint from ``python -m seglight.train``.
         out: the file to write.
-        format: ``torchscript`` or ``onnx`` (needs the ``onnx`` package: ``seglight[export]``).
+        format: ``torchscript``, ``onnx`` (needs the ``onnx`` package: ``seglight[export]``)
+            or ``bioimageio`` (needs ``seglight[bioimageio]``).
         window_zyx: the example input size (rounded up to a valid one); default the training
             patch. Batch and spatial sizes stay dynamic where the network allows it.
+        **package_args: ``format=bioimageio`` only: the arguments of
+            :func:`seglight.bioimageio.export.export_package` (``test_image``, ``name``,
+            ``authors``, ``license``, ``cite``, ``preprocessing``, ...).
 
     Returns:
         The written path.
@@ -67,6 +80,10 @@ def export_checkpoint(
     """
     if format not in FORMATS:
         raise ConfigError(f"format={format}; use one of {list(FORMATS)}")
+    if format == "bioimageio":
+        from seglight.bioimageio.export import export_package
+
+        return export_package(ckpt_path, out, window_zyx=window_zyx, **package_args)
     module = load_module(ckpt_path)
     net: SegmentationNetwork = module.net.eval()
     hp = {k: _plain(v) for k, v in module.hparams.items()}
@@ -129,21 +146,34 @@ def load_metadata(path: str | Path) -> dict:
 
 @exit_on_user_error
 def main(argv: Sequence[str] | None = None) -> Path:
-    """``key=value`` arguments: ``ckpt_path``, ``out``, ``format``, ``window_zyx``."""
+    """``key=value`` arguments: ``ckpt_path``, ``out``, ``format``, ``window_zyx``, and for
+    ``format=bioimageio`` the package fields (``authors`` comma-separated, ``cite`` as JSON)."""
     args = {}
     for item in argv if argv is not None else sys.argv[1:]:
         key, sep, value = item.partition("=")
-        if not sep or key not in ("ckpt_path", "out", "format", "window_zyx"):
+        if not sep or key not in ("ckpt_path", "out", "format", "window_zyx", *PACKAGE_KEYS):
             raise SeglightError(
-                f"argument {item!r}: use ckpt_path=<.ckpt> out=<file> [format=torchscript|onnx] "
-                "[window_zyx=[z,y,x]]"
+                f"argument {item!r}: use ckpt_path=<.ckpt> out=<file> "
+                "[format=torchscript|onnx|bioimageio] [window_zyx=[z,y,x]]; bioimageio also "
+                f"takes {', '.join(PACKAGE_KEYS)}"
             )
         args[key] = value
     if "ckpt_path" not in args or "out" not in args:
         raise SeglightError("ckpt_path=<.ckpt> and out=<file> are required")
     window = json.loads(args["window_zyx"]) if "window_zyx" in args else None
+    package_args = {k: args[k] for k in PACKAGE_KEYS if k in args}
+    if package_args and args.get("format") != "bioimageio":
+        raise SeglightError(f"{sorted(package_args)}: only with format=bioimageio")
+    if "authors" in package_args:
+        package_args["authors"] = [a.strip() for a in package_args["authors"].split(",")]
+    if "tags" in package_args:
+        package_args["tags"] = [t.strip() for t in package_args["tags"].split(",")]
+    if str(package_args.get("channel", "")).isdigit():
+        package_args["channel"] = int(package_args["channel"])
+    if "cite" in package_args:
+        package_args["cite"] = json.loads(package_args["cite"])
     path = export_checkpoint(args["ckpt_path"], args["out"], args.get("format", "torchscript"),
-                             window)
+                             window, **package_args)
     print(f"exported {path}")
     return path
 
