@@ -90,39 +90,45 @@ def plot(rows: list[dict], n: int, path: Path) -> None:
 
 
 def curve(cfg: DictConfig) -> list[dict]:
+    import torch
+
+    torch.set_num_threads(int(experiment.thread_env(cfg)["OMP_NUM_THREADS"]))
     out = Path(cfg.out)
-    results = experiment.run(cfg)  # resumes: only missing stages run
+    net, overrides = next(iter(cfg.networks.items()))
+    ckpt = out / "round1" / net / "train" / "checkpoints" / "best.ckpt"
+    round2_curated = out / "round2" / net / "curated"
+    if not (ckpt.is_file() and round2_curated.is_dir()):
+        experiment.run(cfg)  # resumes: only missing stages run
     data = experiment.prepare_data(cfg, out)
     pool, held = data["pool"], data["heldout"]
     raws = experiment._images(pool["raw"])
     n = len(raws)
-    net, overrides = next(iter(cfg.networks.items()))
     settings = cfg.get("curve") or {}
     ks = [n if k is None or k > n else int(k) for k in settings.get("ks", DEFAULT_KS)]
     orders = list(settings.get("orders", DEFAULT_ORDERS))
-    ends = {r["stage"]: r for r in results if r["network"] == net}
     where = out / "curve"
     where.mkdir(parents=True, exist_ok=True)
     start = experiment._cpu_s()
-    ckpt = out / "round1" / net / "train" / "checkpoints" / "best.ckpt"
     ordered = {"random": [raws[i] for i in np.random.default_rng(cfg.seed).permutation(n)]}
     if "uncertainty" in orders:
         ordered["uncertainty"], scores = uncertainty_order(raws, ckpt,
                                                            where / "uncertainty_scores.csv")
     keys = ["dice", "object_f1", f"object_f1_{cfg.evaluation.objects}", "hd95_um"]
+    points = {}
+    for order in orders:  # the points between round 1 and round 2 first
+        for k in ks:
+            if k not in (0, n):
+                curated = mixed_curation(ordered[order], k, out / "round1" / "curated",
+                                         round2_curated, where / f"{order}_k{k}" / "curated")
+                points[order, k] = experiment.train_and_score(
+                    cfg, where / f"{order}_k{k}", curated, list(overrides), pool, held)
+                print(f"curve: {order} k={k}: {points[order, k]}", flush=True)
+    ends = {r["stage"]: r for r in experiment.run(cfg) if r["network"] == net}  # resumes
     rows = []
     for order in orders:
         for k in ks:
-            if k in (0, n):
-                row = ends["round1" if k == 0 else "round2"]
-            else:
-                curated = mixed_curation(ordered[order], k, out / "round1" / "curated",
-                                         out / "round2" / net / "curated",
-                                         where / f"{order}_k{k}" / "curated")
-                row = experiment.train_and_score(cfg, where / f"{order}_k{k}", curated,
-                                                 list(overrides), pool, held)
+            row = points.get((order, k)) or ends["round1" if k == 0 else "round2"]
             rows.append({"order": order, "k": k, **{key: row[key] for key in keys}})
-            print(f"curve: {rows[-1]}", flush=True)
     with open(where / "curve.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
