@@ -48,6 +48,16 @@ def uncertainty_order(raws: list[Path], ckpt: Path, cache: Path) -> tuple[list[P
     return order_by_score(raws, scores), scores
 
 
+def curated_names(curated: Path) -> dict[str, str]:
+    """Raw file name -> the name of its triplet in a curated folder (``curation_log.csv``)."""
+    names = {}
+    with open(curated / "curation_log.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            if row["status"] == "written" and row["output"]:
+                names[row["image"]] = row["output"]
+    return names
+
+
 def mixed_curation(order: list[Path], k: int, round1: Path, round2: Path, out: Path) -> Path:
     """A curated folder: round 2's triplets for the first ``k`` images, round 1's for the rest."""
     if out.is_dir() and (out / ".complete").is_file():
@@ -56,12 +66,14 @@ def mixed_curation(order: list[Path], k: int, round1: Path, round2: Path, out: P
         shutil.rmtree(out)
     out.mkdir(parents=True)
     chosen = {_stem(p) for p in order[:k]}
+    outputs = {folder: curated_names(folder) for folder in (round1, round2)}
     for raw in order:
         stem = _stem(raw)
         source = round2 if stem in chosen else round1
+        name = outputs[source][raw.name]  # the Curator's own name of this image's triplet
         for path in source.iterdir():
-            if path.name.split(".")[0] in (stem, f"{stem}_GT", f"{stem}_CM"):
-                shutil.copy2(path, out / path.name)
+            if path.name.split(".")[0] in (name, f"{name}_GT", f"{name}_CM"):
+                shutil.copy2(path, out / path.name.replace(name, stem, 1))
     (out / "chosen.txt").write_text("".join(f"{_stem(p)}\n" for p in order[:k]))
     (out / ".complete").write_text("")
     return out

@@ -157,16 +157,22 @@ def test_the_curve_takes_round_2_curation_for_the_first_k_images_only(tmp_path):
     finally:
         sys.path.remove(str(RUN.parent))
     round1, round2, raws = tmp_path / "r1", tmp_path / "r2", []
-    for folder in (round1, round2):
+    stems = ("pool_0", "pool_1", "pool_2")
+    # the Curator names its triplets img_<n> in the order it wrote them: not the same in
+    # the two rounds, so the curve must go through each folder's curation log
+    names = {round1: ("img_0", "img_1", "img_2"), round2: ("img_2", "img_0", "img_1")}
+    for folder, outputs in names.items():
         folder.mkdir()
-    for stem in ("img_0", "img_1", "img_2"):
-        raws.append(tmp_path / f"{stem}.ome.tif")
-        for folder in (round1, round2):
+        log = ["image,status,output"]
+        for stem, name in zip(stems, outputs, strict=True):
+            log += [f"{stem}.ome.tif,writing,{name}", f"{stem}.ome.tif,written,{name}"]
             for suffix in ("", "_GT", "_CM"):
-                (folder / f"{stem}{suffix}.ome.tif").write_text(f"{folder.name} {stem}{suffix}")
+                (folder / f"{name}{suffix}.ome.tif").write_text(f"{folder.name} {stem}{suffix}")
+        (folder / "curation_log.csv").write_text("\n".join(log) + "\n")
+    raws = [tmp_path / f"{stem}.ome.tif" for stem in stems]
     out = curve.mixed_curation([raws[2], raws[0], raws[1]], 2, round1, round2, tmp_path / "mix")
     text = {p.name: p.read_text() for p in out.iterdir() if p.name.endswith(".ome.tif")}
     assert len(text) == 9
-    assert text["img_2_GT.ome.tif"] == "r2 img_2_GT" and text["img_0_CM.ome.tif"] == "r2 img_0_CM"
-    assert text["img_1.ome.tif"] == "r1 img_1" and text["img_1_GT.ome.tif"] == "r1 img_1_GT"
-    assert (out / "chosen.txt").read_text() == "img_2\nimg_0\n"
+    assert text["pool_2_GT.ome.tif"] == "r2 pool_2_GT" and text["pool_0_CM.ome.tif"] == "r2 pool_0_CM"
+    assert text["pool_1.ome.tif"] == "r1 pool_1" and text["pool_1_GT.ome.tif"] == "r1 pool_1_GT"
+    assert (out / "chosen.txt").read_text() == "pool_2\npool_0\n"
