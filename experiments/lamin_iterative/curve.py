@@ -106,7 +106,7 @@ def curve(cfg: DictConfig) -> list[dict]:
 
     torch.set_num_threads(int(experiment.thread_env(cfg)["OMP_NUM_THREADS"]))
     out = Path(cfg.out)
-    net, overrides = next(iter(cfg.networks.items()))
+    net, overrides = next((n, o) for n, o in cfg.networks.items() if o is not None)
     ckpt = out / "round1" / net / "train" / "checkpoints" / "best.ckpt"
     round2_curated = out / "round2" / net / "curated"
     if not (ckpt.is_file() and round2_curated.is_dir()):

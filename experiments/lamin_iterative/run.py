@@ -440,6 +440,8 @@ def run(cfg: DictConfig) -> list[dict]:
         print(f"{stage} {net}: {rows[-1]}", flush=True)
 
     for net, overrides in cfg.networks.items():
+        if overrides is None:  # a network of the base setting left out
+            continue
         network_stage("round1", net, round1, list(overrides))
         r1_pool = out / "round1" / net / "pool"
         round2 = curate_round(pool, [r1_pool, second], out / "round2" / net, cfg)
