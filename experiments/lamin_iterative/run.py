@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import resource
 import shutil
 import subprocess
@@ -60,6 +61,13 @@ def load_setting(argv: list[str]) -> DictConfig:
     cfg = OmegaConf.merge(setting, OmegaConf.from_dotlist(overrides))
     cfg.setting = names[-1]
     return cfg
+
+
+def thread_env(cfg: DictConfig) -> dict[str, str]:
+    """``threads``: CPU threads of every training and prediction (OpenMP's busy-waiting makes
+    two threads cost about twice the CPU time of one on a loaded 2-core machine)."""
+    n = str(cfg.get("threads") or os.cpu_count())
+    return {"OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n}
 
 
 def _done(folder: Path, n: int) -> bool:
@@ -104,14 +112,14 @@ def prepare_data(cfg: DictConfig, out: Path) -> dict[str, dict[str, Path | None]
 
 
 def binarize(raw: Path, out: Path, cfg: DictConfig, model: str | None = None,
-             ckpt: Path | None = None) -> Path:
+             ckpt: Path | None = None, min_size: int = 0) -> Path:
     """``seglight.predict_files`` unless every image already has its mask."""
     import seglight
 
     if not _done(out, len(_images(raw))):
         kwargs = {"model": model} if model else {"ckpt_path": ckpt,
                                                  "inference": dict(cfg.inference)}
-        summary = seglight.predict_files(raw, out, progress=False, **kwargs)
+        summary = seglight.predict_files(raw, out, progress=False, min_size=min_size, **kwargs)
         if summary.failed:
             raise SeglightError(f"{out}: {summary.failed} image(s) failed: {summary.errors[0]}")
     return out
@@ -128,8 +136,9 @@ def train(curated: Path, run_dir: Path, net_overrides: list[str], cfg: DictConfi
                f"hydra.run.dir={run_dir}", f"seed={cfg.seed}", *cfg.train, *net_overrides]
     (run_dir).mkdir(parents=True, exist_ok=True)
     (run_dir / "command.txt").write_text(" ".join(command[1:]) + "\n")
+    env = {**os.environ, **thread_env(cfg)}
     with open(log_path, "w") as log:
-        done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT)
+        done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     if done.returncode or not best.is_file():
         raise SeglightError(f"training failed (exit {done.returncode}); "
                             f"see {run_dir / 'train.log'}")
@@ -213,6 +222,94 @@ def evaluate(pred_dir: Path, truth_dir: Path, objects: str) -> dict[str, float]:
             "hd95_um": voxels.overall["hd95_um"]}
 
 
+def _read_masks(folder: Path) -> dict[str, np.ndarray]:
+    from seglight.io import image_stem, read_image
+
+    return {image_stem(p).removesuffix(SEG): read_image(p).data > 0 for p in _images(folder)
+            if p.suffix in {".tif", ".tiff"}}
+
+
+def choose_min_size(pool_pred: Path, pool_truth: Path, cfg: DictConfig, log: Path) -> int:
+    """``postprocess.min_size``: a number of voxels, or ``pool``: of ``postprocess.candidates``
+    the one whose masks of the TRAINING POOL score the best object F1 (then Dice) against
+    the pool's truth. The held-out images never take part in the choice."""
+    choice = cfg.postprocess.min_size
+    if choice != "pool":
+        return int(choice)
+    if log.is_file():
+        with open(log, newline="") as f:
+            return int(next(r for r in csv.DictReader(f) if r["chosen"] == "1")["min_size"])
+    from scipy import ndimage as ndi
+
+    from seglight.evaluation.objects import match_objects
+
+    def remove_small_objects(mask: np.ndarray, size: int) -> np.ndarray:
+        """What the runner's ``min_size`` does (26-connected objects of >= size voxels)."""
+        if size <= 1 or not mask.any():
+            return mask
+        labels, _ = ndi.label(mask, structure=np.ones((3, 3, 3), bool))
+        keep = np.bincount(labels.ravel()) >= size
+        keep[0] = False
+        return keep[labels]
+
+    preds, truths = _read_masks(pool_pred), _read_masks(pool_truth)
+    truth_objects = {k: objects_of(t, cfg.evaluation.objects) for k, t in truths.items()}
+    scores = []
+    for size in cfg.postprocess.candidates:
+        tp = n_pred = n_true = inter = total = 0
+        for key, pred in preds.items():
+            kept = remove_small_objects(pred, int(size)) > 0
+            inter += np.logical_and(kept, truths[key]).sum()
+            total += kept.sum() + truths[key].sum()
+            counts = match_objects(objects_of(kept, cfg.evaluation.objects), truth_objects[key],
+                                   connectivity=1 if cfg.evaluation.objects == "enclosed" else None)
+            tp, n_pred, n_true = (tp + counts.n_matched, n_pred + counts.n_pred,
+                                  n_true + counts.n_gt)
+        f1 = 2 * tp / (n_pred + n_true) if n_pred + n_true else 1.0
+        scores.append((f1, 2 * inter / total if total else 1.0, int(size)))
+    best = max(scores, key=lambda s: (round(s[0], 6), round(s[1], 6), -s[2]))
+    rows = [{"min_size": s[2], "pool_object_f1": f"{s[0]:.4f}", "pool_dice": f"{s[1]:.4f}",
+             "chosen": int(s is best)} for s in scores]
+    with open(log, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return best[2]
+
+
+def kind_dice(pred_dir: Path, data: dict) -> dict[str, float]:
+    """Dice per kind of cell (benchmark only): pooled over the zones (cells grown by
+    ``curation.margin``) of each kind, the way the person judges a cell."""
+    if data.get("cells") is None or not Path(data["kinds"]).is_file():
+        return {}
+    sys.path.insert(0, str(HERE))
+    from person import zones_of
+
+    from seglight.io import read_image
+
+    kinds: dict[tuple[str, int], str] = {}
+    with open(data["kinds"], newline="") as f:
+        for row in csv.DictReader(f):
+            kinds[(row["image"], int(row["label"]))] = row["kind"]
+    preds, truths = _read_masks(pred_dir), _read_masks(data["truth"])
+    sums: dict[str, list[int]] = {}
+    for path in _images(data["cells"]):
+        key = path.name.split(".")[0]
+        cells = read_image(path).data
+        zones = zones_of(cells, truths[key], 3, 32)
+        pred, truth = preds[key], truths[key]
+        for label in np.unique(cells[cells > 0]):
+            kind = kinds.get((key, int(label)))
+            if kind is None:
+                continue
+            zone = zones == label
+            p, t = pred[zone], truth[zone]
+            acc = sums.setdefault(kind, [0, 0])
+            acc[0] += 2 * int(np.logical_and(p, t).sum())
+            acc[1] += int(p.sum() + t.sum())
+    return {f"dice_{kind}": (a / b if b else 1.0) for kind, (a, b) in sorted(sums.items())}
+
+
 def curves(runs: dict[str, Path], path: Path) -> None:
     """Validation Dice (against the curated labels) per epoch of every training run."""
     import matplotlib
@@ -287,21 +384,40 @@ def write_tables(rows: list[dict], out: Path) -> None:
         writer.writeheader()
         writer.writerows(rows)
     extra = [key for key in rows[0] if key.startswith("object_f1_")]
-    lines = ["| stage | network | Dice | object F1 | " + "".join(
-        f"object F1 ({key.removeprefix('object_f1_')}) | " for key in extra) + "HD95 (µm) |",
-        "|---|---|---|---|" + "---|" * len(extra) + "---|"]
-    lines += [f"| {r['stage']} | {r['network']} | {r['dice']:.3f} | {r['object_f1']:.3f} | "
-              + "".join(f"{r[key]:.3f} | " for key in extra) + f"{r['hd95_um']:.2f} |"
+    kinds = [key for key in rows[0] if key.startswith("dice_")]
+    lines = ["| stage | network | min_size | Dice | object F1 | " + "".join(
+        f"object F1 ({key.removeprefix('object_f1_')}) | " for key in extra) + "HD95 (µm) | "
+        + "".join(f"Dice {key.removeprefix('dice_')} | " for key in kinds),
+        "|---|---|---|---|---|" + "---|" * (len(extra) + 1 + len(kinds))]
+    lines += [f"| {r['stage']} | {r['network']} | {r['min_size']} | {r['dice']:.3f} | "
+              f"{r['object_f1']:.3f} | " + "".join(f"{r[key]:.3f} | " for key in extra)
+              + f"{r['hd95_um']:.2f} | " + "".join(f"{r[key]:.3f} | " for key in kinds)
               for r in rows]
     lines += ["", "Cells judged by the scripted person (person.py):", "",
               *curation_summary(out)]
     (out / "results.md").write_text("\n".join(lines) + "\n")
 
 
+def train_and_score(cfg: DictConfig, where: Path, curated: Path, overrides: list[str],
+                    pool: dict, held: dict) -> dict:
+    """Train on ``curated`` into ``where/train``; predict the pool (round 2's curation and the
+    choice of ``min_size``: never the held-out images) and then the held-out images; score."""
+    ckpt = train(curated, where / "train", overrides, cfg)
+    binarize(pool["raw"], where / "pool", cfg, ckpt=ckpt)
+    min_size = choose_min_size(where / "pool", pool["truth"], cfg, where / "min_size.csv")
+    binarize(held["raw"], where / "heldout", cfg, ckpt=ckpt, min_size=min_size)
+    return {"min_size": min_size,
+            **evaluate(where / "heldout", held["truth"], cfg.evaluation.objects),
+            **kind_dice(where / "heldout", held)}
+
+
 def run(cfg: DictConfig) -> list[dict]:
     """Every stage; returns the result rows (also written to ``cfg.out``)."""
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
+    import torch
+
+    torch.set_num_threads(int(thread_env(cfg)["OMP_NUM_THREADS"]))
     (out / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     start = _cpu_s()
     data = prepare_data(cfg, out)
@@ -310,25 +426,24 @@ def run(cfg: DictConfig) -> list[dict]:
     binarize(held["raw"], out / "classic" / "heldout", cfg, model=cfg.classic.first)
     second = (binarize(pool["raw"], out / "classic2" / "pool", cfg, model=cfg.classic.second)
               if cfg.classic.second else first)
-    rows = [{"stage": "classic", "network": cfg.classic.first,
-             **evaluate(out / "classic" / "heldout", held["truth"], cfg.evaluation.objects)}]
+    rows = [{"stage": "classic", "network": cfg.classic.first, "min_size": 0,
+             **evaluate(out / "classic" / "heldout", held["truth"], cfg.evaluation.objects),
+             **kind_dice(out / "classic" / "heldout", held)}]
     print(f"classic: {rows[-1]}", flush=True)
     round1 = curate_round(pool, [first], out / "round1", cfg)
     runs = {}
 
-    def network_stage(stage: str, net: str, curated: Path, overrides: list[str]) -> Path:
-        where = out / stage / net
-        ckpt = train(curated, where / "train", overrides, cfg)
-        runs[f"{stage} {net}"] = where / "train"
-        binarize(held["raw"], where / "heldout", cfg, ckpt=ckpt)
+    def network_stage(stage: str, net: str, curated: Path, overrides: list[str]) -> None:
+        runs[f"{stage} {net}"] = out / stage / net / "train"
         rows.append({"stage": stage, "network": net,
-                     **evaluate(where / "heldout", held["truth"], cfg.evaluation.objects)})
+                     **train_and_score(cfg, out / stage / net, curated, overrides, pool, held)})
         print(f"{stage} {net}: {rows[-1]}", flush=True)
-        return ckpt
 
     for net, overrides in cfg.networks.items():
-        ckpt = network_stage("round1", net, round1, list(overrides))
-        r1_pool = binarize(pool["raw"], out / "round1" / net / "pool", cfg, ckpt=ckpt)
+        if overrides is None:  # a network of the base setting left out
+            continue
+        network_stage("round1", net, round1, list(overrides))
+        r1_pool = out / "round1" / net / "pool"
         round2 = curate_round(pool, [r1_pool, second], out / "round2" / net, cfg)
         network_stage("round2", net, round2, list(overrides))
     write_tables(rows, out)

@@ -43,6 +43,21 @@ def test_smoke_setting_runs_every_stage(tmp_path):
                            capture_output=True, text=True, cwd=tmp_path)
     assert again.returncode == 0, again.stderr[-2000:]
     assert (out / "results.csv").read_text() == table and best.stat().st_mtime_ns == mtime
+    # min_size was chosen on the pool's masks, and the table has a Dice per kind of cell
+    assert (out / "round1" / "unet_xy_tiny" / "min_size.csv").is_file()
+    assert {"dice_interphase", "dice_mitotic"} <= set(rows[0])
+    # the curve: k = 0 and k = 3 (the whole pool) are round 1 and round 2, k = 1 is trained
+    done = subprocess.run([sys.executable, str(RUN.parent / "curve.py"), "setting=smoke",
+                           f"out={out}"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with open(out / "curve" / "curve.csv", newline="") as f:
+        points = {int(r["k"]): float(r["dice"]) for r in csv.DictReader(f)}
+    assert sorted(points) == [0, 1, 3]
+    assert points[0] == pytest.approx(float(rows[1]["dice"]))
+    assert points[3] == pytest.approx(float(rows[2]["dice"]))
+    chosen = (out / "curve" / "uncertainty_k1" / "curated" / "chosen.txt").read_text().split()
+    assert len(chosen) == 1 and chosen[0] in (out / "curve" / "curve.md").read_text()
+    assert (out / "curve" / "curve.png").stat().st_size > 0
 
 
 def test_help_lists_the_settings():
@@ -87,3 +102,77 @@ def test_the_person_takes_right_cells_merges_the_better_second_and_excludes_the_
     assert from_second[zones == 2].all() and not from_second[zones != 2].any()
     assert excluded[zones == 3].all() and excluded[0, 19, 0]
     assert not excluded[zones == 1].any()
+
+
+def _experiment():
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(RUN.parent))
+    return run
+
+
+def _write(folder, name, array):
+    import numpy as np
+
+    from seglight.io import write_ome_tiff
+
+    write_ome_tiff(folder / name, np.asarray(array, np.uint8), (1.0, 1.0, 1.0))
+
+
+def test_min_size_is_chosen_on_the_pool_by_object_f1_and_logged(tmp_path):
+    import numpy as np
+
+    run = _experiment()
+    truth = np.zeros((6, 40, 40), bool)
+    truth[1:5, 5:15, 5:15] = True              # one nucleus-like solid object
+    pred = truth.copy()
+    pred[2, 30, 30] = pred[2, 30:32, 34] = True  # two specks: 1 and 2 voxels
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "truth").mkdir()
+    _write(tmp_path / "pred", f"a{run.SEG}.tiff", pred)
+    _write(tmp_path / "truth", "a.ome.tif", truth)
+    cfg = run.OmegaConf.create({"postprocess": {"min_size": "pool", "candidates": [0, 2, 3, 500]},
+                                "evaluation": {"objects": "mask"}})
+    log = tmp_path / "min_size.csv"
+    # 0: 3 objects for 1 true (F1 0.5); 2 keeps one speck (F1 2/3); 3 keeps only the nucleus
+    # (F1 1); 500 removes it too (F1 0)
+    assert run.choose_min_size(tmp_path / "pred", tmp_path / "truth", cfg, log) == 3
+    with open(log, newline="") as f:
+        rows = {int(r["min_size"]): r for r in csv.DictReader(f)}
+    assert [rows[s]["pool_object_f1"] for s in (0, 2, 3, 500)] == [
+        "0.5000", "0.6667", "1.0000", "0.0000"]
+    assert [rows[s]["chosen"] for s in (0, 2, 3, 500)] == ["0", "0", "1", "0"]
+    # a number is used as given; a logged choice is read back
+    assert run.choose_min_size(tmp_path / "pred", tmp_path / "truth", cfg, log) == 3
+    fixed = run.OmegaConf.create({"postprocess": {"min_size": 7}, "evaluation": {"objects": "mask"}})
+    assert run.choose_min_size(tmp_path / "pred", tmp_path / "truth", fixed, log) == 7
+
+
+def test_the_curve_takes_round_2_curation_for_the_first_k_images_only(tmp_path):
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        import curve
+    finally:
+        sys.path.remove(str(RUN.parent))
+    round1, round2, raws = tmp_path / "r1", tmp_path / "r2", []
+    stems = ("pool_0", "pool_1", "pool_2")
+    # the Curator names its triplets img_<n> in the order it wrote them: not the same in
+    # the two rounds, so the curve must go through each folder's curation log
+    names = {round1: ("img_0", "img_1", "img_2"), round2: ("img_2", "img_0", "img_1")}
+    for folder, outputs in names.items():
+        folder.mkdir()
+        log = ["image,status,output"]
+        for stem, name in zip(stems, outputs, strict=True):
+            log += [f"{stem}.ome.tif,writing,{name}", f"{stem}.ome.tif,written,{name}"]
+            for suffix in ("", "_GT", "_CM"):
+                (folder / f"{name}{suffix}.ome.tif").write_text(f"{folder.name} {stem}{suffix}")
+        (folder / "curation_log.csv").write_text("\n".join(log) + "\n")
+    raws = [tmp_path / f"{stem}.ome.tif" for stem in stems]
+    out = curve.mixed_curation([raws[2], raws[0], raws[1]], 2, round1, round2, tmp_path / "mix")
+    text = {p.name: p.read_text() for p in out.iterdir() if p.name.endswith(".ome.tif")}
+    assert len(text) == 9
+    assert text["pool_2_GT.ome.tif"] == "r2 pool_2_GT" and text["pool_0_CM.ome.tif"] == "r2 pool_0_CM"
+    assert text["pool_1.ome.tif"] == "r1 pool_1" and text["pool_1_GT.ome.tif"] == "r1 pool_1_GT"
+    assert (out / "chosen.txt").read_text() == "pool_2\npool_0\n"
