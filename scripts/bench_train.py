@@ -19,9 +19,9 @@ seglight's default recipe, the same small network (unet_xy, width 8, padded) for
 benchmark of :mod:`seglight.data.benchmark` (training pool with its true masks), each for the
 same budget of *process CPU seconds* (all threads; the machine may be shared, which inflates
 wall time, so wall seconds are reported beside them). Held-out Dice (true masks, whole
-images) is measured 24 times on the way (dense early), outside the clock. It prints the time
-each recipe needs to reach the Segmenter recipe's final Dice and writes the curves to
-``to_dice.png``. On a GPU (``--device cuda``) the budget and times are wall seconds.
+images) is measured ``--evals`` times on the way (dense early), outside the clock. It prints
+the time each recipe needs to reach the Segmenter recipe's final Dice and writes the curves
+to ``to_dice.png``. On a GPU (``--device cuda``) the budget and times are wall seconds.
 """
 
 from __future__ import annotations
@@ -149,8 +149,13 @@ def _benchmark_data(folder, n_pool: int, n_heldout: int):
             sample = make_benchmark_image(i)
             write_triplet(curated, f"pool_{i:03d}", sample.image, sample.truth,
                           np.ones(sample.image.shape, np.float32), DEMO_SPACING_UM)
-    heldout = [make_benchmark_image(HELDOUT_OFFSET + i) for i in range(n_heldout)]
-    return curated, [(h.image, h.truth) for h in heldout]
+    cache = Path(folder) / f"heldout_{n_heldout}.npz"
+    if not cache.exists():
+        images = [make_benchmark_image(HELDOUT_OFFSET + i) for i in range(n_heldout)]
+        np.savez(cache, image=np.stack([h.image for h in images]),
+                 truth=np.stack([h.truth for h in images]))
+    with np.load(cache) as stored:
+        return curated, list(zip(stored["image"], stored["truth"], strict=True))
 
 
 class _DiceClock:
@@ -277,7 +282,7 @@ def _fit(cfg, callbacks, max_steps: int):
 
 
 def run_recipe(recipe: str, folder: str, device: str, budget_s: float, patch: list[int],
-               n_pool: int, n_heldout: int, extra: list[str]) -> dict:
+               n_pool: int, n_heldout: int, extra: list[str], n_evals: int = 24) -> dict:
     """Train one recipe for ``budget_s`` CPU seconds, evaluating held-out Dice on the way."""
     import lightning as L
 
@@ -301,7 +306,7 @@ def run_recipe(recipe: str, folder: str, device: str, budget_s: float, patch: li
     from seglight.normalization import Normalizer
 
     normalizer = Normalizer(OmegaConf.to_container(cfg.data.normalization, resolve=True))
-    clock = _DiceClock(heldout, normalizer, budget_s, clock=_clock_key(device))
+    clock = _DiceClock(heldout, normalizer, budget_s, n_evals, clock=_clock_key(device))
     _, precision = _fit(cfg, [clock.callback], max_steps=max_steps)
     return {"recipe": recipe, "precision": precision, "probe_cpu_s_per_step": per_step,
             "max_steps": max_steps, "batch_size": int(cfg.data.batch_size),
@@ -363,7 +368,8 @@ def to_dice(args) -> None:
         cmd = [sys.executable, __file__, "--one-recipe", recipe, "--out", str(out),
                "--device", args.device, "--budget-s", str(args.budget_s),
                "--patch", *map(str, args.patch), "--n-pool", str(args.n_pool),
-               "--n-heldout", str(args.n_heldout), *[f"--override={o}" for o in args.override]]
+               "--n-heldout", str(args.n_heldout), "--evals", str(args.evals),
+               *[f"--override={o}" for o in args.override]]
         procs[recipe] = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         if not args.concurrent:
             procs[recipe].wait()
@@ -423,7 +429,10 @@ def main() -> None:
     parser.add_argument("--out", default="runs/bench_train",
                         help="--to-dice: folder for data, curves and results")
     parser.add_argument("--n-pool", type=int, default=12, help=argparse.SUPPRESS)
-    parser.add_argument("--n-heldout", type=int, default=6, help=argparse.SUPPRESS)
+    parser.add_argument("--n-heldout", type=int, default=6,
+                        help="--to-dice: held-out benchmark images scored (default 6)")
+    parser.add_argument("--evals", type=int, default=24,
+                        help="--to-dice: held-out evaluations per recipe (default 24)")
     parser.add_argument("--recipes", nargs="+", default=["segmenter", "seglight"],
                         choices=list(RECIPES), help="--to-dice: recipes to train")
     parser.add_argument("--concurrent", action="store_true",
@@ -436,7 +445,7 @@ def main() -> None:
     if args.one_recipe:
         result = run_recipe(args.one_recipe, args.out, args.device, args.budget_s,
                             args.patch or [16, 64, 64], args.n_pool, args.n_heldout,
-                            args.override)
+                            args.override, args.evals)
         print(json.dumps(result))
         return
     if args.to_dice:
