@@ -9,6 +9,7 @@ without any training config.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,8 +30,13 @@ class SegmentationModule(L.LightningModule):
         net: config of the network (``_target_`` plus arguments).
         loss: config of the loss, e.g. :class:`~seglight.losses.MultiHeadLoss`.
         optimizer: config of a partial optimizer (``_partial_: true``), given the parameters.
-        scheduler: optional config of a partial LR scheduler, given the optimizer; stepped
-            per epoch, and given ``val/dice`` when it is ``ReduceLROnPlateau``.
+        scheduler: optional config of a partial LR scheduler, given the optimizer (and
+            ``total_steps``, the run's optimizer steps, when it takes that argument, as the
+            schedules of :mod:`seglight.schedules` do); given ``val/dice`` when it is
+            ``ReduceLROnPlateau``.
+        scheduler_interval: ``"step"`` (every optimizer step) or ``"epoch"``.
+        channels_last: train in the ``channels_last_3d`` memory layout (channels innermost),
+            which oneDNN and cuDNN convolutions prefer.
         threshold: foreground probability threshold for masks and metrics.
         normalization: the data's normalization recipe (recorded for prediction).
         patch_zyx: the training input patch size (recorded as the default tile size).
@@ -44,6 +50,8 @@ class SegmentationModule(L.LightningModule):
         loss: dict,
         optimizer: dict,
         scheduler: dict | None = None,
+        scheduler_interval: str = "epoch",
+        channels_last: bool = False,
         threshold: float = 0.5,
         normalization: Sequence[dict] = (),
         patch_zyx: Sequence[int] | None = None,
@@ -61,7 +69,13 @@ class SegmentationModule(L.LightningModule):
         self._panels: list[np.ndarray] = []
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        if self.hparams.get("channels_last") and x.ndim == 5:
+            x = x.contiguous(memory_format=torch.channels_last_3d)
         return self.net.heads(x)
+
+    def on_fit_start(self) -> None:
+        if self.hparams.get("channels_last"):
+            self.net.to(memory_format=torch.channels_last_3d)
 
     def training_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         heads = self(batch["image"])
@@ -112,10 +126,15 @@ class SegmentationModule(L.LightningModule):
         optimizer = instantiate(self.hparams.optimizer)(params=self.parameters())
         if not self.hparams.scheduler:
             return optimizer
-        scheduler = instantiate(self.hparams.scheduler)(optimizer=optimizer)
+        make = instantiate(self.hparams.scheduler)
+        kwargs = {"optimizer": optimizer}
+        if "total_steps" in inspect.signature(make).parameters:
+            kwargs["total_steps"] = int(self.trainer.estimated_stepping_batches)
+        interval = self.hparams.get("scheduler_interval", "epoch")
         return {
             "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "monitor": "val/dice", "interval": "epoch"},
+            "lr_scheduler": {"scheduler": make(**kwargs), "monitor": "val/dice",
+                             "interval": interval},
         }
 
     @torch.no_grad()

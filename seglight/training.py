@@ -17,6 +17,7 @@ from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf
 
 from seglight.checkpoint import safe_checkpoint_loading
+from seglight.precision import select_precision
 from seglight.training_checks import validate_train_config
 
 log = logging.getLogger("seglight.train")
@@ -63,7 +64,12 @@ def fit(cfg: DictConfig) -> TrainResult:
     callbacks = _instantiate_all(cfg.get("callbacks"))
     if cfg.trainer.get("enable_progress_bar") is False:  # the user's switch wins over the config
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    precision = select_precision(cfg.trainer.get("precision"),
+                                 cfg.trainer.get("accelerator", "auto"))
+    log.info("training precision: %s (trainer.precision=%s)", precision,
+             cfg.trainer.get("precision"))
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False,
+                                     precision=precision)
     ckpt_path = cfg.get("ckpt_path")
     with safe_checkpoint_loading(ckpt_path):
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
