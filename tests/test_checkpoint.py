@@ -31,6 +31,7 @@ def evil_ckpt(tmp_path, tiny_ckpt):
     return path, marker
 
 
+@pytest.mark.slow
 def test_a_real_checkpoint_loads_with_weights_only(tiny_ckpt):
     state = load_checkpoint(tiny_ckpt)
     assert {"state_dict", "hyper_parameters", "callbacks", "loops"} <= set(state)

@@ -98,6 +98,7 @@ def _run(module: str, *args: str, cwd: Path):
     return run_module(module, *args, cwd=cwd)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", ["seglight.train", "seglight.predict"])
 def test_cli_misspelt_trainer_argument_is_one_line_without_hydra_advice(module, tmp_path):
     result = _run(module, "trainer.max_epoch=3", cwd=tmp_path)
@@ -107,6 +108,7 @@ def test_cli_misspelt_trainer_argument_is_one_line_without_hydra_advice(module, 
         "did you mean max_epochs, min_epochs, max_steps?"]
 
 
+@pytest.mark.slow
 def test_cli_unparsable_override_is_one_line(tmp_path):
     result = _run("seglight.curate", "prefix=[a", cwd=tmp_path)
     assert result.returncode == 2
@@ -130,6 +132,7 @@ def test_cli_predicts_between_folders_with_accents_and_spaces(tmp_path):
     assert (tmp_path / "runs" / "predict").is_dir()
 
 
+@pytest.mark.slow
 def test_readme_user_config_folder_adds_an_architecture(tmp_path):
     """README: `PYTHONPATH=. python -m seglight.train --config-dir my_conf model=tiny`."""
     from tests.test_extend import TOY_CONFIG, TOY_MODULE
@@ -149,6 +152,7 @@ def test_readme_user_config_folder_adds_an_architecture(tmp_path):
     assert "_target_: seglight.module.SegmentationModule" in result.stdout  # from _module
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("module", "arg", "line"),
     [

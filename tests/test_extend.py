@@ -18,6 +18,8 @@ from torch import nn
 
 from seglight.networks import SegmentationNetwork
 
+pytestmark = pytest.mark.slow  # end to end: trains a network
+
 
 class ToyNet(SegmentationNetwork):
     """Two convolutions; same-padded, so the base class's size rule (any size) holds."""

@@ -9,6 +9,8 @@ import sys
 import pytest
 import yaml
 
+pytestmark = pytest.mark.slow  # end to end: trains a network
+
 
 def test_optuna_sweep_runs_trials_in_separate_folders(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")

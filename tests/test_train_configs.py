@@ -55,17 +55,20 @@ def _fast_dev_run(overrides, tmp_path, curated):
     train(_shrink(cfg, curated))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data", DATA)
 @pytest.mark.parametrize("model", MODELS)
 def test_every_model_and_data_config_runs(model, data, tmp_path, curated):
     _fast_dev_run([f"model={model}", f"data={data}"], tmp_path, curated)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_every_experiment_runs(experiment, tmp_path, curated):
     _fast_dev_run([f"experiment={experiment}"], tmp_path, curated)
 
 
+@pytest.mark.slow
 def test_bf16_mixed_precision_runs_on_cpu(tmp_path, curated):
     cfg = _shrink(compose_config("train", ["debug=fast_dev_run"], tmp_path), curated)
     with open_dict(cfg):

@@ -11,6 +11,8 @@ import torch
 from seglight.training import train
 from tests.hydra_utils import compose_config
 
+pytestmark = pytest.mark.slow  # end to end: trains a network
+
 SMALL = [
     "model.net.width=4",
     "data.demo.n_images=4",

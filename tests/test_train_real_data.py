@@ -4,11 +4,14 @@ confocal ovule stack, whose cell-wall boundaries are a thin-shell target like La
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from skimage.segmentation import find_boundaries
 
 from seglight.io import write_triplet
 from seglight.training import train
 from tests.hydra_utils import compose_config
+
+pytestmark = pytest.mark.slow  # end to end: trains a network
 
 
 def test_unet_xy_trains_on_a_real_curated_folder(ovule, tmp_path):

@@ -1,4 +1,5 @@
 
+import pytest
 from hydra import compose, initialize_config_dir
 
 import seglight
@@ -21,6 +22,7 @@ def test_config_composes_and_defaults_to_raw_images():
     assert config.order == "as_listed" and config.uncertainty_ckpt is None
 
 
+@pytest.mark.slow
 def test_cli_takeall_prints_summary_and_exits_nonzero_on_failure(folders):
     (folders["seg"] / "c1_struct_segmentation.tiff").unlink()
     result = run_cli("mode=takeall", f"raw={folders['raw']}", f"seg={folders['seg']}", "out=out",
@@ -32,6 +34,7 @@ def test_cli_takeall_prints_summary_and_exits_nonzero_on_failure(folders):
     assert not (folders["tmp"] / "outputs").exists()  # no Hydra run folders in the user's cwd
 
 
+@pytest.mark.slow
 def test_cli_config_error_is_one_line(folders):
     result = run_cli("mode=sorting", f"raw={folders['raw']}", f"seg={folders['seg']}", "out=out",
                      cwd=folders["tmp"])

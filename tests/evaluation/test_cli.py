@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hydra import compose, initialize_config_dir
 
 import seglight
@@ -22,6 +23,7 @@ def test_config_defaults():
     assert cfg.spacing_zyx is None and cfg.out is None and cfg.connectivity == 3
 
 
+@pytest.mark.slow
 def test_cli_scores_writes_csv_png_and_exits_1_on_a_bad_pair(mask_folders):
     write_ome_tiff(mask_folders["pred"] / "c_struct_segmentation.tiff", cube(), SPACING)
     result = run_cli("pred=pred", "gt=gt", "out=report", cwd=mask_folders["tmp"])
@@ -36,6 +38,7 @@ def test_cli_scores_writes_csv_png_and_exits_1_on_a_bad_pair(mask_folders):
     assert not (mask_folders["tmp"] / "outputs").exists()  # no Hydra run folders
 
 
+@pytest.mark.slow
 def test_cli_curated_ground_truth_and_default_out(mask_folders):
     cur = mask_folders["tmp"] / "curated"
     for name in ("a", "b"):
@@ -50,6 +53,7 @@ def test_cli_curated_ground_truth_and_default_out(mask_folders):
     assert (mask_folders["pred"] / "evaluation.csv").exists()  # out defaults to pred
 
 
+@pytest.mark.slow
 def test_cli_missing_key_is_one_line(tmp_path):
     result = run_cli("gt=g", cwd=tmp_path)
     assert result.returncode == 2

@@ -21,6 +21,7 @@ def image():
     return img
 
 
+@pytest.mark.slow
 def test_binarize_with_checkpoint_matches_the_binarizer(tiny_ckpt, image):
     mask = seglight.binarize(image, ckpt_path=tiny_ckpt, precision="32")
     proba = NetworkBinarizer.from_checkpoint(tiny_ckpt, precision="32").predict_proba(image)
@@ -41,12 +42,14 @@ def test_binarize_with_classic_workflow_takes_parameter_overrides(image):
         seglight.binarize(image, "classic/dsp", ckpt_path="x.ckpt")
 
 
+@pytest.mark.slow
 def test_resize_is_undone(tiny_ckpt, image):
     proba = NetworkBinarizer.from_checkpoint(tiny_ckpt, resize_zyx=[1, 0.5, 0.5],
                                              precision="32").predict_proba(image)
     assert proba.shape == image.shape and proba.dtype == np.float32
 
 
+@pytest.mark.slow
 def test_predict_files_returns_the_summary(tiny_ckpt, raw_folder, tmp_path):
     summary = seglight.predict_files(raw_folder, tmp_path / "seg", ckpt_path=tiny_ckpt,
                                      progress=False, min_size=2, inference={"precision": "32"})
@@ -54,6 +57,7 @@ def test_predict_files_returns_the_summary(tiny_ckpt, raw_folder, tmp_path):
     assert read_image(tmp_path / "seg" / "cell_0_struct_segmentation.tiff").shape == (6, 24, 28)
 
 
+@pytest.mark.slow
 def test_torchscript_export_computes_the_probability_with_its_metadata(tiny_ckpt, tmp_path):
     path = export_checkpoint(tiny_ckpt, tmp_path / "net.pt", window_zyx=[8, 32, 32])
     meta = load_metadata(path)
@@ -68,6 +72,7 @@ def test_torchscript_export_computes_the_probability_with_its_metadata(tiny_ckpt
         torch.testing.assert_close(scripted(x), expected, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_onnx_export_carries_metadata_and_computes_the_probability(tiny_ckpt, tmp_path):
     pytest.importorskip("onnx")
     path = export_checkpoint(tiny_ckpt, tmp_path / "net.onnx", format="onnx")
@@ -85,6 +90,7 @@ def test_onnx_export_carries_metadata_and_computes_the_probability(tiny_ckpt, tm
         export_checkpoint(tiny_ckpt, tmp_path / "net.x", format="keras")
 
 
+@pytest.mark.slow
 def test_image_larger_than_memory_limit_is_processed_window_by_window(tiny_ckpt, raw_folder,
                                                                       tmp_path):
     source = raw_folder / "cell_0.ome.tif"
@@ -105,6 +111,7 @@ def test_image_larger_than_memory_limit_is_processed_window_by_window(tiny_ckpt,
     assert not list((tmp_path / "lazy").glob(".*"))  # scratch memory maps are gone
 
 
+@pytest.mark.slow
 def test_ome_zarr_input_in_memory_and_window_by_window(tiny_ckpt, tmp_path):
     """An OME-Zarr image is a folder: found in an input folder, read with its voxel size,
     and predicted in memory or lazily with the same result."""

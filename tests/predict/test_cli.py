@@ -15,7 +15,6 @@ import pytest
 from seglight.errors import SeglightError
 from seglight.io import read_image, write_ome_tiff
 from seglight.predict.__main__ import predict
-from seglight.predict.lightning import StridedSampler
 from tests.hydra_utils import compose_config
 from tests.predict.conftest import SPACING
 
@@ -27,6 +26,7 @@ def _cfg(tmp_path, *overrides):
                           tmp_path / "run")
 
 
+@pytest.mark.slow
 def test_checkpoint_over_folder_with_broken_files_then_resume(tiny_ckpt, raw_folder, tmp_path):
     out = tmp_path / "seg"
     args = [f"ckpt_path={tiny_ckpt}", f"input={raw_folder}", f"output={out}"]
@@ -42,6 +42,7 @@ def test_checkpoint_over_folder_with_broken_files_then_resume(tiny_ckpt, raw_fol
     assert again.line() == "0 written, 2 skipped, 2 failed"
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_file_in_progress_stops_and_the_rerun_resumes(
         tiny_ckpt, raw_folder, tmp_path, monkeypatch):
     from seglight.predict.runner import PredictRunner
@@ -65,6 +66,7 @@ def test_sigterm_finishes_the_file_in_progress_stops_and_the_rerun_resumes(
     assert predict(_cfg(tmp_path, *args)).line() == "1 written, 1 skipped, 0 failed"
 
 
+@pytest.mark.slow
 def test_classic_workflow_cli_exits_nonzero_with_summary(raw_folder, tmp_path):
     out = tmp_path / "seg"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -99,11 +101,6 @@ def test_config_errors_are_one_line_before_any_work(overrides, message, raw_fold
     with pytest.raises(SeglightError) as error:
         predict(cfg)
     assert len(str(error.value).splitlines()) == 1 and message in str(error.value)
-
-
-def test_strided_split_gives_each_file_to_one_process():
-    parts = [list(StridedSampler(10, rank, 4)) for rank in range(4)]
-    assert sorted(i for part in parts for i in part) == list(range(10))
 
 
 @pytest.mark.slow
