@@ -147,24 +147,23 @@ def test_package_predicts_the_checkpoints_mask(package, tiny_ckpt):
 
 @pytest.mark.slow
 def test_runner_with_a_package_skips_resumes_and_reports_broken_files(package, raw_folder,
-                                                                      tmp_path):
-    from tests.cli_utils import run_module
+                                                                      tmp_path, caplog):
+    """``python -m seglight.predict model_package=...`` (its config, in this process)."""
+    from seglight.predict.__main__ import predict
+    from tests.hydra_utils import compose_config
 
     path, _ = package
     out = tmp_path / "seg"
-    done = run_module("seglight.predict", f"model_package={path}", f"input={raw_folder}",
-                      f"output={out}", "progress=false", "trainer.accelerator=cpu",
-                      cwd=tmp_path)
-    assert done.returncode == 1, done.stderr[-2000:]
-    assert "2 written, 0 skipped, 2 failed" in done.stderr
-    assert "broken.tif" in done.stderr and "Traceback" not in done.stderr
+    args = ["progress=false", "trainer.accelerator=cpu", f"model_package={path}",
+            f"input={raw_folder}", f"output={out}"]
+    summary = predict(compose_config("predict", args, tmp_path / "run"))
+    assert summary.line() == "2 written, 0 skipped, 2 failed"
+    failures = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert any(str(raw_folder / "broken.tif") in m and "\n" not in m for m in failures)
     assert sorted(p.name for p in out.glob("*.tiff")) == [
         "cell_0_struct_segmentation.tiff", "cell_1_struct_segmentation.tiff"]
-
-    import seglight
-
-    summary = seglight.predict_files(raw_folder, out, model_package=path, progress=False)
-    assert (summary.written, summary.skipped, summary.failed) == (0, 2, 2)
+    again = predict(compose_config("predict", args, tmp_path / "run"))
+    assert again.line() == "0 written, 2 skipped, 2 failed"
 
 
 def test_a_missing_or_foreign_package_is_one_line(tmp_path):
