@@ -168,14 +168,14 @@ class _DiceClock:
     """
 
     def __init__(self, heldout, normalizer, budget_s: float, n_evals: int = 24,
-                 clock: str = "cpu_s"):
+                 clock: str = "cpu_s", label: str = "", on_eval=None):
         import lightning as L
 
         class _Callback(L.Callback):
             pass
 
         self.heldout, self.normalizer = heldout, normalizer
-        self.budget_s, self.clock = budget_s, clock
+        self.budget_s, self.clock, self.label, self.on_eval = budget_s, clock, label, on_eval
         self.schedule = [budget_s * (k / n_evals) ** 2 for k in range(1, n_evals)]
         self.curve: list[dict] = []
         clock = self
@@ -226,8 +226,10 @@ class _DiceClock:
         module.train()
         dice = float(metric.compute()["dice"])
         self.curve.append({"step": int(step), "cpu_s": cpu, "wall_s": wall, "dice": dice})
-        print(f"  step {step:>5}  cpu {cpu:7.1f} s  wall {wall:7.1f} s  dice {dice:.3f}",
-              file=sys.stderr, flush=True)
+        print(f"  {self.label:<13} step {step:>5}  cpu {cpu:7.1f} s  wall {wall:7.1f} s  "
+              f"dice {dice:.3f}", file=sys.stderr, flush=True)
+        if self.on_eval:
+            self.on_eval(self.curve)
         self.paused_cpu += time.process_time() - c0
         self.paused_wall += time.perf_counter() - w0
         now = cpu if self.clock == "cpu_s" else wall
@@ -284,7 +286,11 @@ def _fit(cfg, callbacks, max_steps: int):
 def run_recipe(recipe: str, folder: str, device: str, budget_s: float, patch: list[int],
                n_pool: int, n_heldout: int, extra: list[str], n_evals: int = 24) -> dict:
     """Train one recipe for ``budget_s`` CPU seconds, evaluating held-out Dice on the way."""
+    from pathlib import Path
+
     import lightning as L
+
+    from seglight.precision import select_precision
 
     curated, heldout = _benchmark_data(folder, n_pool, n_heldout)
     cfg = _compose(recipe, curated, f"{folder}/{recipe}", device, patch, extra)
@@ -306,16 +312,23 @@ def run_recipe(recipe: str, folder: str, device: str, budget_s: float, patch: li
     from seglight.normalization import Normalizer
 
     normalizer = Normalizer(OmegaConf.to_container(cfg.data.normalization, resolve=True))
-    clock = _DiceClock(heldout, normalizer, budget_s, n_evals, clock=_clock_key(device))
-    _, precision = _fit(cfg, [clock.callback], max_steps=max_steps)
-    return {"recipe": recipe, "precision": precision, "probe_cpu_s_per_step": per_step,
+    precision = select_precision(cfg.trainer.precision, cfg.trainer.accelerator)
+    result = {"recipe": recipe, "precision": precision, "probe_cpu_s_per_step": per_step,
             "max_steps": max_steps, "batch_size": int(cfg.data.batch_size),
             "optimizer": OmegaConf.to_container(cfg.model.optimizer),
             "scheduler": (OmegaConf.to_container(cfg.model.scheduler)
                           if cfg.model.scheduler else None),
             "loss": OmegaConf.to_container(cfg.model.loss),
-            "foreground_fraction": float(cfg.data.foreground_fraction),
-            "curve": clock.curve}
+            "foreground_fraction": float(cfg.data.foreground_fraction), "curve": []}
+    path = Path(folder) / f"{recipe}.json"
+
+    def save(curve):  # after every evaluation, so a run cut short still leaves its curve
+        path.write_text(json.dumps({**result, "curve": curve}))
+
+    clock = _DiceClock(heldout, normalizer, budget_s, n_evals, clock=_clock_key(device),
+                       label=recipe, on_eval=save)
+    _fit(cfg, [clock.callback], max_steps=max_steps)
+    return {**result, "curve": clock.curve}
 
 
 def _clock_key(device: str) -> str:
@@ -370,15 +383,25 @@ def to_dice(args) -> None:
                "--patch", *map(str, args.patch), "--n-pool", str(args.n_pool),
                "--n-heldout", str(args.n_heldout), "--evals", str(args.evals),
                *[f"--override={o}" for o in args.override]]
-        procs[recipe] = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        (out / f"{recipe}.json").unlink(missing_ok=True)
+        procs[recipe] = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
         if not args.concurrent:
             procs[recipe].wait()
-    results = {}
     for recipe, proc in procs.items():
-        stdout, _ = proc.communicate()
+        proc.wait()
         if proc.returncode:
-            sys.exit(f"{recipe} recipe: training failed (see the messages above)")
-        results[recipe] = json.loads(stdout.strip().splitlines()[-1])
+            print(f"{recipe} recipe: training failed (see the messages above)")
+    report(out, args.recipes, clock)
+
+
+def report(out, recipes, clock: str = "cpu_s") -> None:
+    """The table, ratio lines and curves from the ``<recipe>.json`` files in ``out`` (written
+    as training goes, so ``--report-only`` also summarises runs cut short)."""
+    unit = "process CPU s" if clock == "cpu_s" else "wall s"
+    results = {r: json.loads((out / f"{r}.json").read_text()) for r in recipes
+               if (out / f"{r}.json").exists()}
+    if "segmenter" not in results:
+        sys.exit(f"no segmenter recipe results in {out}")
     (out / "to_dice.json").write_text(json.dumps(results, indent=1))
     target = results["segmenter"]["curve"][-1]["dice"]
     print(f"\nsegmenter recipe's final held-out Dice: {target:.3f}")
@@ -439,6 +462,8 @@ def main() -> None:
                         help="--to-dice: train the recipes at the same time (CPU clock only)")
     parser.add_argument("--override", action="append", default=[],
                         help="--to-dice: a Hydra override for both recipes (repeatable)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="--to-dice: summarise the results already in --out")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--one-recipe", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -452,7 +477,12 @@ def main() -> None:
         if args.concurrent and args.device != "cpu":
             parser.error("--concurrent needs --device cpu (on a GPU the clock is wall time)")
         args.patch = args.patch or [16, 64, 64]
-        to_dice(args)
+        if args.report_only:
+            from pathlib import Path
+
+            report(Path(args.out), args.recipes, _clock_key(args.device))
+        else:
+            to_dice(args)
         return
     args.patch = args.patch or [36, 124, 124]
     if args.one:

@@ -20,13 +20,25 @@ from seglight.errors import ConfigError
 from seglight.networks.base import center_crop
 
 
+def _weighted_mean(values: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    return (values * weight).sum() / weight.sum().clamp_min(1e-6)
+
+
+def _soft_dice_loss(prob: torch.Tensor, target: torch.Tensor, weight: torch.Tensor,
+                    smooth: float) -> torch.Tensor:
+    fg = (target > 0).to(prob.dtype)
+    weighted_prob = weight * prob
+    intersection = (weighted_prob * fg).sum()
+    denominator = weighted_prob.sum() + (weight * fg).sum()
+    return 1 - (2 * intersection + smooth) / (denominator + smooth)
+
+
 def weighted_cross_entropy(
     logits: torch.Tensor, target: torch.Tensor, costmap: torch.Tensor
 ) -> torch.Tensor:
     """Cross-entropy averaged with the costmap as weights: Σ w·CE / Σ w (0 when Σ w = 0)."""
     ce = F.cross_entropy(logits.float(), target.long(), reduction="none")
-    weight = costmap.float()
-    return (ce * weight).sum() / weight.sum().clamp_min(1e-6)
+    return _weighted_mean(ce, costmap.float())
 
 
 def weighted_soft_dice(
@@ -34,20 +46,19 @@ def weighted_soft_dice(
 ) -> torch.Tensor:
     """1 − soft Dice of the foreground class, every sum weighted by the costmap."""
     prob = torch.softmax(logits.float(), dim=1)[:, 1]
-    fg = (target > 0).float()
-    weight = costmap.float()
-    intersection = (weight * prob * fg).sum()
-    denominator = (weight * prob).sum() + (weight * fg).sum()
-    return 1 - (2 * intersection + smooth) / (denominator + smooth)
+    return _soft_dice_loss(prob, target, costmap.float(), smooth)
 
 
 def weighted_dice_ce(
     logits: torch.Tensor, target: torch.Tensor, costmap: torch.Tensor
 ) -> torch.Tensor:
-    """Sum of :func:`weighted_soft_dice` and :func:`weighted_cross_entropy`."""
-    return weighted_soft_dice(logits, target, costmap) + weighted_cross_entropy(
-        logits, target, costmap
-    )
+    """Sum of :func:`weighted_soft_dice` and :func:`weighted_cross_entropy`, sharing one
+    log-softmax of the logits (in float32)."""
+    log_prob = F.log_softmax(logits.float(), dim=1)
+    weight = costmap.float()
+    ce = F.nll_loss(log_prob, target.long(), reduction="none")
+    return (_soft_dice_loss(log_prob[:, 1].exp(), target, weight, 1.0)
+            + _weighted_mean(ce, weight))
 
 
 LOSSES = {"ce": weighted_cross_entropy, "dice": weighted_soft_dice, "dice_ce": weighted_dice_ce}

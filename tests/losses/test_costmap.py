@@ -66,3 +66,20 @@ def test_multi_head_loss_sums_weighted_heads_and_crops_targets():
         loss([logits, logits, logits], target, costmap)
     with pytest.raises(ConfigError, match="loss kind='focal'"):
         MultiHeadLoss("focal")
+
+
+def test_dice_ce_is_the_sum_of_its_parts_with_one_shared_log_softmax():
+    logits, target = _batch(3)
+    costmap = torch.rand(target.shape)
+    parts = weighted_soft_dice(logits, target, costmap) + weighted_cross_entropy(
+        logits, target, costmap)
+    torch.testing.assert_close(weighted_dice_ce(logits, target, costmap), parts)
+
+
+def test_losses_of_bfloat16_logits_are_float32_and_close():
+    logits, target = _batch(4)
+    costmap = torch.rand(target.shape)
+    for loss in LOSSES:
+        low = loss(logits.to(torch.bfloat16), target, costmap)
+        assert low.dtype == torch.float32 and torch.isfinite(low)
+        torch.testing.assert_close(low, loss(logits, target, costmap), rtol=2e-2, atol=2e-3)
