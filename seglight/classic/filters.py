@@ -399,6 +399,29 @@ def filament_2d(img: np.ndarray, scales: Scales) -> np.ndarray:
 # --------------------------------------------------------------------------- spot filter
 
 
+def filament_2d_slice(img_yx: np.ndarray, scales: Scales) -> np.ndarray:
+    """``F2`` of one YX slice on its own: ``F2(σ1, c1) ∪ F2(σ2, c2) ∪ …`` of that slice,
+    without the maximum-projection concatenation of :func:`filament_2d`.
+
+    Each scale smooths the slice at its sigma before the Hessian, like every filament
+    filter; the response is regularized by the slice's own lowest eigenvalue.
+
+    Args:
+        img_yx: one YX slice, usually smoothed.
+        scales: ``[[sigma, cutoff], ...]``.
+
+    Returns:
+        bool YX mask.
+    """
+    mask = np.zeros(img_yx.shape, bool)
+    slice_zyx = np.asarray(img_yx, np.float32)[None]
+    for sigma, cutoff in _check_scales(scales, "F2 filament (one slice)"):
+        smoothed = _smooth(slice_zyx, float(sigma), (2, 1))
+        l2 = _hessian_2d_largest(smoothed, float(sigma))[0]
+        mask |= _jerman(l2, float(l2.min()), l2 < 0) > cutoff
+    return mask
+
+
 def _scaled_log_in_plane(
     img: np.ndarray, sigma: float, scale: float, g_yx: np.ndarray | None = None
 ) -> np.ndarray:
