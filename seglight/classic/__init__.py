@@ -140,8 +140,9 @@ def run_workflow(
         name: the workflow (structure) name, one of :func:`list_workflows`.
         image_zyx: the raw single-channel image, shape ``(Z, Y, X)``, any real numeric type
             (an :class:`~seglight.io.ImageZYX` too).
-        record: called as ``record(step_name, array)`` with each intermediate result
-            (e.g. ``steps.__setitem__``, then :func:`seglight.classic.intermediates.save_intermediates`).
+        record: called as ``record(step_name, array)`` with each intermediate result (e.g.
+            ``steps.__setitem__``, then
+            :func:`seglight.classic.intermediates.save_intermediates`).
         **overrides: parameters replacing the config's defaults, by their config names
             (e.g. ``vesselness_cutoff=0.2``); ``strict=True`` refuses an image outside the
             workflow's tuned intensity range instead of warning.

@@ -7,7 +7,7 @@ the finite differences, the global-minimum regularization of the filament filter
 filament filter's maximum-projection concatenation), that detail is reproduced on purpose
 and the comment says so.
 
-Speed comes from compiled, parallel kernels (:mod:`seglight.classic._kernels`, numba):
+Speed comes from compiled, parallel kernels (:mod:`seglight.classic.kernels`, numba):
 a fused float32 diffusion step for EPS, closed-form eigenvalues fused with the finite
 differences instead of a LAPACK call per voxel (and skipped where the filament response is
 0 anyway), and separable Gaussian/LoG passes that share work between terms and are fused per
@@ -21,7 +21,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from seglight.classic import _kernels
+from seglight.classic.kernels import diffusion as diffusion_kernels
+from seglight.classic.kernels import hessian as hessian_kernels
+from seglight.classic.kernels import separable as separable_kernels
 from seglight.errors import ConfigError
 
 Scales = Sequence[Sequence[float]]
@@ -79,7 +81,11 @@ def _gaussian_weights(sigma: float, order: int, truncate: float) -> np.ndarray:
     return phi
 
 
-_CORRELATE = {0: _kernels.correlate_z, 1: _kernels.correlate_y, 2: _kernels.correlate_x}
+_CORRELATE = {
+    0: separable_kernels.correlate_z,
+    1: separable_kernels.correlate_y,
+    2: separable_kernels.correlate_x,
+}
 
 
 def _correlate(img: np.ndarray, weights: np.ndarray, axis: int, nearest: bool) -> np.ndarray:
@@ -169,13 +175,15 @@ def edge_preserving_smoothing(
     out = out.copy()
     spare = np.empty_like(out)
     for _ in range(iterations):
-        mean_sq = _kernels.mean_gradient_sq(out)
+        mean_sq = diffusion_kernels.mean_gradient_sq(out)
         # ITK keeps K in the pixel type (float32); rounding it the same way keeps outputs equal.
         k = float(np.float32(-2.0 * conductance * conductance * mean_sq))
         if k == 0.0:
             # A flat image (ITK's K = 0 case): no gradient, no flux, nothing left to change.
             break
-        _kernels.diffusion_step(out, spare, np.float32(1.0) / np.float32(k), float(time_step))
+        diffusion_kernels.diffusion_step(
+            out, spare, np.float32(1.0) / np.float32(k), float(time_step)
+        )
         out, spare = spare, out
     return out
 
@@ -225,7 +233,7 @@ def symmetric_eigenvalues_3x3(
     shape = comps[0].shape
     flat = [np.ascontiguousarray(c).ravel() for c in comps]
     out = [np.empty(flat[0].size, np.float32) for _ in range(3)]
-    _kernels.symmetric_eigenvalues(*flat, *out)
+    hessian_kernels.symmetric_eigenvalues(*flat, *out)
     l1, l2, l3 = (o.reshape(shape) for o in out)
     return l1, l2, l3
 
@@ -252,7 +260,7 @@ def _jerman(l2: np.ndarray, l_rho: float, valid: np.ndarray) -> np.ndarray:
     """Jerman's vesselness (τ = 1) from λ2 and the regularized λρ, 0 outside ``valid``."""
     l2 = np.ascontiguousarray(l2, dtype=np.float32)
     out = np.empty(l2.shape, np.float32)
-    _kernels.jerman_response(
+    hessian_kernels.jerman_response(
         l2.ravel(), np.ascontiguousarray(valid).ravel(), np.float32(l_rho), out.ravel()
     )
     return out
@@ -266,7 +274,7 @@ def _gradients(img: np.ndarray) -> list[np.ndarray]:
             f"the 3D Hessian needs at least 2 voxels along Z, Y and X; got shape {img.shape}"
         )
     grads = [np.empty(img.shape, np.float32) for _ in range(3)]
-    _kernels.gradients(img, *grads)
+    hessian_kernels.gradients(img, *grads)
     return grads
 
 
@@ -295,7 +303,7 @@ def vesselness_3d(img: np.ndarray, sigma: float) -> np.ndarray:
     l3_min = np.empty(img.shape[0])
     skipped_bound = np.empty(img.shape[0])
     scale = np.float32(sigma * sigma)
-    _kernels.hessian_l2_l3(*grads, scale, l2, l3_negative, l3_min, skipped_bound)
+    hessian_kernels.hessian_l2_l3(*grads, scale, l2, l3_negative, l3_min, skipped_bound)
     l_rho = float(l3_min.min())
     # Voxels with at most one negative eigenvalue skipped the eigenvalues (their response is
     # 0), but one of them may still hold the volume's lowest λ3: look only where its
@@ -303,7 +311,9 @@ def vesselness_3d(img: np.ndarray, sigma: float) -> np.ndarray:
     margin = 1e-6 * abs(l_rho) if np.isfinite(l_rho) else 0.0
     suspects = np.flatnonzero(skipped_bound < l_rho + margin)
     if suspects.size:
-        l_rho = min(l_rho, _kernels.skipped_l3_min(*grads, scale, l_rho + margin, suspects))
+        l_rho = min(
+            l_rho, hessian_kernels.skipped_l3_min(*grads, scale, l_rho + margin, suspects)
+        )
     valid = l3_negative & (l2 < 0)
     return _jerman(l2, l_rho, valid)
 
@@ -329,7 +339,7 @@ def _hessian_2d_largest(smoothed: np.ndarray, sigma: float) -> np.ndarray:
         )
     gy, gx = (np.ascontiguousarray(g) for g in np.gradient(smoothed, axis=(1, 2)))
     l2 = np.empty(smoothed.shape, np.float32)
-    _kernels.hessian_2d_largest(gy, gx, np.float32(sigma * sigma), l2)
+    hessian_kernels.hessian_2d_largest(gy, gx, np.float32(sigma * sigma), l2)
     return l2
 
 
@@ -368,7 +378,7 @@ def vesselness_2d(img: np.ndarray, sigma: float) -> np.ndarray:
     resp = np.zeros(img.shape, np.float32)
     keep = max(nx - 3, 0)
     part = np.empty((nz, ny, keep), np.float32)
-    _kernels.jerman_per_slice(l2, per_slice_min.astype(np.float32), part)
+    hessian_kernels.jerman_per_slice(l2, per_slice_min.astype(np.float32), part)
     resp[:, :, :keep] = part
     return resp
 
@@ -389,6 +399,29 @@ def filament_2d(img: np.ndarray, scales: Scales) -> np.ndarray:
 # --------------------------------------------------------------------------- spot filter
 
 
+def filament_2d_slice(img_yx: np.ndarray, scales: Scales) -> np.ndarray:
+    """``F2`` of one YX slice on its own: ``F2(σ1, c1) ∪ F2(σ2, c2) ∪ …`` of that slice,
+    without the maximum-projection concatenation of :func:`filament_2d`.
+
+    Each scale smooths the slice at its sigma before the Hessian, like every filament
+    filter; the response is regularized by the slice's own lowest eigenvalue.
+
+    Args:
+        img_yx: one YX slice, usually smoothed.
+        scales: ``[[sigma, cutoff], ...]``.
+
+    Returns:
+        bool YX mask.
+    """
+    mask = np.zeros(img_yx.shape, bool)
+    slice_zyx = np.asarray(img_yx, np.float32)[None]
+    for sigma, cutoff in _check_scales(scales, "F2 filament (one slice)"):
+        smoothed = _smooth(slice_zyx, float(sigma), (2, 1))
+        l2 = _hessian_2d_largest(smoothed, float(sigma))[0]
+        mask |= _jerman(l2, float(l2.min()), l2 < 0) > cutoff
+    return mask
+
+
 def _scaled_log_in_plane(
     img: np.ndarray, sigma: float, scale: float, g_yx: np.ndarray | None = None
 ) -> np.ndarray:
@@ -397,7 +430,7 @@ def _scaled_log_in_plane(
     the 4 one-dimensional passes run fused per slice (no intermediate volume). Given a
     float32 ``g_yx``, the same pass also fills it with the Gaussian over X then Y."""
     out = np.empty(img.shape, np.float32)
-    _kernels.log_in_plane(
+    separable_kernels.log_in_plane(
         np.ascontiguousarray(img, dtype=np.float32),
         out,
         _gaussian_weights(sigma, 0, _LOG_TRUNCATE),
@@ -420,7 +453,7 @@ def _scaled_log_3d(img: np.ndarray, sigma: float, scale: float) -> np.ndarray:
     g_yx = np.empty(img.shape, np.float32)
     in_plane_terms = _scaled_log_in_plane(img, sigma, 1.0, g_yx)
     out = np.empty(img.shape, np.float32)
-    _kernels.log_z_terms(
+    separable_kernels.log_z_terms(
         g_yx,
         in_plane_terms,
         out,

@@ -20,7 +20,7 @@ Speed comes from doing per-object work inside each object's bounding box
 boxes applied by shifted copies, from per-slice work done in one call (a 3D structuring
 element that does not connect slices, a mosaic of slices), and from compiled single-pass
 kernels where the reference loops in Python or pushes voxels through a heap
-(:mod:`seglight.classic._morphology_kernels`).
+(:mod:`seglight.classic.morphology_kernels`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from scipy import ndimage as ndi
 from skimage.exposure import histogram
 from skimage.filters import threshold_otsu
 
-from seglight.classic import _morphology_kernels
+from seglight.classic.kernels import morphology as morphology_kernels
 from seglight.errors import ConfigError
 from seglight.masks import kept_labels, remove_small_objects
 
@@ -286,7 +286,7 @@ def local_peaks(image: np.ndarray, labels: np.ndarray, min_distance: int) -> np.
     image = np.ascontiguousarray(image)
     labels = np.ascontiguousarray(labels, dtype=np.int32)
     threshold = image.min()
-    coords, sizes, maxima = _morphology_kernels.label_local_maxima(
+    coords, sizes, maxima = morphology_kernels.label_local_maxima(
         image, labels, int(labels.max()), min_distance, min_distance, threshold
     )
     # Fewer than 7 voxels never survive an opening, so only bigger plateaus change.
@@ -309,7 +309,7 @@ def local_peaks(image: np.ndarray, labels: np.ndarray, min_distance: int) -> np.
     raster = np.ravel_multi_index(tuple(coords.T), labels.shape)
     coords = coords[np.lexsort((raster, -image[tuple(coords.T)]))]
     if min_distance > 1:
-        keep = _morphology_kernels.keep_spaced_peaks(coords, labels.shape, min_distance - 1)
+        keep = morphology_kernels.keep_spaced_peaks(coords, labels.shape, min_distance - 1)
         coords = coords[keep]
     return coords
 
@@ -360,7 +360,7 @@ def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 
         single_label[component] = label
         return single_label[components]
     # -EDT²: the same order as -EDT, in integers that float32 holds exactly.
-    squared = _morphology_kernels.squared_edt(np.ascontiguousarray(mask))
+    squared = morphology_kernels.squared_edt(np.ascontiguousarray(mask))
     return seeded_watershed(-squared.astype(np.float32), markers, mask)
 
 
@@ -404,7 +404,7 @@ def fill_holes(
     mask = np.asarray(mask, dtype=bool)
     if mask.ndim == 2 or per_slice:
         stack = np.ascontiguousarray(mask if mask.ndim == 3 else mask[None])
-        filled = _morphology_kernels.fill_holes_per_slice(stack, min_size, max_size)
+        filled = morphology_kernels.fill_holes_per_slice(stack, min_size, max_size)
         return filled if mask.ndim == 3 else filled[0]
     background, _ = ndi.label(~mask, structure=_CROSS_3D)
     sizes = np.bincount(background.ravel())
@@ -452,8 +452,8 @@ def medial_axis_per_slice(mask: np.ndarray) -> np.ndarray:
     mask = np.ascontiguousarray(mask, dtype=bool)
     if not mask.any():
         return np.zeros(mask.shape, bool)
-    squared = _morphology_kernels.squared_edt_per_slice(mask)
-    return _morphology_kernels.medial_axis_per_slice(mask, _medial_axis_keep_table(), squared)
+    squared = morphology_kernels.squared_edt_per_slice(mask)
+    return morphology_kernels.medial_axis_per_slice(mask, _medial_axis_keep_table(), squared)
 
 
 def topology_preserving_thinning(mask: np.ndarray, min_thickness: float, thin: int) -> np.ndarray:
@@ -556,9 +556,9 @@ def _ordered_uint32(img: np.ndarray) -> np.ndarray:
 def _mixed_tie_ranks(state: np.ndarray) -> np.ndarray:
     """The intensity ranks shared by seeds of two or more labels: only there may the order
     in which the reference's heap releases tied seeds matter (see
-    :func:`_morphology_kernels.flood`)."""
+    :func:`morphology_kernels.flood`)."""
     labels = state[..., 0]
-    seeded = (labels > 0) & (labels < _morphology_kernels.KEPT)
+    seeded = (labels > 0) & (labels < morphology_kernels.KEPT)
     ranks, labels = _distinct_pairs(state[..., 1][seeded], labels[seeded])
     ranks, counts = np.unique(ranks, return_counts=True)
     return ranks[counts > 1]
@@ -580,7 +580,7 @@ def seeded_watershed(
     """Watershed of ``img`` from ``seeds``, 6-connected, with one-voxel watershed lines.
 
     The flooding rules are the reference's (``skimage.segmentation.watershed(img, seeds,
-    mask=mask, watershed_line=True)``, see :mod:`seglight.classic._morphology_kernels`),
+    mask=mask, watershed_line=True)``, see :mod:`seglight.classic.morphology_kernels`),
     compiled as a bucket queue over the intensity ranks, with every voxel queued once
     (linear time). Intensities are compared in float32. Where seeds of different labels
     tie in intensity and could still both claim voxels, the reference's heap (whose layout
@@ -601,10 +601,10 @@ def seeded_watershed(
     # cut of dots) that is a fraction of the sorting.
     keys = _ordered_uint32(img[inside] if mask is not None else img).ravel()
     levels = np.unique(keys)
-    state = np.full(tuple(n + 2 for n in img.shape) + (3,), _morphology_kernels.LINE, np.int32)
+    state = np.full(tuple(n + 2 for n in img.shape) + (3,), morphology_kernels.LINE, np.int32)
     core = (slice(1, -1),) * img.ndim
-    state[core + (0,)] = np.where(inside, seeds, _morphology_kernels.LINE)
-    ranks = _morphology_kernels.dense_ranks(keys, levels)
+    state[core + (0,)] = np.where(inside, seeds, morphology_kernels.LINE)
+    ranks = morphology_kernels.dense_ranks(keys, levels)
     if mask is None:
         state[core + (1,)] = ranks.reshape(img.shape)
     else:
@@ -619,17 +619,17 @@ def seeded_watershed(
     check = np.zeros(levels.size, bool)
     check[_mixed_tie_ranks(state)] = True
     trial = state.copy() if check.any() else state
-    replay_until = _morphology_kernels.flood(trial.reshape(-1, 3), offsets, levels.size, -1, check)
+    replay_until = morphology_kernels.flood(trial.reshape(-1, 3), offsets, levels.size, -1, check)
     if replay_until >= 0:
-        _morphology_kernels.flood(
+        morphology_kernels.flood(
             state.reshape(-1, 3), offsets, levels.size, replay_until, np.zeros_like(check)
         )
     else:
         state = trial
     labels = state[core + (0,)]
-    kept = labels >= _morphology_kernels.KEPT
-    labels = np.where(labels == _morphology_kernels.LINE, 0, labels)
-    labels[kept] -= _morphology_kernels.KEPT
+    kept = labels >= morphology_kernels.KEPT
+    labels = np.where(labels == morphology_kernels.LINE, 0, labels)
+    labels[kept] -= morphology_kernels.KEPT
     return labels
 
 

@@ -318,7 +318,7 @@ def test_hole_filling_and_middle_frame_match_reference(reference_utils) -> None:
 
 
 def test_distance_transform_equals_scipy_bit_for_bit() -> None:
-    from seglight.classic._morphology_kernels import squared_edt, squared_edt_per_slice
+    from seglight.classic.kernels.morphology import squared_edt, squared_edt_per_slice
 
     rng = np.random.default_rng(3)
     mask = ndi.binary_dilation(rng.random((9, 31, 40)) > 0.97, iterations=2)

@@ -17,10 +17,8 @@ import numpy as np
 from seglight.binarizer import Record
 from seglight.classic import morphology as morph
 from seglight.classic.filters import (
-    _hessian_2d_largest,
-    _jerman,
-    _smooth,
     filament_2d,
+    filament_2d_slice,
     gaussian_2d,
     gaussian_3d,
     spot_2d,
@@ -237,20 +235,6 @@ def st6gal1(
     return size_filter(mask, min_size)
 
 
-def _filament_2d_single_slice(img_yx: np.ndarray, scales: Scales) -> np.ndarray:
-    """2D filament filter of one slice on its own (no MIP concatenation, unlike ``F2``).
-
-    Each scale smooths the slice at its sigma before the Hessian, like every filament filter.
-    """
-    mask = np.zeros(img_yx.shape, bool)
-    slice_zyx = np.asarray(img_yx, np.float32)[None]
-    for sigma, cutoff in scales:
-        smoothed = _smooth(slice_zyx, float(sigma), (2, 1))
-        l2 = _hessian_2d_largest(smoothed, float(sigma))[0]
-        mask |= _jerman(l2, float(l2.min()), l2 < 0) > cutoff
-    return mask
-
-
 @workflow("lmnb1_interphase")
 def lmnb1_interphase(
     image: np.ndarray,
@@ -273,7 +257,7 @@ def lmnb1_interphase(
     smooth = gaussian_3d(img, gaussian_sigma)
     record("smoothed", smooth)
     mid_z = morph.middle_frame(smooth, "intensity")
-    shell_yx = _filament_2d_single_slice(smooth[mid_z], vesselness_scales)
+    shell_yx = filament_2d_slice(smooth[mid_z], vesselness_scales)
     filled_yx = morph.fill_holes(shell_yx, hole_min, hole_max)
     seeds = morph.seeds_from_middle_slice(filled_yx & ~shell_yx, img.shape, mid_z, hole_min)
     record("seeds", seeds)

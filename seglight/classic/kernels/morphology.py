@@ -1,4 +1,4 @@
-"""Compiled kernels of :mod:`seglight.classic.morphology`: the seeded watershed, the
+"""Compiled (numba) kernels of :mod:`seglight.classic.morphology`: the seeded watershed, the
 labelled local-maximum search of the watershed cut, and per-slice hole filling.
 
 **Seeded watershed with watershed lines** (:func:`flood`): a priority flood over *ranked*
@@ -182,9 +182,10 @@ def flood(state, offsets, n_ranks, replay_until, check):
 
     Returns:
         The highest checked rank at which seeds of two or more labels could still act (-1:
-        none; otherwise the flood stops after the last checked rank, unfinished). Up to there the order of tied seeds may change the result, so the heap must
-        be replayed up to it; beyond it, seeds of one label acting permute blocks of
-        same-label work, which changes no label and no line.
+        none; otherwise the flood stops after the last checked rank, unfinished). Up to
+        there the order of tied seeds may change the result, so the heap must be replayed
+        up to it; beyond it, seeds of one label acting permute blocks of same-label work,
+        which changes no label and no line.
     """
     n = state.shape[0]
     n_seeds = 0
