@@ -206,3 +206,18 @@ def test_unpadded_package_tiles_by_its_halo_to_the_checkpoints_probability(tiny_
     got = binarizer.predict_proba(image)  # 4 x 3 x 4 windows of 30 x 100 x 100
     expected = NetworkBinarizer.from_checkpoint(unpadded, precision="32").predict_proba(image)
     assert np.abs(got - expected).max() < 1e-4
+
+
+def test_default_test_image_is_the_first_curated_image_of_the_checkpoints_run(tmp_path):
+    from seglight.bioimageio.export import default_test_image
+    from seglight.data.demo import ensure_demo_dataset
+
+    data = ensure_demo_dataset(tmp_path / "curated", n_images=1, shape_zyx=(4, 16, 16))
+    run = tmp_path / "run"
+    (run / ".hydra").mkdir(parents=True)
+    (run / ".hydra" / "config.yaml").write_text(f"data:\n  path: {data}\n")
+    ckpt = run / "checkpoints" / "best.ckpt"
+    with pytest.raises(ConfigError, match="pass test_image="):
+        default_test_image(tmp_path / "elsewhere" / "checkpoints" / "best.ckpt")
+    image = default_test_image(ckpt)
+    assert image.parent == data and "_GT" not in image.name and "_CM" not in image.name
