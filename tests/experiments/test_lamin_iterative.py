@@ -148,7 +148,8 @@ def test_min_size_is_chosen_on_the_pool_by_object_f1_and_logged(tmp_path):
     assert [rows[s]["chosen"] for s in (0, 2, 3, 500)] == ["0", "0", "1", "0"]
     # a number is used as given; a logged choice is read back
     assert run.choose_min_size(tmp_path / "pred", tmp_path / "truth", cfg, log) == 3
-    fixed = run.OmegaConf.create({"postprocess": {"min_size": 7}, "evaluation": {"objects": "mask"}})
+    fixed = run.OmegaConf.create({"postprocess": {"min_size": 7},
+                                  "evaluation": {"objects": "mask"}})
     assert run.choose_min_size(tmp_path / "pred", tmp_path / "truth", fixed, log) == 7
 
 
@@ -175,6 +176,7 @@ def test_the_curve_takes_round_2_curation_for_the_first_k_images_only(tmp_path):
     out = curve.mixed_curation([raws[2], raws[0], raws[1]], 2, round1, round2, tmp_path / "mix")
     text = {p.name: p.read_text() for p in out.iterdir() if p.name.endswith(".ome.tif")}
     assert len(text) == 9
-    assert text["pool_2_GT.ome.tif"] == "r2 pool_2_GT" and text["pool_0_CM.ome.tif"] == "r2 pool_0_CM"
+    assert text["pool_2_GT.ome.tif"] == "r2 pool_2_GT"
+    assert text["pool_0_CM.ome.tif"] == "r2 pool_0_CM"
     assert text["pool_1.ome.tif"] == "r1 pool_1" and text["pool_1_GT.ome.tif"] == "r1 pool_1_GT"
     assert (out / "chosen.txt").read_text() == "pool_2\npool_0\n"
