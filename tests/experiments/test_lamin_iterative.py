@@ -180,3 +180,23 @@ def test_the_curve_takes_round_2_curation_for_the_first_k_images_only(tmp_path):
     assert text["pool_0_CM.ome.tif"] == "r2 pool_0_CM"
     assert text["pool_1.ome.tif"] == "r1 pool_1" and text["pool_1_GT.ome.tif"] == "r1 pool_1_GT"
     assert (out / "chosen.txt").read_text() == "pool_2\npool_0\n"
+
+
+def test_seeds_table_has_per_seed_values_mean_spread_and_paired_margins(tmp_path):
+    header = "stage,network,min_size,dice,hd95_um\n"
+    runs = []
+    for seed, (r1, r2) in enumerate([(0.70, 0.78), (0.68, 0.75), (0.72, 0.76)]):
+        folder = tmp_path / f"seed{seed}"
+        folder.mkdir()
+        (folder / "results.csv").write_text(
+            header + f"classic,c,0,0.5,4.0\nround1,n,10,{r1},0.3\nround2,n,300,{r2},0.2\n")
+        runs.append(str(folder))
+    done = subprocess.run([sys.executable, str(RUN.parent / "seeds.py"), *runs],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "| round1 | dice | 0.700 | 0.680 | 0.720 | 0.700 | 0.040 |" in lines
+    # margins per seed; the smallest, and the larger spread of the two stages (0.040 vs 0.030)
+    assert "| round2 − round1 | dice | +0.080 | +0.070 | +0.040 | +0.040 | 0.040 |" in lines
+    # a distance: smaller is better, so a drop of HD95 is a positive margin
+    assert "| round2 − round1 | hd95_um | +0.100 | +0.100 | +0.100 | +0.100 | 0.000 |" in lines
