@@ -1,7 +1,7 @@
 """Which images to curate in round 2: held-out Dice against the number of images curated.
 
     python experiments/lamin_iterative/curve.py setting=small              # after (or with) run.py
-    python experiments/lamin_iterative/curve.py setting=small curve.ks=[2,4] curve.orders=[uncertainty]
+    python experiments/lamin_iterative/curve.py setting=small "curve.ks=[0,2,4,8,null]"
 
 Round 2 need not show a person every image of the pool. Here the person curates only the
 first ``k`` images of an order (merging, as in ``run.py``'s round 2) and the other images keep

@@ -38,8 +38,9 @@ def table(run_dirs: list[Path]) -> str:
     for stage, rows in stages.items():
         for key in keys:
             values = [r[key] for r in rows]
+            mean, spread = sum(values) / len(values), max(values) - min(values)
             lines.append(f"| {stage} | {key} | " + " | ".join(f"{v:.3f}" for v in values)
-                         + f" | {sum(values) / len(values):.3f} | {max(values) - min(values):.3f} |")
+                         + f" | {mean:.3f} | {spread:.3f} |")
     names = list(stages)
     lines += ["", "| margin | metric | " + " | ".join(p.name for p in run_dirs)
               + " | smallest | largest spread of the two stages |",

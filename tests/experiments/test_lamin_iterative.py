@@ -46,17 +46,19 @@ def test_smoke_setting_runs_every_stage(tmp_path):
     # min_size was chosen on the pool's masks, and the table has a Dice per kind of cell
     assert (out / "round1" / "unet_xy_tiny" / "min_size.csv").is_file()
     assert {"dice_interphase", "dice_mitotic"} <= set(rows[0])
-    # the curve: k = 0 and k = 3 (the whole pool) are round 1 and round 2, k = 1 is trained
+    # the curve's ends: k = 0 and k = 3 (the whole pool) are round 1 and round 2 (the points
+    # between them train networks: test_the_curve_takes_round_2_curation... checks their sets)
     done = subprocess.run([sys.executable, str(RUN.parent / "curve.py"), "setting=smoke",
                            f"out={out}"], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     with open(out / "curve" / "curve.csv", newline="") as f:
         points = {int(r["k"]): float(r["dice"]) for r in csv.DictReader(f)}
-    assert sorted(points) == [0, 1, 3]
-    assert points[0] == pytest.approx(float(rows[1]["dice"]))
-    assert points[3] == pytest.approx(float(rows[2]["dice"]))
-    chosen = (out / "curve" / "uncertainty_k1" / "curated" / "chosen.txt").read_text().split()
-    assert len(chosen) == 1 and chosen[0] in (out / "curve" / "curve.md").read_text()
+    assert points == pytest.approx({0: float(rows[1]["dice"]), 3: float(rows[2]["dice"])})
+    # every pool image got an uncertainty score from the round-1 network, listed in order
+    text = (out / "curve" / "curve.md").read_text()
+    scores = [float(line.rsplit(": ", 1)[1]) for line in text.splitlines()
+              if line[:1].isdigit() and ". pool_" in line]
+    assert len(scores) == 3 and scores == sorted(scores, reverse=True)
     assert (out / "curve" / "curve.png").stat().st_size > 0
 
 
@@ -146,7 +148,8 @@ def test_min_size_is_chosen_on_the_pool_by_object_f1_and_logged(tmp_path):
     assert [rows[s]["chosen"] for s in (0, 2, 3, 500)] == ["0", "0", "1", "0"]
     # a number is used as given; a logged choice is read back
     assert run.choose_min_size(tmp_path / "pred", tmp_path / "truth", cfg, log) == 3
-    fixed = run.OmegaConf.create({"postprocess": {"min_size": 7}, "evaluation": {"objects": "mask"}})
+    fixed = run.OmegaConf.create({"postprocess": {"min_size": 7},
+                                  "evaluation": {"objects": "mask"}})
     assert run.choose_min_size(tmp_path / "pred", tmp_path / "truth", fixed, log) == 7
 
 
@@ -173,6 +176,27 @@ def test_the_curve_takes_round_2_curation_for_the_first_k_images_only(tmp_path):
     out = curve.mixed_curation([raws[2], raws[0], raws[1]], 2, round1, round2, tmp_path / "mix")
     text = {p.name: p.read_text() for p in out.iterdir() if p.name.endswith(".ome.tif")}
     assert len(text) == 9
-    assert text["pool_2_GT.ome.tif"] == "r2 pool_2_GT" and text["pool_0_CM.ome.tif"] == "r2 pool_0_CM"
+    assert text["pool_2_GT.ome.tif"] == "r2 pool_2_GT"
+    assert text["pool_0_CM.ome.tif"] == "r2 pool_0_CM"
     assert text["pool_1.ome.tif"] == "r1 pool_1" and text["pool_1_GT.ome.tif"] == "r1 pool_1_GT"
     assert (out / "chosen.txt").read_text() == "pool_2\npool_0\n"
+
+
+def test_seeds_table_has_per_seed_values_mean_spread_and_paired_margins(tmp_path):
+    header = "stage,network,min_size,dice,hd95_um\n"
+    runs = []
+    for seed, (r1, r2) in enumerate([(0.70, 0.78), (0.68, 0.75), (0.72, 0.76)]):
+        folder = tmp_path / f"seed{seed}"
+        folder.mkdir()
+        (folder / "results.csv").write_text(
+            header + f"classic,c,0,0.5,4.0\nround1,n,10,{r1},0.3\nround2,n,300,{r2},0.2\n")
+        runs.append(str(folder))
+    done = subprocess.run([sys.executable, str(RUN.parent / "seeds.py"), *runs],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "| round1 | dice | 0.700 | 0.680 | 0.720 | 0.700 | 0.040 |" in lines
+    # margins per seed; the smallest, and the larger spread of the two stages (0.040 vs 0.030)
+    assert "| round2 − round1 | dice | +0.080 | +0.070 | +0.040 | +0.040 | 0.040 |" in lines
+    # a distance: smaller is better, so a drop of HD95 is a positive margin
+    assert "| round2 − round1 | hd95_um | +0.100 | +0.100 | +0.100 | +0.100 | 0.000 |" in lines
