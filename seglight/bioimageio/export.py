@@ -46,6 +46,7 @@ from seglight.bioimageio.preprocessing import (
     spec_preprocessing,
     unmapped_step,
 )
+from seglight.config import to_plain
 from seglight.errors import ConfigError, SeglightError
 
 log = logging.getLogger(__name__)
@@ -61,11 +62,6 @@ SEGMENTER_CITATION = {
 }
 PREPROCESSING = ("auto", "none")
 
-
-def _plain(value: Any) -> Any:
-    from omegaconf import OmegaConf
-
-    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
 
 
 def default_test_image(ckpt_path: str | Path) -> Path:
@@ -224,7 +220,7 @@ def export_package(
 
     module = load_module(ckpt_path)
     net = module.net.eval()
-    hp = {k: _plain(v) for k, v in module.hparams.items()}
+    hp = {k: to_plain(v) for k, v in module.hparams.items()}
     recipe = list(hp.get("normalization") or [])
     if preprocessing == "auto" and unmapped_step(recipe) is not None:
         spec_preprocessing(recipe)  # raises, naming the step

@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from seglight.config import to_plain
 from seglight.errors import ConfigError, SeglightError, exit_on_user_error
 from seglight.networks.base import SegmentationNetwork
 from seglight.predict.network import load_module
@@ -36,11 +37,6 @@ FORMATS = ("torchscript", "onnx", "bioimageio")
 PACKAGE_KEYS = ("test_image", "channel", "name", "description", "authors", "license", "cite",
                 "tags", "preprocessing")
 
-
-def _plain(value):
-    from omegaconf import OmegaConf
-
-    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
 
 
 class ForegroundProbability(nn.Module):
@@ -86,7 +82,7 @@ def export_checkpoint(
         return export_package(ckpt_path, out, window_zyx=window_zyx, **package_args)
     module = load_module(ckpt_path)
     net: SegmentationNetwork = module.net.eval()
-    hp = {k: _plain(v) for k, v in module.hparams.items()}
+    hp = {k: to_plain(v) for k, v in module.hparams.items()}
     window = net.valid_input_shape(window_zyx or hp.get("patch_zyx") or (16, 64, 64))
     meta = {
         "normalization": hp.get("normalization") or [],
