@@ -6,19 +6,20 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 import torch
 
 from seglight.io import write_triplet
 from seglight.training import train
 from tests.hydra_utils import compose_config
 
+pytestmark = pytest.mark.slow  # end to end: trains a network
+
 TOY_MODULE = '''
 import torch
 from torch import nn
 
 from seglight.networks import SegmentationNetwork
-
-pytestmark = pytest.mark.slow  # end to end: trains a network
 
 
 class ToyNet(SegmentationNetwork):
