@@ -239,18 +239,8 @@ def choose_min_size(pool_pred: Path, pool_truth: Path, cfg: DictConfig, log: Pat
     if log.is_file():
         with open(log, newline="") as f:
             return int(next(r for r in csv.DictReader(f) if r["chosen"] == "1")["min_size"])
-    from scipy import ndimage as ndi
-
     from seglight.evaluation.objects import match_objects
-
-    def remove_small_objects(mask: np.ndarray, size: int) -> np.ndarray:
-        """What the runner's ``min_size`` does (26-connected objects of >= size voxels)."""
-        if size <= 1 or not mask.any():
-            return mask
-        labels, _ = ndi.label(mask, structure=np.ones((3, 3, 3), bool))
-        keep = np.bincount(labels.ravel()) >= size
-        keep[0] = False
-        return keep[labels]
+    from seglight.predict.runner import drop_objects_below  # what the runner's min_size does
 
     preds, truths = _read_masks(pool_pred), _read_masks(pool_truth)
     truth_objects = {k: objects_of(t, cfg.evaluation.objects) for k, t in truths.items()}
@@ -258,7 +248,7 @@ def choose_min_size(pool_pred: Path, pool_truth: Path, cfg: DictConfig, log: Pat
     for size in cfg.postprocess.candidates:
         tp = n_pred = n_true = inter = total = 0
         for key, pred in preds.items():
-            kept = remove_small_objects(pred, int(size)) > 0
+            kept = drop_objects_below(pred > 0, int(size))
             inter += np.logical_and(kept, truths[key]).sum()
             total += kept.sum() + truths[key].sum()
             counts = match_objects(objects_of(kept, cfg.evaluation.objects), truth_objects[key],
