@@ -350,8 +350,9 @@ def _plot(results: dict, target: float, path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    threads = torch.get_num_threads()
     for ax, key, label in zip(axes, ("cpu_s", "wall_s"),
-                              ("training time, process CPU seconds (2 threads)",
+                              (f"training time, process CPU seconds ({threads} threads)",
                                "training time, wall seconds (shared machine)"), strict=True):
         for name, r in results.items():
             ax.plot([p[key] for p in r["curve"]], [p["dice"] for p in r["curve"]],
