@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from hydra.utils import instantiate
 
-from seglight.config import to_plain as _plain
+from seglight.config import to_plain
 from seglight.metrics import MaskedDiceIoU
 from seglight.networks.base import SegmentationNetwork, center_crop
 
@@ -58,9 +58,9 @@ class SegmentationModule(L.LightningModule):
         spacing_um: Sequence[float] | None = None,
         image_panels: int = 2,
     ):
-        net, loss, optimizer, scheduler = (_plain(c) for c in (net, loss, optimizer, scheduler))
-        normalization = _plain(normalization)
-        patch_zyx, spacing_um = _plain(patch_zyx), _plain(spacing_um)
+        net, loss, optimizer, scheduler = (to_plain(c) for c in (net, loss, optimizer, scheduler))
+        normalization = to_plain(normalization)
+        patch_zyx, spacing_um = to_plain(patch_zyx), to_plain(spacing_um)
         super().__init__()
         self.save_hyperparameters()
         self.net: SegmentationNetwork = instantiate(net)

@@ -35,7 +35,7 @@ from seglight.classic.validation import (
     check_params,
     parameter_kinds,
 )
-from seglight.config import to_plain as _plain
+from seglight.config import to_plain
 from seglight.errors import ConfigError, SeglightError
 
 __all__ = ["ClassicBinarizer", "config_path", "list_workflows", "load_params", "run_workflow"]
@@ -86,7 +86,7 @@ def _config_params(name: str) -> dict[str, Any]:
         raise ConfigError(
             f"{path}: no 'params' mapping; add the workflow's parameters under params:"
         )
-    return _plain(params)
+    return to_plain(params)
 
 
 def load_params(name: str) -> dict[str, Any]:
@@ -108,7 +108,7 @@ def _complete_params(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
     """``given`` checked against the workflow's signature; parameters it lacks come from the
     config file (not read when ``given`` is complete, as Hydra composes it)."""
     kinds = _parameter_kinds(name)
-    given = _plain(given)
+    given = to_plain(given)
     if not set(kinds) <= set(given):
         given = {**load_params(name), **given}
     return check_params(name, given, kinds)
@@ -156,7 +156,8 @@ def run_workflow(
             tuned intensity range.
     """
     _workflow(name)
-    params = check_params(name, {**load_params(name), **_plain(overrides)}, _parameter_kinds(name))
+    params = {**load_params(name), **to_plain(overrides)}
+    params = check_params(name, params, _parameter_kinds(name))
     return _segment(name, image_zyx, params, record)
 
 
