@@ -464,9 +464,11 @@ class StepCache:
 
     The image's key is a hash of its bytes, dtype and shape, computed once per array
     object (an array changed in place keeps its old key: pass a new array instead).
-    Stored arrays are made read-only, so a block that tried to modify its input fails
-    loudly instead of corrupting the cache. Safe to share between threads (an editor's
-    cancelled run may still be finishing a step while the next one starts).
+    Stored arrays are shared with every run and caller that gets them: treat them as
+    read-only (blocks never modify their inputs). They are not flagged read-only, because
+    numba compiles every kernel a second time for read-only arrays (tens of seconds on a
+    first run). Safe to share between threads (an editor's cancelled run may still be
+    finishing a step while the next one starts).
     """
 
     def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES):
@@ -514,8 +516,6 @@ class StepCache:
         size = _nbytes(value)
         if size > self.max_bytes:
             return
-        for array in value if isinstance(value, tuple) else (value,):
-            array.flags.writeable = False
         with self._lock:
             if key in self._values:
                 self._bytes -= _nbytes(self._values.pop(key))
