@@ -7,7 +7,9 @@ own, which the runner checks with ``isinstance``:
 - :class:`LargeImageBinarizer`: predicts an image too large for memory window by window
   (a trained network; a classic workflow needs the whole image);
 - :class:`SpacingAware`: knows the voxel size it was made for and warns when an image's
-  differs (a trained network).
+  differs (a trained network);
+- :class:`LabelingBinarizer`: offers a label image of its own (a classic workflow whose
+  watershed numbers the objects), which ``labels=true`` prefers to connected components.
 """
 
 from __future__ import annotations
@@ -72,4 +74,25 @@ class SpacingAware(Protocol):
     def warn_spacing(self, spacing_um: Sequence[float | None], name: str) -> None:
         """Log a warning naming ``name`` when ``spacing_um`` (ZYX, micrometres) is far from
         the voxel size the binarizer was made for."""
+        ...
+
+
+@runtime_checkable
+class LabelingBinarizer(Binarizer, Protocol):
+    """A binarizer that numbers the objects itself (a workflow's own watershed).
+
+    The predict runner with ``labels=true`` calls :meth:`predict_labels` on the same image
+    object right after :meth:`~Binarizer.predict_proba`, so an implementation may answer
+    from that run (keep its last label image) instead of running again.
+    """
+
+    def predict_labels(self, image_zyx: np.ndarray) -> np.ndarray | None:
+        """The binarizer's own integer ZYX label image of ``image_zyx`` (0 is background).
+
+        Returns:
+            Labels of the image's shape, or ``None`` when this configuration has none (the
+            runner then labels the 26-connected components of the mask). The runner keeps
+            each label only inside its final mask (after ``threshold`` and ``min_size``)
+            and renumbers them 1..n.
+        """
         ...

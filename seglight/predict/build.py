@@ -10,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seglight.binarizer import Binarizer
 from seglight.config import to_plain
-from seglight.errors import ConfigError
+from seglight.errors import ConfigError, SeglightError
 from seglight.predict.runner import OutputOptions, PredictRunner, find_inputs, options_from
 
 #: ``inference`` keys that configure the sliding window (the rest: device, resize).
@@ -18,10 +18,57 @@ INFERER_KEYS = ("window_zyx", "overlap", "batch_size", "flip_tta", "precision", 
                 "stitch_on_device")
 
 
+#: What a saved workflow-editor config holds (``seglight.classic.save_workflow_config``).
+WORKFLOW_TARGET = "seglight.classic.ClassicBinarizer"
+WORKFLOW_KEYS = frozenset({"_target_", "workflow", "params", "steps"})
+
+
+def load_workflow(path: str | Path) -> Binarizer:
+    """The classic binarizer of a saved workflow-editor config (``workflow=FILE``).
+
+    The file is a model config: ``_target_: seglight.classic.ClassicBinarizer``,
+    ``workflow:`` (a classic workflow's name), ``params:`` and optional ``steps:`` (steps
+    switched off or swapped).
+
+    Raises:
+        ConfigError: no such file, not a YAML mapping of those keys, or a workflow,
+            parameter or step the classic workflows do not have (one line naming the file).
+    """
+    from omegaconf import OmegaConf
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"workflow={path}: no such file; give the YAML the workflow editor "
+                          "saved (or model=classic/<name> for a workflow's defaults)")
+    try:
+        config = OmegaConf.load(path)
+    except Exception as err:  # noqa: BLE001 - YAML syntax errors have several types
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ConfigError(f"workflow={path}: not a readable YAML file ({first})") from None
+    if not OmegaConf.is_dict(config) or config.get("_target_") != WORKFLOW_TARGET:
+        raise ConfigError(f"workflow={path}: not a saved workflow (it needs _target_: "
+                          f"{WORKFLOW_TARGET}, workflow: and params:); save one from the "
+                          "workflow editor")
+    unknown = sorted(set(config) - WORKFLOW_KEYS)
+    if unknown or "workflow" not in config:
+        what = f"unknown key(s) {unknown}" if unknown else "no workflow: key"
+        raise ConfigError(f"workflow={path}: {what}; a saved workflow has "
+                          f"{sorted(WORKFLOW_KEYS)}")
+    if config.get("steps"):
+        raise ConfigError(f"workflow={path}: steps: (steps switched off or swapped) need "
+                          "seglight.classic's step pipelines, which this version lacks")
+    from seglight.classic import ClassicBinarizer
+
+    try:
+        return ClassicBinarizer(str(config.workflow), to_plain(config.get("params")) or {})
+    except SeglightError as err:
+        raise ConfigError(f"workflow={path}: {err}") from None
+
+
 def build_binarizer(
     model: Any = None, ckpt_path: str | Path | None = None, inference: dict | None = None,
     threshold: float | None = None, progress: bool = False, device: str | None = None,
-    model_package: str | Path | None = None,
+    model_package: str | Path | None = None, workflow: str | Path | None = None,
 ) -> Binarizer:
     """The binarizer a predict config names.
 
@@ -33,12 +80,19 @@ def build_binarizer(
         progress: progress bar of windows (networks).
         device: overrides ``inference.device``.
         model_package: a bioimage.io model package (.zip or folder; exclusive with the others).
+        workflow: a saved workflow-editor config (exclusive with the others), see
+            :func:`load_workflow`.
 
     Raises:
-        ConfigError: neither or both of ``model`` and ``ckpt_path``, or a model config that
-            is not a binarizer.
+        ConfigError: no binarizer or several, a model config that is not a binarizer, or a
+            bad workflow file.
     """
     inference = dict(to_plain(inference) or {})
+    if workflow:
+        if model is not None or ckpt_path or model_package:
+            raise ConfigError(f"workflow={workflow} and model=/ckpt_path=/model_package= are "
+                              "set; a run uses one binarizer: drop all but one")
+        return load_workflow(workflow)
     if model is not None and ckpt_path:
         raise ConfigError(
             f"both ckpt_path={ckpt_path} and model= are set; a run uses one binarizer: "
@@ -68,8 +122,8 @@ def build_binarizer(
         )
     if model is None:
         raise ConfigError(
-            "no binarizer: pass ckpt_path=<trained .ckpt>, model=classic/<workflow> or "
-            "model_package=<bioimage.io .zip>"
+            "no binarizer: pass ckpt_path=<trained .ckpt>, model=classic/<workflow>, "
+            "workflow=<saved editor .yaml> or model_package=<bioimage.io .zip>"
         )
     target = str(model.get("_target_", "")) if hasattr(model, "get") else ""
     if target.endswith("SegmentationModule"):
@@ -97,6 +151,6 @@ def build_runner(cfg: DictConfig, device: str | None = None) -> tuple[PredictRun
     binarizer = build_binarizer(
         cfg.get("model"), cfg.get("ckpt_path"), cfg.get("inference"), options.threshold,
         progress=bool(cfg.get("progress", True)), device=device,
-        model_package=cfg.get("model_package"),
+        model_package=cfg.get("model_package"), workflow=cfg.get("workflow"),
     )
     return PredictRunner(binarizer, options), files
