@@ -113,6 +113,7 @@ def test_the_binarizers_own_labels_are_kept_inside_the_final_mask_and_renumbered
     own = np.zeros(image.shape, np.int32)
     own[1:3, 2:5, 3:5] = 70  # the box, cut in two by the workflow's watershed
     own[1:3, 2:5, 5:7] = 30
+    own[2, 4, 6] = 0  # a watershed line voxel inside the mask
     own[4, 7, 9] = own[5, 8, 10] = 500
     own[5, 0, 0] = 9  # the lone voxel, which min_size removes from the mask
     own[0, 9, 11] = 12  # outside the mask
@@ -127,12 +128,13 @@ def test_the_binarizers_own_labels_are_kept_inside_the_final_mask_and_renumbered
     # in the order of the old values: 30 -> 1, 70 -> 2, 500 -> 3; 9 and 12 are gone
     expected = np.zeros(image.shape, np.uint16)
     expected[1:3, 2:5, 5:7] = 1
+    expected[2, 4, 6] = 0
     expected[1:3, 2:5, 3:5] = 2
     expected[4, 7, 9] = expected[5, 8, 10] = 3
     np.testing.assert_array_equal(labels, expected)
     _, rows = _read_table(out / "cell_objects.csv")
     assert [float(r["volume_um3"]) for r in rows] == pytest.approx(
-        [12 * VOXEL_UM3, 12 * VOXEL_UM3, 2 * VOXEL_UM3])
+        [11 * VOXEL_UM3, 12 * VOXEL_UM3, 2 * VOXEL_UM3])
 
 
 def test_a_binarizer_without_labels_for_this_config_gets_connected_components(tmp_path):
@@ -226,16 +228,25 @@ def _three_files(folder):
 def test_progress_is_reported_per_file_and_cancel_stops_after_the_file_in_progress(tmp_path):
     files = _three_files(tmp_path / "raw")
     out = tmp_path / "seg"
-    calls = []
-    runner = PredictRunner(MeanBinarizer(), OutputOptions(output_dir=out, labels=True))
+    calls, cancel = [], []
+
+    class CancelledDuringTheFirstFile(MeanBinarizer):
+        def predict_proba(self, image_zyx, record=lambda name, array: None):
+            cancel.append(True)  # the user presses Cancel while this image is computed
+            return super().predict_proba(image_zyx, record)
+
+    runner = PredictRunner(CancelledDuringTheFirstFile(),
+                           OutputOptions(output_dir=out, labels=True))
     summary = runner.run(files, progress=False, on_progress=lambda *a: calls.append(a),
-                         should_stop=lambda: len(calls) >= 1)  # Cancel pressed during file 1
+                         should_stop=lambda: bool(cancel))
     assert summary.line() == "1 written, 0 skipped, 0 failed"
     assert calls == [(1, 3, files[0])]
     assert sorted(p.name for p in out.iterdir()) == [
         "c0_objects.csv", "c0_struct_labels.tiff", "c0_struct_segmentation.tiff"]
     calls.clear()
-    summary = runner.run(files, progress=False, on_progress=lambda *a: calls.append(a))
+    cancel.clear()
+    summary = runner.run(files, progress=False, on_progress=lambda *a: calls.append(a),
+                         should_stop=lambda: False)
     assert summary.line() == "2 written, 1 skipped, 0 failed"  # the rerun resumes
     assert [c[:2] for c in calls] == [(1, 3), (2, 3), (3, 3)]
 
