@@ -42,15 +42,13 @@ class WatershedBinarizer(PositiveBinarizer):
 
     def __init__(self, labels):
         super().__init__()
-        self.labels, self.seen = labels, []
+        self.labels = labels
 
-    def predict_proba(self, image_zyx, record=lambda name, array: None):
-        self.seen.append(image_zyx)
-        return super().predict_proba(image_zyx, record)
+    def predict_proba_and_labels(self, image_zyx, record=lambda name, array: None):
+        return self.predict_proba(image_zyx, record), self.labels
 
     def predict_labels(self, image_zyx):
-        self.seen.append(image_zyx)
-        return self.labels
+        return self.predict_proba_and_labels(image_zyx)[1]
 
 
 def _objects_image() -> np.ndarray:
@@ -122,8 +120,7 @@ def test_the_binarizers_own_labels_are_kept_inside_the_final_mask_and_renumbered
     write_ome_tiff(tmp_path / "cell.ome.tif", image, SPACING)
     out = tmp_path / "seg"
     _run([tmp_path / "cell.ome.tif"], out, binarizer, labels=True, min_size=2)
-    # called right after predict_proba, with the same array (it may reuse that run)
-    assert len(binarizer.seen) == 2 and binarizer.seen[0] is binarizer.seen[1]
+    assert binarizer.calls == 1  # the mask and the labels came from one run
     labels = read_image(out / "cell_struct_labels.tiff").data
     # in the order of the old values: 30 -> 1, 70 -> 2, 500 -> 3; 9 and 12 are gone
     expected = np.zeros(image.shape, np.uint16)
@@ -135,6 +132,32 @@ def test_the_binarizers_own_labels_are_kept_inside_the_final_mask_and_renumbered
     _, rows = _read_table(out / "cell_objects.csv")
     assert [float(r["volume_um3"]) for r in rows] == pytest.approx(
         [11 * VOXEL_UM3, 12 * VOXEL_UM3, 2 * VOXEL_UM3])
+
+
+@pytest.mark.slow
+def test_a_classic_workflows_watershed_numbers_touching_dots_apart(tmp_path):
+    from scipy import ndimage as ndi
+
+    from seglight.classic import ClassicBinarizer
+    from seglight.measure import relabel_consecutive
+
+    rng = np.random.default_rng(0)
+    z, y, x = np.mgrid[:12, :40, :40]
+    image = rng.normal(400, 20, z.shape)
+    for cz, cy, cx in [(6, 20, 15), (6, 20, 20), (6, 8, 30)]:  # two dots touch, one apart
+        image += 4000 * np.exp(-((z - cz) ** 2 + (y - cy) ** 2 + (x - cx) ** 2) / 4)
+    image = image.clip(0).astype(np.uint16)
+    write_ome_tiff(tmp_path / "dots.ome.tif", image, SPACING)
+    binarizer = ClassicBinarizer("cetn2", {"intensity_norm_peak": [2000]})
+    assert isinstance(binarizer, LabelingBinarizer)
+    _run([tmp_path / "dots.ome.tif"], tmp_path / "seg", binarizer, labels=True)
+    labels = read_image(tmp_path / "seg" / "dots_struct_labels.tiff").data
+    mask = read_image(tmp_path / "seg" / "dots_struct_segmentation.tiff").data
+    assert ndi.label(mask, np.ones((3, 3, 3)))[1] == 2 and labels.max() == 3
+    _, own = binarizer.predict_proba_and_labels(image)
+    np.testing.assert_array_equal(labels, relabel_consecutive(own, mask))
+    _, rows = _read_table(tmp_path / "seg" / "dots_objects.csv")
+    assert len(rows) == 3
 
 
 def test_a_binarizer_without_labels_for_this_config_gets_connected_components(tmp_path):

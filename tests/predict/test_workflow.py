@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from seglight.classic import ClassicBinarizer, save_workflow_config
 from seglight.errors import SeglightError
 from seglight.io import read_image
 from seglight.predict.__main__ import predict
@@ -15,13 +16,9 @@ from tests.hydra_utils import compose_config
 TUNED = {"vesselness_cutoff": 0.05, "min_size": 4}
 
 
-def _saved_workflow(path, workflow="sec61b", params=TUNED, extra=""):
-    """A saved editor config, as ``seglight.classic.save_workflow_config`` writes one."""
-    lines = ["_target_: seglight.classic.ClassicBinarizer", f"workflow: {workflow}", "params:"]
-    lines += [f"  {k}: {v}" for k, v in params.items()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n" + extra)
-    return path
+def _saved_workflow(path, params=TUNED, steps=None):
+    """What the editor's Save writes."""
+    return save_workflow_config(path, "sec61b", params, steps)
 
 
 def _cfg(tmp_path, *overrides):
@@ -61,15 +58,16 @@ def test_a_saved_workflow_runs_from_the_cli_as_model_classic_with_its_params(raw
     ("content", "message"),
     [
         (None, "no such file"),
-        ("_target_: [unclosed\n", "not a readable YAML"),
-        ("- a list\n", "not a saved workflow"),
-        ("_target_: seglight.module.SegmentationModule\nworkflow: sec61b\n",
-         "not a saved workflow"),
+        ("_target_: [unclosed\n", "not valid YAML"),
+        ("- a list\n", "expected a mapping"),
+        ("_target_: seglight.module.SegmentationModule\nworkflow: sec61b\n", "_target_="),
         ("_target_: seglight.classic.ClassicBinarizer\nworkflow: sec61b\nparms: {}\n",
-         "unknown key(s) ['parms']"),
+         "parms: unknown key"),
         ("_target_: seglight.classic.ClassicBinarizer\nworkflow: nope\nparams: {}\n", "nope"),
         ("_target_: seglight.classic.ClassicBinarizer\nworkflow: sec61b\n"
          "params: {vesselness_cutof: 0.1}\n", "vesselness_cutof"),
+        ("_target_: seglight.classic.ClassicBinarizer\nworkflow: sec61b\n"
+         "steps: {smoothed: {block: no_such_block}}\n", "no_such_block"),
     ],
 )
 def test_a_bad_workflow_file_is_one_line_naming_it(content, message, raw_folder, tmp_path):
@@ -81,6 +79,23 @@ def test_a_bad_workflow_file_is_one_line_naming_it(content, message, raw_folder,
         predict(cfg)
     text = str(error.value)
     assert len(text.splitlines()) == 1 and f"workflow={path}" in text and message in text
+
+
+@pytest.mark.slow
+def test_a_custom_workflow_with_a_step_swapped_and_one_off_runs_as_saved(raw_folder, tmp_path):
+    steps = {"smoothed": {"block": "gaussian_3d", "params": {"sigma": 1.5}},
+             "size_filtered_2d": {"enabled": False}}
+    tuned = _saved_workflow(tmp_path / "custom.yaml", steps=steps)
+    predict(_cfg(tmp_path, f"workflow={tuned}", f"input={raw_folder}", "input_glob=cell_*",
+                 f"output={tmp_path / 'seg'}"))
+    custom, plain = ClassicBinarizer("sec61b", TUNED, steps), ClassicBinarizer("sec61b", TUNED)
+    differs = False
+    for i in range(2):
+        raw = read_image(raw_folder / f"cell_{i}.ome.tif").data
+        mask = read_image(tmp_path / "seg" / f"cell_{i}_struct_segmentation.tiff").data
+        np.testing.assert_array_equal(mask > 0, custom.predict_proba(raw) > 0.5)
+        differs |= bool(((mask > 0) != (plain.predict_proba(raw) > 0.5)).any())
+    assert differs  # the overrides were applied
 
 
 def test_workflow_and_model_together_are_refused(raw_folder, tmp_path):
