@@ -10,7 +10,7 @@ from seglight.classic import ClassicBinarizer, save_workflow_config
 from seglight.errors import SeglightError
 from seglight.io import read_image
 from seglight.predict.__main__ import predict
-from tests.cli_utils import run_module
+from tests.cli_utils import REPO, run_module
 from tests.hydra_utils import compose_config
 
 TUNED = {"vesselness_cutoff": 0.05, "min_size": 4}
@@ -121,3 +121,16 @@ def test_the_cli_exits_2_with_one_line_for_a_bad_workflow_and_help_names_the_key
     assert "workflow=YAML" in helped.stdout and "labels=true" in helped.stdout
     for key in ("workflow:", "labels:", "labels_name:", "objects_name:"):
         assert key in helped.stdout
+
+
+def test_the_saved_workflow_shown_in_the_docs_loads(tmp_path):
+    from seglight.predict.build import load_workflow
+
+    text = (REPO / "docs" / "predict.md").read_text()
+    section = text[text.index("## Saved workflows"):]
+    example = section[section.index("```yaml") + len("```yaml"):]
+    path = tmp_path / "tuned.yaml"
+    path.write_text(example[:example.index("```")])
+    binarizer = load_workflow(path)
+    assert binarizer.workflow == "sec61b" and binarizer.params["vesselness_cutoff"] == 0.05
+    assert set(binarizer.steps) == {"smoothed", "size_filtered_2d"}
