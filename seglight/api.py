@@ -9,12 +9,14 @@ commands, in this process, so a notebook or napari plugin can call them::
     mask = seglight.binarize(image_zyx, ckpt_path="runs/train/.../best.ckpt")
     mask = seglight.binarize(image_zyx, model_package="lamin.zip")   # a bioimage.io package
     summary = seglight.predict_files("/data/raw", "/data/seg", ckpt_path="best.ckpt")
+    summary = seglight.predict_files("/data/raw", "/data/seg", workflow="tuned.yaml", labels=True)
     best = seglight.train(data_path="/data/curated", model="unet_xy", trainer__max_epochs=50)
     report = seglight.evaluate("/data/seg", "/data/truth", spacing_zyx=(0.29, 0.108, 0.108))
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +96,11 @@ def binarize(
 def predict_files(
     input: str | Path, output: str | Path, model: str | None = None, *,
     ckpt_path: str | Path | None = None, input_glob: str = "*", progress: bool = True,
-    inference: dict | None = None, model_package: str | Path | None = None, **options: Any,
+    inference: dict | None = None, model_package: str | Path | None = None,
+    workflow: str | Path | None = None,
+    on_progress: Callable[[int, int, Path], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    **options: Any,
 ):
     """Binarize files and write their outputs, as ``python -m seglight.predict`` does.
 
@@ -104,13 +110,20 @@ def predict_files(
         model: ``"classic/<workflow>"``; or give ``ckpt_path``.
         ckpt_path: a trained network's checkpoint.
         model_package: a bioimage.io model package (instead of ``model``/``ckpt_path``).
+        workflow: a workflow saved by the napari workflow editor (a ``.yaml``; instead of
+            the others).
         input_glob: which files of an input folder.
         progress: progress bars of files (and windows).
         inference: a network's inference options (see ``conf/predict.yaml``).
+        on_progress: ``on_progress(done, total, path)`` after each file (a GUI's progress
+            bar), see :meth:`~seglight.predict.runner.PredictRunner.run`.
+        should_stop: ``should_stop() -> bool``, checked between files and images (a GUI's
+            Cancel); a stopped run returns its summary and a rerun resumes.
         **options: the runner's options as in ``conf/predict.yaml``: ``threshold``,
             ``write_proba``, ``proba_dtype``, ``min_size``, ``mask_name``, ``qc``,
-            ``save_intermediates``, ``overwrite``, ``channel``, ``scenes``, ``timepoints``,
-            and a classic workflow's ``params`` (a dict).
+            ``save_intermediates``, ``labels``, ``labels_name``, ``objects_name``,
+            ``overwrite``, ``channel``, ``scenes``, ``timepoints``, and a classic
+            workflow's ``params`` (a dict).
 
     Returns:
         The :class:`~seglight.summary.Summary` (written, skipped, failed, failures).
@@ -123,7 +136,10 @@ def predict_files(
     files = find_inputs(input, input_glob)
     if model is not None and ckpt_path is not None:
         raise ConfigError("pass either model='classic/<name>' or ckpt_path=, not both")
-    if model is not None and model_package is None:
+    if workflow is not None and params:
+        raise ConfigError(f"workflow={workflow} holds its own parameters; drop params= (or "
+                          "edit the file, or pass model='classic/<name>' with params=)")
+    if model is not None and model_package is None and workflow is None:
         config = _classic_config(model)
         config["params"] = {**(config.get("params") or {}), **params}
         binarizer = build_binarizer(config)
@@ -131,8 +147,9 @@ def predict_files(
         inference = dict(inference or {})
         binarizer = build_binarizer(model, ckpt_path, inference, opts.threshold,
                                     progress=progress, device=inference.pop("device", None),
-                                    model_package=model_package)
-    return PredictRunner(binarizer, opts).run(files, progress=progress)
+                                    model_package=model_package, workflow=workflow)
+    return PredictRunner(binarizer, opts).run(files, progress=progress, on_progress=on_progress,
+                                              should_stop=should_stop)
 
 
 def _override_value(value: Any) -> str:

@@ -7,7 +7,9 @@ own, which the runner checks with ``isinstance``:
 - :class:`LargeImageBinarizer`: predicts an image too large for memory window by window
   (a trained network; a classic workflow needs the whole image);
 - :class:`SpacingAware`: knows the voxel size it was made for and warns when an image's
-  differs (a trained network).
+  differs (a trained network);
+- :class:`LabelingBinarizer`: offers a label image of its own (a classic workflow whose
+  watershed numbers the objects), which ``labels=true`` prefers to connected components.
 """
 
 from __future__ import annotations
@@ -72,4 +74,32 @@ class SpacingAware(Protocol):
     def warn_spacing(self, spacing_um: Sequence[float | None], name: str) -> None:
         """Log a warning naming ``name`` when ``spacing_um`` (ZYX, micrometres) is far from
         the voxel size the binarizer was made for."""
+        ...
+
+
+@runtime_checkable
+class LabelingBinarizer(Binarizer, Protocol):
+    """A binarizer that numbers the objects itself (a classic workflow's watershed).
+
+    The predict runner with ``labels=true`` calls :meth:`predict_proba_and_labels` instead
+    of :meth:`~Binarizer.predict_proba`, so the mask and the labels come from one run.
+    """
+
+    def predict_proba_and_labels(
+        self, image_zyx: np.ndarray, record: Record = no_record
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The probabilities, as :meth:`~Binarizer.predict_proba` gives them, and the
+        binarizer's own label image, from one run.
+
+        Returns:
+            ``(proba, labels)``: ``labels`` is an integer ZYX image of the image's shape
+            (0 is background), or ``None`` when this configuration numbers no objects (the
+            runner then labels the 26-connected components of the mask). The runner keeps
+            each label only inside its final mask (after ``threshold`` and ``min_size``)
+            and renumbers them 1..n.
+        """
+        ...
+
+    def predict_labels(self, image_zyx: np.ndarray) -> np.ndarray | None:
+        """The label image of :meth:`predict_proba_and_labels` alone (or ``None``)."""
         ...

@@ -42,6 +42,60 @@ def label_objects(mask: np.ndarray, connectivity: int = 1) -> np.ndarray:
     return label(mask, connectivity=connectivity).astype(np.int32, copy=False)
 
 
+def label_dtype(n_objects: int) -> np.dtype:
+    """The smallest unsigned type that numbers ``n_objects`` objects: uint16 up to 65,535,
+    else uint32 (what ImageJ, napari and the OME-TIFF writer all read)."""
+    if n_objects <= np.iinfo(np.uint16).max:
+        return np.dtype(np.uint16)
+    if n_objects <= np.iinfo(np.uint32).max:
+        return np.dtype(np.uint32)
+    raise SeglightError(f"{n_objects} objects do not fit a uint32 label image")
+
+
+def relabel_consecutive(labels: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Labels renumbered 1..n, in the order of their old values, as :func:`label_dtype`.
+
+    Args:
+        labels: ZYX integer labels (0 is background; negative values are refused).
+        mask: keep labels only where ``mask`` is nonzero (an object cut by the mask keeps
+            one number, even if it falls apart in pieces).
+
+    Returns:
+        uint16 (up to 65,535 objects) or uint32 labels, same shape.
+
+    Raises:
+        SeglightError: ``labels`` is not an integer ZYX array of ``mask``'s shape, or has
+            negative values.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 3 or not np.issubdtype(labels.dtype, np.integer):
+        raise SeglightError(
+            f"a label image must be integer ZYX; got {labels.dtype} of shape {labels.shape}")
+    if mask is not None:
+        if np.shape(mask) != labels.shape:
+            raise SeglightError(
+                f"labels of shape {labels.shape} do not match the mask's {np.shape(mask)}")
+        labels = np.where(np.asarray(mask) != 0, labels, 0)
+    if labels.size == 0 or not labels.any():
+        return np.zeros(labels.shape, np.uint16)
+    if labels.min() < 0:
+        raise SeglightError("a label image has negative values; labels are 0 (background) "
+                            "or positive")
+    top = int(labels.max())
+    by_table = top <= 4 * labels.size  # a lookup table no larger than the image: linear time
+    if by_table:
+        present = np.flatnonzero(np.bincount(labels.ravel(), minlength=top + 1))
+    else:  # a few huge label values: sort instead
+        present = np.unique(labels)
+    present = present[present != 0]
+    dtype = label_dtype(len(present))
+    if by_table:
+        table = np.zeros(top + 1, dtype)
+        table[present] = np.arange(1, len(present) + 1, dtype=dtype)
+        return table[labels]
+    return (np.searchsorted(present, labels) + 1).astype(dtype) * (labels != 0)
+
+
 def _units(spacing_um: Sequence[float | None] | None) -> tuple[tuple[float, float, float], str]:
     if spacing_um is None or any(s is None or not s > 0 for s in spacing_um):
         return (1.0, 1.0, 1.0), "vox"

@@ -10,7 +10,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from seglight.binarizer import Binarizer
 from seglight.config import to_plain
-from seglight.errors import ConfigError
+from seglight.errors import ConfigError, SeglightError
 from seglight.predict.runner import OutputOptions, PredictRunner, find_inputs, options_from
 
 #: ``inference`` keys that configure the sliding window (the rest: device, resize).
@@ -18,10 +18,27 @@ INFERER_KEYS = ("window_zyx", "overlap", "batch_size", "flip_tta", "precision", 
                 "stitch_on_device")
 
 
+def load_workflow(path: str | Path) -> Binarizer:
+    """The classic binarizer of a workflow saved by the napari workflow editor
+    (``workflow=FILE``; :func:`seglight.classic.load_workflow_config`).
+
+    Raises:
+        ConfigError: one line starting ``workflow=<file>:``: no such file, not a workflow
+            config, or a workflow, parameter, step or block the classic workflows lack.
+    """
+    from seglight.classic import load_workflow_config
+
+    try:
+        return load_workflow_config(path)
+    except SeglightError as err:
+        message = str(err).removeprefix(f"{Path(path)}: ")
+        raise ConfigError(f"workflow={path}: {message}") from None
+
+
 def build_binarizer(
     model: Any = None, ckpt_path: str | Path | None = None, inference: dict | None = None,
     threshold: float | None = None, progress: bool = False, device: str | None = None,
-    model_package: str | Path | None = None,
+    model_package: str | Path | None = None, workflow: str | Path | None = None,
 ) -> Binarizer:
     """The binarizer a predict config names.
 
@@ -33,12 +50,19 @@ def build_binarizer(
         progress: progress bar of windows (networks).
         device: overrides ``inference.device``.
         model_package: a bioimage.io model package (.zip or folder; exclusive with the others).
+        workflow: a saved workflow-editor config (exclusive with the others), see
+            :func:`load_workflow`.
 
     Raises:
-        ConfigError: neither or both of ``model`` and ``ckpt_path``, or a model config that
-            is not a binarizer.
+        ConfigError: no binarizer or several, a model config that is not a binarizer, or a
+            bad workflow file.
     """
     inference = dict(to_plain(inference) or {})
+    if workflow:
+        if model is not None or ckpt_path or model_package:
+            raise ConfigError(f"workflow={workflow} and model=/ckpt_path=/model_package= are "
+                              "set; a run uses one binarizer: drop all but one")
+        return load_workflow(workflow)
     if model is not None and ckpt_path:
         raise ConfigError(
             f"both ckpt_path={ckpt_path} and model= are set; a run uses one binarizer: "
@@ -68,8 +92,8 @@ def build_binarizer(
         )
     if model is None:
         raise ConfigError(
-            "no binarizer: pass ckpt_path=<trained .ckpt>, model=classic/<workflow> or "
-            "model_package=<bioimage.io .zip>"
+            "no binarizer: pass ckpt_path=<trained .ckpt>, model=classic/<workflow>, "
+            "workflow=<saved editor .yaml> or model_package=<bioimage.io .zip>"
         )
     target = str(model.get("_target_", "")) if hasattr(model, "get") else ""
     if target.endswith("SegmentationModule"):
@@ -97,6 +121,6 @@ def build_runner(cfg: DictConfig, device: str | None = None) -> tuple[PredictRun
     binarizer = build_binarizer(
         cfg.get("model"), cfg.get("ckpt_path"), cfg.get("inference"), options.threshold,
         progress=bool(cfg.get("progress", True)), device=device,
-        model_package=cfg.get("model_package"),
+        model_package=cfg.get("model_package"), workflow=cfg.get("workflow"),
     )
     return PredictRunner(binarizer, options), files

@@ -7,7 +7,9 @@ What it adds is what a run over hundreds of images needs:
 - every scene and timepoint (or the chosen ones), each written separately;
 - outputs written to a temp file and renamed, so a killed run leaves no half file;
 - existing outputs skipped unless ``overwrite``, so the same command resumes a run;
-- a broken file reported in one line and skipped; the run goes on and ends with a summary.
+- a broken file reported in one line and skipped; the run goes on and ends with a summary;
+- with ``labels=true``, numbered objects and their measurements (:mod:`seglight.measure`);
+- for a GUI: a progress callback and a cooperative cancel (:meth:`PredictRunner.run`).
 """
 
 from __future__ import annotations
@@ -16,14 +18,20 @@ import contextlib
 import csv
 import logging
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from seglight.binarizer import Binarizer, LargeImageBinarizer, SpacingAware, no_record
+from seglight.binarizer import (
+    Binarizer,
+    LabelingBinarizer,
+    LargeImageBinarizer,
+    SpacingAware,
+    no_record,
+)
 from seglight.errors import ConfigError, SeglightError
 from seglight.io import image_layout, image_stem, is_image_file, read_image, write_ome_tiff
 from seglight.io.atomic import atomic_path
@@ -37,6 +45,11 @@ log = logging.getLogger("seglight.predict")
 MASK_NAME = "{stem}_struct_segmentation.tiff"
 PROBA_NAME = "{stem}_struct_probability.tiff"
 QC_NAME = "{stem}_qc.png"
+LABELS_NAME = "{stem}_struct_labels.tiff"
+OBJECTS_NAME = "{stem}_objects.csv"
+
+#: ``on_progress(done, total, path)``: ``done`` of ``total`` files finished, ``path`` the last.
+Progress = Callable[[int, int, Path], None]
 
 
 def find_inputs(input: str | Path, input_glob: str = "*") -> list[Path]:
@@ -115,6 +128,13 @@ class OutputOptions:
         qc: write a QC PNG per image (mask outline over the input).
         qc_name: its file name pattern.
         save_intermediates: write a classic workflow's intermediate steps.
+        labels: also write a label image (objects numbered 1..n: the binarizer's own labels
+            where it offers them, :class:`~seglight.binarizer.LabelingBinarizer`, else the
+            26-connected components of the mask) and a table measuring each object
+            (:func:`seglight.measure.measure_objects`). Not for images processed window by
+            window (one warning line each).
+        labels_name: file name pattern of the label image.
+        objects_name: file name pattern of the object table (CSV).
         overwrite: recompute images whose outputs exist (default: skip them).
         channel: the structure channel, by index or name.
         scenes: scene indices to process (``None``: all).
@@ -133,6 +153,9 @@ class OutputOptions:
     qc: bool = False
     qc_name: str = QC_NAME
     save_intermediates: bool = False
+    labels: bool = False
+    labels_name: str = LABELS_NAME
+    objects_name: str = OBJECTS_NAME
     overwrite: bool = False
     channel: int | str = 0
     scenes: Sequence[int] | None = None
@@ -149,12 +172,21 @@ class OutputOptions:
             )
         if int(self.min_size) < 0:
             raise ConfigError(f"min_size={self.min_size} must be 0 or more voxels")
-        for name in ("mask_name", "proba_name", "qc_name"):
+        names = ("mask_name", "proba_name", "qc_name", "labels_name", "objects_name")
+        for name in names:
             pattern = getattr(self, name)
             if "{stem}" not in pattern:
                 raise ConfigError(f"{name}={pattern!r} must contain {{stem}} (the image's name)")
-        if self.writes_mask and self.mask_name == self.proba_name and self.write_proba:
-            raise ConfigError("mask_name and proba_name are the same; give them different names")
+        if self.labels and not self.writes_mask:
+            raise ConfigError(f"labels=true numbers the objects of the mask, and "
+                              f"threshold={self.threshold} writes no mask; drop one of them")
+        written = [n for n, on in zip(names, (self.writes_mask, self.writes_proba, self.qc,
+                                              self.labels, self.labels), strict=True) if on]
+        for i, a in enumerate(written):
+            for b in written[i + 1:]:
+                if getattr(self, a) == getattr(self, b):
+                    raise ConfigError(f"{a} and {b} are both {getattr(self, a)!r}; give them "
+                                      "different names")
 
     @property
     def writes_mask(self) -> bool:
@@ -164,8 +196,14 @@ class OutputOptions:
     def writes_proba(self) -> bool:
         return self.write_proba or not self.writes_mask
 
-    def outputs(self, stem: str) -> list[Path]:
-        """The files written for the image named ``stem``; all present means done."""
+    def outputs(self, stem: str, in_memory: bool = True) -> list[Path]:
+        """The files written for the image named ``stem``; all present means done.
+
+        Args:
+            stem: the image's name.
+            in_memory: the image is processed whole (``False``: window by window, which
+                gets no label image).
+        """
         paths = []
         if self.writes_proba:
             paths.append(self.output_dir / self.proba_name.format(stem=stem))
@@ -173,6 +211,9 @@ class OutputOptions:
             paths.append(self.output_dir / self.mask_name.format(stem=stem))
         if self.qc:
             paths.append(self.output_dir / self.qc_name.format(stem=stem))
+        if self.labels and in_memory:
+            paths.append(self.output_dir / self.labels_name.format(stem=stem))
+            paths.append(self.output_dir / self.objects_name.format(stem=stem))
         return paths
 
 
@@ -256,8 +297,15 @@ class PredictRunner:
                 images.append(ImageRef(scene, t, name, layout["shape_zyx"]))
         return images
 
-    def process_file(self, path: str | Path) -> Summary:
-        """Predict every selected image of one file; a broken file is counted, not raised."""
+    def process_file(self, path: str | Path,
+                     should_stop: Callable[[], bool] | None = None) -> Summary:
+        """Predict every selected image of one file; a broken file is counted, not raised.
+
+        Args:
+            path: the file.
+            should_stop: checked before each image; once it returns true the file's other
+                images are left for a later run (neither written nor counted).
+        """
         path = Path(path)
         summary = Summary()
         try:
@@ -266,13 +314,16 @@ class PredictRunner:
             self._fail(summary, path, err)
             return summary
         for ref in images:
-            outputs = self.options.outputs(ref.stem)
+            if should_stop is not None and should_stop():
+                break
+            lazy = self.window_by_window(ref.shape_zyx)
+            outputs = self.options.outputs(ref.stem, in_memory=not lazy)
             if not self.options.overwrite and all(p.exists() for p in outputs):
                 summary.skipped += 1
                 continue
             try:
                 image = read_image(path, self.options.channel, ref.scene, ref.timepoint,
-                                   lazy=self.window_by_window(ref.shape_zyx))
+                                   lazy=lazy)
                 self.process_image(image, ref.stem)
             except SeglightError as err:
                 self._fail(summary, path, err)
@@ -312,13 +363,18 @@ class PredictRunner:
         if isinstance(self.binarizer, SpacingAware):
             self.binarizer.warn_spacing(image.spacing_um, stem)
         steps: dict[str, np.ndarray] = {}
+        own_labels = None
         with contextlib.ExitStack() as scratch:
             if image.in_memory:
                 record = steps.__setitem__ if opts.save_intermediates else no_record
-                proba = self.binarizer.predict_proba(image.data, record=record)
+                if opts.labels and isinstance(self.binarizer, LabelingBinarizer):
+                    proba, own_labels = self.binarizer.predict_proba_and_labels(
+                        image.data, record=record)
+                else:
+                    proba = self.binarizer.predict_proba(image.data, record=record)
             else:
                 proba = self._predict_lazily(image, stem, scratch)
-            return self._finish(image, proba, stem, steps, scratch)
+            return self._finish(image, proba, stem, steps, scratch, own_labels)
 
     def _predict_lazily(self, image: ImageZYX, stem: str,
                         scratch: contextlib.ExitStack) -> np.ndarray:
@@ -339,8 +395,9 @@ class PredictRunner:
         return proba
 
     def _finish(self, image: ImageZYX, proba: np.ndarray, stem: str,
-                steps: dict[str, np.ndarray], scratch: contextlib.ExitStack) -> list[Path]:
-        """Threshold, size filter, QC and write: the one path after any prediction."""
+                steps: dict[str, np.ndarray], scratch: contextlib.ExitStack,
+                own_labels: np.ndarray | None = None) -> list[Path]:
+        """Threshold, size filter, QC, objects and write: the one path after any prediction."""
         opts = self.options
         written = []
         if opts.writes_proba:
@@ -356,12 +413,35 @@ class PredictRunner:
             save_intermediates(opts.output_dir, stem, image, steps, final)
         if opts.qc:
             written.append(self._write_qc(image, mask, stem))
+        if opts.labels and mask is not None:
+            if image.in_memory:
+                written += self._write_objects(image, mask, own_labels, stem)
+            else:
+                log.warning(
+                    "%s: no labels for an image processed window by window (over "
+                    "max_in_memory_voxels=%d); label its mask with seglight.measure, or raise "
+                    "max_in_memory_voxels if the machine has the memory", stem,
+                    opts.max_in_memory_voxels)
         if mask is not None:
             # The mask last: it is what the Curator and a resumed run look for.
             path = opts.output_dir / opts.mask_name.format(stem=stem)
             write_ome_tiff(path, mask, image.spacing_um, "segmentation")
             written.append(path)
         return written
+
+    def _write_objects(self, image: ImageZYX, mask: np.ndarray,
+                       own_labels: np.ndarray | None, stem: str) -> list[Path]:
+        """Write the label image and the object table of one image; return their paths."""
+        from seglight.measure import measure_objects, write_object_table
+
+        opts = self.options
+        labels = object_labels(mask, own_labels, stem)
+        table = measure_objects(labels, image.data, image.spacing_um)
+        table_path = write_object_table(opts.output_dir / opts.objects_name.format(stem=stem),
+                                        table)
+        labels_path = opts.output_dir / opts.labels_name.format(stem=stem)
+        write_ome_tiff(labels_path, labels, image.spacing_um, "labels")
+        return [table_path, labels_path]
 
     def _mask(self, proba: np.ndarray, scratch: contextlib.ExitStack,
               in_memory: bool) -> np.ndarray:
@@ -391,23 +471,88 @@ class PredictRunner:
 
     # -- many files -------------------------------------------------------------------------
 
-    def run(self, paths: Iterable[str | Path], progress: bool = True) -> Summary:
-        """Process files one after another with a progress bar; return the summary."""
-        paths = list(paths)
+    def run(self, paths: Iterable[str | Path], progress: bool = True,
+            on_progress: Progress | None = None,
+            should_stop: Callable[[], bool] | None = None) -> Summary:
+        """Process files one after another; return the summary.
+
+        This is what a GUI calls from a worker thread (the napari workflow editor's "Run on
+        folder")::
+
+            summary = runner.run(files, progress=False,
+                                 on_progress=lambda done, total, path: ...,
+                                 should_stop=lambda: cancel_requested)
+
+        Args:
+            paths: the input files (:func:`find_inputs`).
+            progress: a tqdm progress bar of files (a terminal's).
+            on_progress: called as ``on_progress(done, total, path)`` after each file, with
+                the number of files finished, the number of files, and the file just
+                finished (written, skipped or failed); from the thread that runs ``run``.
+            should_stop: checked before each file and each image of a file: once it returns
+                true the run stops there (the image in progress is finished and written
+                whole) and returns the summary so far. Outputs written are kept, so the same
+                run started again resumes where it stopped.
+
+        Returns:
+            The :class:`~seglight.summary.Summary`: images written, skipped (outputs
+            existed) and failed (with one line each). Images left by a stop are not counted.
+        """
+        paths = [Path(p) for p in paths]
         summary = Summary()
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=len(paths), desc="files", unit="file")
-        for path in paths:
-            summary.add(self.process_file(path))
+        stopped = False
+        for done, path in enumerate(paths, start=1):
+            if should_stop is not None and should_stop():
+                stopped = True
+                break
+            summary.add(self.process_file(path, should_stop))
             if bar is not None:
                 bar.update(1)
                 bar.set_postfix_str(summary.line())
+            if on_progress is not None:
+                on_progress(done, len(paths), path)
         if bar is not None:
             bar.close()
+        if stopped:
+            log.warning("stopped after %s; run again to resume", summary.line())
         return summary
+
+
+def object_labels(mask: np.ndarray, own_labels: np.ndarray | None, stem: str = "") -> np.ndarray:
+    """The objects of a final mask, numbered 1..n (uint16, or uint32 past 65,535 objects).
+
+    Args:
+        mask: the final ZYX mask (after threshold and ``min_size``; nonzero is foreground).
+        own_labels: the binarizer's own label image
+            (:meth:`~seglight.binarizer.LabelingBinarizer.predict_proba_and_labels`), or
+            ``None``.
+        stem: the image's name, for the error message.
+
+    Returns:
+        With ``own_labels``: each of its labels kept inside the mask only, renumbered in the
+        order of their values; mask voxels it leaves at 0 (a watershed line) stay 0, and an
+        object the mask no longer touches (below ``min_size``) is gone. Without: the
+        26-connected components of the mask, the same objects ``min_size`` counts.
+
+    Raises:
+        RuntimeError: ``own_labels`` is not an integer image of the mask's shape (a bug of
+            the binarizer).
+    """
+    from seglight.measure import label_objects, relabel_consecutive
+
+    if own_labels is None:
+        return relabel_consecutive(label_objects(mask, connectivity=3))
+    own_labels = np.asarray(own_labels)
+    if own_labels.shape != mask.shape or not np.issubdtype(own_labels.dtype, np.integer):
+        raise RuntimeError(
+            f"{stem}: the binarizer's label image is {own_labels.dtype} {own_labels.shape}, "
+            f"not integer labels of the image's shape {mask.shape}")
+    return relabel_consecutive(own_labels, mask)
 
 
 def options_from(cfg: Any) -> OutputOptions:
@@ -432,6 +577,9 @@ def options_from(cfg: Any) -> OutputOptions:
         qc=bool(cfg.get("qc", False)),
         qc_name=str(cfg.get("qc_name", QC_NAME)),
         save_intermediates=bool(cfg.get("save_intermediates", False)),
+        labels=bool(cfg.get("labels", False)),
+        labels_name=str(cfg.get("labels_name", LABELS_NAME)),
+        objects_name=str(cfg.get("objects_name", OBJECTS_NAME)),
         overwrite=bool(cfg.get("overwrite", False)),
         channel=channel if isinstance(channel, int) else str(channel),
         scenes=selection(cfg.get("scenes")),
