@@ -8,7 +8,8 @@ by::
 
     python -m seglight.editor.gallery          # from the repository root
 
-The descriptions are the first comment line of each ``conf/model/classic/<name>.yaml``.
+The descriptions are the first comment line of each ``conf/model/classic/<name>.yaml``
+(:func:`seglight.classic.workflow_info`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seglight.classic import config_path, list_workflows
+from seglight.classic import list_workflows, workflow_info
 
 THUMBNAILS = Path(__file__).with_name("thumbnails")
 #: Thumbnail size in pixels (square).
@@ -27,14 +28,9 @@ THUMB_PX = 96
 
 
 def description(name: str) -> str:
-    """The one-line description of workflow ``name``: its config's first comment line,
+    """The one-line description of workflow ``name`` (its config's first comment line),
     e.g. ``SEC61B (ER): N[2.5,7.5] -> EPS -> F2(1, 0.15) -> ...``."""
-    path = config_path(name)
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.startswith("#"):
-                return line.lstrip("# ").strip()
-    return name
+    return workflow_info(name).description
 
 
 def thumbnail_path(name: str) -> Path | None:

@@ -2,8 +2,8 @@
 
 An :class:`EditorSession` holds one image, the chosen workflow, its parameters and step
 overrides (switched off, or swapped for another block), and a :class:`StepCache` shared by
-every run. A run executes the workflow's pipeline (:func:`seglight.classic.steps.run_pipeline`,
-the very code ``python -m seglight.predict`` runs) on the whole stack or on a z-range around
+every run. A run is :meth:`seglight.classic.ClassicBinarizer.run_steps`, the very code
+``python -m seglight.predict`` runs, on the whole stack or on a z-range around
 the slice being looked at; the cache makes a run after one change recompute only that step
 and the steps downstream of it. :meth:`EditorSession.request` freezes the state of a run so
 that the widget can execute it in a worker thread while the user goes on changing values.
@@ -19,15 +19,18 @@ from typing import Any
 
 import numpy as np
 
-from seglight.classic import describe, load_params, pipeline_of, save_workflow_config
-from seglight.classic.steps import (
+from seglight.classic import (
+    ClassicBinarizer,
     StepCache,
     StepEvent,
+    StepInfo,
     StepOverride,
-    alternatives,
-    check_overrides,
-    run_pipeline,
+    describe,
+    load_params,
+    save_workflow_config,
 )
+from seglight.classic.registry import get_pipeline
+from seglight.classic.steps import alternatives, check_overrides
 from seglight.classic.validation import as_image_zyx
 from seglight.editor.sweep import Mosaic, build_mosaic, combinations
 from seglight.errors import SeglightError
@@ -117,12 +120,17 @@ class EditorSession:
 
     def set_workflow(self, name: str) -> None:
         """Choose a workflow: its default parameters, no overrides."""
-        self.pipeline = pipeline_of(name)
+        self.pipeline = get_pipeline(name)
         self.workflow = name
-        self.steps = describe(name)
         self.params: dict[str, Any] = load_params(name)
         self.overrides: dict[str, StepOverride] = {}
         self._changed()
+
+    @property
+    def steps(self) -> list[StepInfo]:
+        """Each step as the editor shows it (block, arguments with help and ranges), with
+        the current values and overrides."""
+        return describe(self.workflow, self.params, self.overrides)
 
     def set_param(self, key: str, value: Any) -> None:
         """Set a workflow parameter (a key of its config's ``params``)."""
@@ -205,7 +213,7 @@ class EditorSession:
                 should_stop: ShouldStop | None = None) -> RunResult:
         """Run a request; raises :class:`seglight.classic.steps.Cancelled` when
         ``should_stop()`` turns true between two steps."""
-        pipeline = pipeline_of(request.workflow)
+        binarizer = ClassicBinarizer(request.workflow, request.params, request.overrides)
         events: list[StepEvent] = []
 
         def step_done(event: StepEvent) -> None:
@@ -213,10 +221,9 @@ class EditorSession:
             if on_step is not None:
                 on_step(event)
 
-        outputs = run_pipeline(pipeline, request.image, request.params,
-                               overrides=request.overrides, cache=self.cache,
-                               on_step=step_done, should_stop=should_stop)
-        mask = (outputs[pipeline.output] > 0).astype(np.uint8) * np.uint8(255)
+        outputs = binarizer.run_steps(request.image, cache=self.cache, on_step=step_done,
+                                      should_stop=should_stop)
+        mask = (outputs[binarizer.pipeline.output] > 0).astype(np.uint8) * np.uint8(255)
         return RunResult(request, outputs, mask, events)
 
     def run(self, on_step: OnStep | None = None,
@@ -244,14 +251,15 @@ class EditorSession:
         image = self._crop(z0, z1)
         z = self.center_z - z0
         masks = []
+        output = self.pipeline.output
         for row in grid:
             masks.append([])
             for values in row:
-                params = {**copy.deepcopy(self.params), **values}
-                out = run_pipeline(self.pipeline, image, params, overrides=self.overrides,
-                                   targets=[self.pipeline.output], cache=self.cache,
-                                   should_stop=should_stop)
-                masks[-1].append(out[self.pipeline.output][z])
+                binarizer = ClassicBinarizer(self.workflow, {**self.params, **values},
+                                             self.overrides)
+                out = binarizer.run_steps(image, targets=[output], cache=self.cache,
+                                          should_stop=should_stop)
+                masks[-1].append(out[output][z])
         return build_mosaic(image[z], masks, grid)
 
     # --- objects and saving ------------------------------------------------------------
@@ -259,14 +267,11 @@ class EditorSession:
     def labels(self, result: RunResult) -> np.ndarray:
         """The objects of a run, numbered as ``labels=true`` numbers them
         (:func:`seglight.predict.runner.object_labels`): the workflow's own label step where
-        it has one (and it is on), kept inside the mask, else the mask's 26-connected
+        it has one, kept inside the mask, else the mask's 26-connected
         components."""
         from seglight.predict.runner import object_labels
 
-        name = self.pipeline.labels
-        own = None
-        if name is not None and name in result.outputs and name not in self.overrides:
-            own = result.outputs[name]
+        own = result.outputs.get(self.pipeline.labels) if self.pipeline.labels else None
         return object_labels(result.mask, own, self.workflow)
 
     def objects(self, result: RunResult, labels: np.ndarray) -> dict[str, np.ndarray]:
