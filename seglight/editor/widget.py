@@ -18,6 +18,7 @@ The Qt-free logic is :class:`seglight.editor.session.EditorSession`. Requires th
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ from seglight.editor.gallery import description, thumbnail_path
 from seglight.editor.session import DEFAULT_HALF_Z, EditorSession, RunResult
 from seglight.editor.sweep import Mosaic, parse_values, suggest_values
 from seglight.errors import SeglightError
+
+log = logging.getLogger("seglight.editor")
 
 #: Slider positions between a parameter's minimum and maximum (floats).
 SLIDER_STEPS = 200
@@ -635,7 +638,10 @@ class WorkflowEditor(QWidget):
             return session.generation != request.generation or session is not self.session
 
         def job():
-            result = session.execute(request, self.relay.step.emit, should_stop)
+            try:
+                result = session.execute(request, self.relay.step.emit, should_stop)
+            except Cancelled:
+                return None  # a newer change: its run starts next
             if labels:
                 objects = session.labels(result)
                 return result, objects, session.objects(result, objects)
@@ -643,7 +649,8 @@ class WorkflowEditor(QWidget):
 
         z0, z1 = request.z0, request.z0 + request.image.shape[0]
         self._say(f"running {request.workflow} on z {z0}–{z1 - 1}…")
-        self._start(create_worker(job, _start_thread=False), self._show_result)
+        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+        self._start(worker, self._show_result)
 
     def _start(self, worker, on_result) -> None:
         self._worker = worker
@@ -658,12 +665,11 @@ class WorkflowEditor(QWidget):
             self.run()
 
     def _on_error(self, err: Exception) -> None:
-        if isinstance(err, Cancelled):
-            return
         if isinstance(err, SeglightError):
             self._say(str(err))
-        else:
-            self._say(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+            return
+        log.error("the workflow editor's run failed", exc_info=err)
+        self._say(f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
 
     def _on_step(self, event: StepEvent) -> None:
         box = self.step_boxes.get(event.step)
@@ -671,6 +677,8 @@ class WorkflowEditor(QWidget):
             box.show_event(event)
 
     def _show_result(self, returned) -> None:
+        if returned is None:
+            return
         result, objects, table = returned
         if result.request.generation != self.session.generation:
             return  # a newer change is on its way
@@ -767,12 +775,20 @@ class WorkflowEditor(QWidget):
         generation = session.generation
         n = len(first[1]) * (len(second[1]) if second else 1)
         self._say(f"sweeping {n} combinations on slice {session.center_z}…")
-        worker = create_worker(session.sweep, first, second,
-                               should_stop=lambda: session.generation != generation,
-                               _start_thread=False)
+        def job():
+            try:
+                return session.sweep(first, second,
+                                     should_stop=lambda: session.generation != generation)
+            except Cancelled:
+                return None
+
+        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         self._start(worker, self._show_mosaic)
 
-    def _show_mosaic(self, mosaic: Mosaic) -> None:
+    def _show_mosaic(self, mosaic: Mosaic | None) -> None:
+        if mosaic is None:
+            self._say("sweep cancelled by a change")
+            return
         scale = np.asarray(self.source.scale[-2:], float)
         for name in (SWEEP_IMAGE, SWEEP_MASK, SWEEP_VALUES):
             if name in self.viewer.layers:
@@ -850,10 +866,11 @@ class WorkflowEditor(QWidget):
         self.folder_status.setText(f"running on {source} with {config.name}…")
         self.folder_run.setEnabled(False)
         self.folder_cancel.setEnabled(True)
-        worker = create_worker(job, _start_thread=False)
+        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         self._folder_worker = worker
         worker.returned.connect(self._folder_done)
-        worker.errored.connect(lambda err: self.folder_status.setText(str(err)))
+        worker.errored.connect(lambda err: self.folder_status.setText(
+            str(err) if isinstance(err, SeglightError) else f"{type(err).__name__}: {err}"))
         worker.finished.connect(self._folder_finished)
         worker.start()
 
