@@ -29,14 +29,13 @@ A constant image is not an error: it has no structure, so its mask is empty (all
 
 from __future__ import annotations
 
-import inspect
 import logging
-import typing
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from seglight.classic.steps import Pipeline
 from seglight.errors import ConfigError, SeglightError
 from seglight.io import ImageZYX
 
@@ -199,75 +198,63 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _annotation_kind(annotation: Any) -> str:
-    """The kind of value (as :func:`_kind` names it) a workflow parameter's annotation asks
-    for: ``bool`` a boolean, ``int`` / ``float`` a number, ``str`` a string, a ``Sequence``
-    a list."""
-    if annotation is bool:
-        return "a boolean"
-    if annotation in (int, float):
-        return "a number"
-    if annotation is str:
-        return "a string"
-    if typing.get_origin(annotation) is not None and issubclass(
-        typing.get_origin(annotation), Sequence
-    ):
-        return "a list"
-    raise TypeError(f"workflow parameter annotated {annotation!r}: no YAML kind for it")
+#: What a value of each parameter kind (:meth:`Pipeline.parameter_kinds`) must be, as
+#: :func:`_kind` names it: an integer or a float parameter takes any number.
+VALUE_KINDS = {
+    "int": "a number", "float": "a number", "bool": "a boolean", "str": "a string",
+    "list": "a list",
+}
 
 
-def parameter_kinds(workflow: str, fn: Callable[..., Any]) -> dict[str, str]:
-    """The parameters a workflow function takes, each with the kind of value it needs.
-
-    They are the function's keyword-only parameters other than ``record``, read from its
-    signature and annotations, plus :data:`STRICT_KEY` (a boolean, read by the facade).
-    """
-    hints = typing.get_type_hints(fn)
-    kinds = {
-        p.name: _annotation_kind(hints[p.name])
-        for p in inspect.signature(fn).parameters.values()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "record"
-    }
-    kinds[STRICT_KEY] = "a boolean"
+def parameter_kinds(pipeline: Pipeline) -> dict[str, str]:
+    """The parameters a workflow takes, each with its kind (``int``, ``float``, ``bool``,
+    ``str`` or ``list``): those its steps read (:meth:`Pipeline.parameter_kinds`, from the
+    blocks' annotations), plus :data:`STRICT_KEY` (a boolean, read by the facade)."""
+    kinds = pipeline.parameter_kinds()
+    kinds[STRICT_KEY] = "bool"
     return kinds
 
 
-def check_params(workflow: str, params: Mapping[str, Any], kinds: Mapping[str, str]) -> dict:
-    """Check a workflow's complete parameters against its signature (:func:`parameter_kinds`).
+def check_params(
+    workflow: str, params: Mapping[str, Any], kinds: Mapping[str, str], where: str | None = None
+) -> dict:
+    """Check a workflow's complete parameters against its steps (:func:`parameter_kinds`).
 
     Args:
         workflow: the workflow name, for the messages.
         params: every parameter, plain Python values (tuples are taken as lists).
         kinds: the workflow's parameters and their kinds.
+        where: the start of every message (default: ``classic workflow '<workflow>'``);
+            a saved config's path names the file.
 
     Returns:
         A new dict of the parameters.
 
     Raises:
         ConfigError: an unknown parameter name, a missing one, or a value of another kind
-            than the signature asks for (a number where a list of ``[sigma, cutoff]`` pairs
+            than the steps ask for (a number where a list of ``[sigma, cutoff]`` pairs
             is expected, for example).
     """
+    where = where or f"classic workflow {workflow!r}"
     unknown = sorted(set(params) - set(kinds))
     if unknown:
         raise ConfigError(
-            f"classic workflow {workflow!r}: unknown parameter(s) {unknown}; "
+            f"{where}: unknown parameter(s) {unknown}; "
             f"its parameters are {sorted(kinds)}"
         )
     missing = sorted(set(kinds) - set(params))
     if missing:
         raise ConfigError(
-            f"classic workflow {workflow!r}: missing parameter(s) {missing}; set them in "
+            f"{where}: missing parameter(s) {missing}; set them in "
             f"conf/model/classic/{workflow}.yaml under params:"
         )
     checked = {}
     for key, value in params.items():
         if isinstance(value, tuple):
             value = list(value)
-        if _kind(value) != kinds[key]:
+        if _kind(value) != VALUE_KINDS[kinds[key]]:
             raise ConfigError(
-                f"classic workflow {workflow!r}: parameter {key}={value!r} should be "
-                f"{kinds[key]}"
+                f"{where}: parameter {key}={value!r} should be {VALUE_KINDS[kinds[key]]}"
             )
         checked[key] = value
     return checked

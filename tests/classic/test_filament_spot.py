@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seglight.classic.workflows.filament_spot import _prune_z
+from seglight.classic.workflows.filament_spot import prune_z
 
 
 def _stack(counts: list[int]) -> np.ndarray:
@@ -17,12 +17,12 @@ def _stack(counts: list[int]) -> np.ndarray:
 
 def test_pxn_pruning_keeps_the_slices_around_the_densest_one():
     mask = _stack([300, 50, 150, 390, 200, 80, 300, 300])
-    kept = np.count_nonzero(_prune_z(mask, 100), axis=(1, 2))
+    kept = np.count_nonzero(prune_z(mask, min_slice_voxels=100), axis=(1, 2))
     # Down from slice 3: slice 1 is sparse, so slices 1.. are kept; up: slice 5 is sparse.
     np.testing.assert_array_equal(kept, [0, 50, 150, 390, 200, 80, 0, 0])
 
 
 def test_pxn_pruning_always_drops_the_last_slice_and_never_stops_at_slice_0():
     mask = _stack([10, 300, 390, 300, 300])
-    kept = np.count_nonzero(_prune_z(mask, 100), axis=(1, 2))
+    kept = np.count_nonzero(prune_z(mask, min_slice_voxels=100), axis=(1, 2))
     np.testing.assert_array_equal(kept, [10, 300, 390, 300, 0])

@@ -14,7 +14,7 @@ import pytest
 
 from seglight.classic import morphology as morph
 from seglight.classic.postprocess import size_filter
-from seglight.classic.workflows.filament_spot import _prune_z
+from seglight.classic.workflows.filament_spot import prune_z
 from seglight.masks import remove_small_objects
 
 N = 6
@@ -120,7 +120,7 @@ def test_pxn_pruning_stops_at_slices_of_fewer_than_min_slice_voxels() -> None:
         mask = np.zeros((6, 20, 20), bool)
         for z, n in enumerate([0, 200, count, 400, count, 200]):
             mask[z].flat[:n] = True
-        return np.flatnonzero(_prune_z(mask, 100).any(axis=(1, 2))).tolist()
+        return np.flatnonzero(prune_z(mask, min_slice_voxels=100).any(axis=(1, 2))).tolist()
 
     assert kept_slices(99) == [2, 3, 4]  # sparse: the walk stops on it, both ways
     assert kept_slices(100) == [1, 2, 3, 4]  # not sparse (the last slice always goes)

@@ -7,11 +7,11 @@ import logging
 import numpy as np
 import pytest
 
-import seglight.classic as classic
-from seglight.classic import ClassicBinarizer, list_workflows, load_params
-from seglight.classic.registry import WORKFLOWS
+from seglight.classic import ClassicBinarizer, list_workflows, load_params, registry
+from seglight.classic.registry import get_pipeline
 from seglight.classic.validation import (
     STRICT_KEY,
+    VALUE_KINDS,
     _kind,
     check_intensity_range,
     check_params,
@@ -21,26 +21,28 @@ from seglight.errors import ConfigError, SeglightError
 from tests.classic.structures import structure_image
 
 
-def test_kinds_come_from_the_workflow_signature():
-    kinds = parameter_kinds("npm1", WORKFLOWS["npm1"])
-    assert kinds["mo_dilate"] == "a boolean"
-    assert kinds["mo_method"] == "a string"
-    assert kinds["min_size"] == "a number"
-    assert kinds["dark_spot_scales"] == "a list"
-    assert kinds[STRICT_KEY] == "a boolean"
-    assert "record" not in kinds
+def test_kinds_come_from_the_blocks_annotations():
+    kinds = parameter_kinds(get_pipeline("npm1"))
+    assert kinds["mo_dilate"] == "bool"
+    assert kinds["mo_method"] == "str"
+    assert kinds["min_size"] == "int"
+    assert kinds["spot_cutoff"] == "float"
+    assert kinds["dark_spot_scales"] == "list"
+    assert kinds[STRICT_KEY] == "bool"
 
 
 @pytest.mark.parametrize("name", list_workflows())
-def test_every_config_value_has_the_kind_its_signature_asks_for(name):
-    kinds = parameter_kinds(name, WORKFLOWS[name])
+def test_every_config_value_has_the_kind_its_steps_ask_for(name):
+    kinds = parameter_kinds(get_pipeline(name))
     defaults = load_params(name)
     assert set(defaults) == set(kinds)
-    assert {key: _kind(value) for key, value in defaults.items()} == kinds
+    assert {key: _kind(value) for key, value in defaults.items()} == {
+        key: VALUE_KINDS[kind] for key, kind in kinds.items()
+    }
 
 
 def test_check_params_refuses_unknown_missing_and_wrong_kinds():
-    kinds = {"sigma": "a number", "scales": "a list", STRICT_KEY: "a boolean"}
+    kinds = {"sigma": "float", "scales": "list", STRICT_KEY: "bool"}
     full = {"sigma": 1, "scales": (1, 2), STRICT_KEY: False}
     assert check_params("demo", full, kinds) == {"sigma": 1, "scales": [1, 2], STRICT_KEY: False}
     with pytest.raises(ConfigError, match=r"unknown parameter\(s\) \['sigmaa'\].*'scales'"):
@@ -58,8 +60,8 @@ def test_binarizer_uses_the_composed_parameters_without_reading_the_config(monke
     when it is built nor for each image."""
     name = "tomm20"
     params = {**load_params(name), "min_size": 20}
-    classic._config_params.cache_clear()
-    monkeypatch.setattr(classic, "config_path", lambda n: tmp_path / f"{n}.yaml")  # absent
+    registry._config_params.cache_clear()
+    monkeypatch.setattr(registry, "config_path", lambda n: tmp_path / f"{n}.yaml")  # absent
     try:
         binarizer = ClassicBinarizer(name, params)
         image = structure_image(name, (12, 48, 48))
@@ -69,7 +71,7 @@ def test_binarizer_uses_the_composed_parameters_without_reading_the_config(monke
         with pytest.raises(ConfigError, match="missing"):
             ClassicBinarizer(name, {"min_size": 20})
     finally:
-        classic._config_params.cache_clear()
+        registry._config_params.cache_clear()
 
 
 def test_out_of_range_image_warns_once_or_is_refused_with_strict(caplog):

@@ -14,7 +14,7 @@ import pytest
 
 from seglight.classic import morphology as morph
 from seglight.classic.postprocess import size_filter
-from seglight.classic.workflows.filament_spot import _prune_z
+from seglight.classic.workflows.filament_spot import prune_z
 from tests.classic.structures import structure_image
 from tests.classic.test_size_boundaries import N, filled, holes, lines, survivors
 from tests.oracle import reference_module, reference_workflow
@@ -66,7 +66,8 @@ def test_pxn_pruning(utils) -> None:
         mask = np.zeros((6, 20, 20), bool)
         for z, n in enumerate([0, 200, count, 400, count, 200]):
             mask[z].flat[:n] = True
-        assert np.array_equal(_prune_z(mask, 100), utils.prune_z_slices(mask) > 0), count
+        pruned = prune_z(mask, min_slice_voxels=100)
+        assert np.array_equal(pruned, utils.prune_z_slices(mask) > 0), count
 
 
 def _spy_size_filter(name: str, image_name: str) -> list[tuple[np.ndarray, dict, np.ndarray]]:

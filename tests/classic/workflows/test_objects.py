@@ -8,14 +8,6 @@ from scipy import ndimage as ndi
 
 from seglight.classic import load_params, run_workflow
 from seglight.classic.filters import filament_2d_slice, spot_response_2d
-from seglight.classic.registry import WORKFLOWS
-from seglight.classic.validation import STRICT_KEY
-
-
-def _params(name: str, **changes) -> dict:
-    params = {**load_params(name), **changes}
-    params.pop(STRICT_KEY)
-    return params
 
 
 def _two_touching_dots() -> np.ndarray:
@@ -31,7 +23,7 @@ def test_dot_workflows_record_their_steps_and_keep_the_cut_inside_the_mask(name)
     img = _two_touching_dots()
     steps = {}
     mask = run_workflow(name, img, record=steps.__setitem__) > 0
-    assert list(steps)[-3:] == ["spot_response", "pre_cut_mask", "cut_labels"]
+    assert list(steps)[-4:] == ["spot_response", "spots", "pre_cut_mask", "cut_labels"]
     assert mask.any()
     # The cut only removes voxels (watershed lines, unseeded and small pieces).
     assert not np.any(mask & ~steps["pre_cut_mask"])
@@ -44,7 +36,7 @@ def test_npm1_dark_holes_equal_spots_of_the_inverted_image():
     rng = np.random.default_rng(0)
     img = ndi.gaussian_filter(rng.random((8, 48, 48)).astype(np.float32), 2) * 2000 + 300
     steps = {}
-    WORKFLOWS["npm1"](img, record=steps.__setitem__, **_params("npm1"))
+    run_workflow("npm1", img, record=steps.__setitem__)
     smooth = steps["smoothed"]
     expected = np.zeros(img.shape, bool)
     for sigma, cutoff in load_params("npm1")["dark_spot_scales"]:

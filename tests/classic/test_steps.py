@@ -1,0 +1,231 @@
+"""The step engine (seglight.classic.steps): cache, overrides, callbacks, labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from seglight.classic import (
+    Cancelled,
+    ClassicBinarizer,
+    StepCache,
+    StepOverride,
+    filters,
+    list_workflows,
+    run_workflow,
+)
+from seglight.classic.registry import get_pipeline
+from seglight.classic.steps import BLOCKS, needed_steps
+from seglight.errors import ConfigError
+from tests.classic.structures import structure_image
+
+SHAPE = (10, 48, 48)
+SEC61B_STEPS = ["normalized", "smoothed", "vesselness", "filament", "size_filtered",
+                "size_filtered_2d", "size_filtered_again"]
+
+
+@pytest.fixture(scope="module")
+def image() -> np.ndarray:
+    return structure_image("sec61b", SHAPE)
+
+
+def _run(binarizer, image, cache=None, **kwargs):
+    events = []
+    values = binarizer.run_steps(image, cache=cache, on_step=events.append, **kwargs)
+    return values, events
+
+
+def _ran(events) -> list[str]:
+    """The steps that really computed (neither cache hits nor switched off)."""
+    return [e.step for e in events if not e.cached and not e.disabled]
+
+
+def test_every_step_runs_once_then_comes_from_the_cache(image):
+    cache = StepCache()
+    first, events = _run(ClassicBinarizer("sec61b"), image, cache)
+    assert [e.step for e in events] == SEC61B_STEPS
+    assert _ran(events) == SEC61B_STEPS
+    again, events = _run(ClassicBinarizer("sec61b"), image.copy(), cache)  # equal content
+    assert _ran(events) == [] and all(e.cached for e in events)
+    for name in SEC61B_STEPS:
+        np.testing.assert_array_equal(again[name], first[name])
+    np.testing.assert_array_equal(first["size_filtered_again"], run_workflow("sec61b", image) > 0)
+
+
+@pytest.mark.parametrize(("param", "value", "reran"), [
+    ("vesselness_cutoff", 0.3, SEC61B_STEPS[3:]),
+    ("vesselness_sigma", 1.5, SEC61B_STEPS[2:]),
+    ("min_size_2d", 8, SEC61B_STEPS[5:]),
+    # min_size feeds two steps: the first and everything after it runs again.
+    ("min_size", 40, SEC61B_STEPS[4:]),
+    ("intensity_norm", [2.0, 7.5], SEC61B_STEPS),
+])
+def test_a_changed_parameter_reruns_exactly_its_steps_and_their_dependents(
+    image, param, value, reran
+):
+    cache = StepCache()
+    _run(ClassicBinarizer("sec61b"), image, cache)
+    changed = ClassicBinarizer("sec61b", {param: value})
+    values, events = _run(changed, image, cache)
+    assert _ran(events) == reran
+    assert [e.step for e in events if e.cached] == [s for s in SEC61B_STEPS if s not in reran]
+    # The cached run gives what a fresh run with that parameter gives.
+    expected = run_workflow("sec61b", image, **{param: value}) > 0
+    np.testing.assert_array_equal(values["size_filtered_again"], expected)
+
+
+def test_another_image_reruns_everything(image):
+    cache = StepCache()
+    _run(ClassicBinarizer("sec61b"), image, cache)
+    other = image.copy()
+    other[0, 0, 0] += 1
+    _, events = _run(ClassicBinarizer("sec61b"), other, cache)
+    assert _ran(events) == SEC61B_STEPS
+
+
+def test_cache_keeps_to_its_budget_and_protects_its_arrays(image):
+    cache = StepCache(max_bytes=3 * image.size * 4)  # three float32 volumes
+    values, _ = _run(ClassicBinarizer("sec61b"), image, cache)
+    assert 0 < cache.nbytes <= cache.max_bytes
+    assert len(cache) < len(SEC61B_STEPS)
+    with pytest.raises(ValueError, match="read-only"):
+        values["size_filtered_again"][0, 0, 0] = True
+    # The oldest steps were evicted, the newest kept: asking for the mask runs nothing.
+    values, events = _run(ClassicBinarizer("sec61b"), image, cache,
+                          targets=("size_filtered_again",))
+    assert [(e.step, e.cached) for e in events] == [("size_filtered_again", True)]
+    # Asking for every step recomputes the evicted ones.
+    _, events = _run(ClassicBinarizer("sec61b"), image, cache)
+    assert _ran(events)[0] == "normalized"
+
+
+def test_switched_off_step_passes_its_input_through(image):
+    custom = ClassicBinarizer("sec61b", steps={"size_filtered_2d": {"enabled": False}})
+    values, events = _run(custom, image)
+    assert values["size_filtered_2d"] is values["size_filtered"]
+    assert [e.step for e in events if e.disabled] == ["size_filtered_2d"]
+    # SF -> (no SF2D) -> SF is SF once.
+    expected = run_workflow("sec61b", image, min_size_2d=0) > 0
+    np.testing.assert_array_equal(custom.predict_proba(image) > 0, expected)
+
+
+def test_swapped_block_runs_instead_with_its_own_arguments(image):
+    custom = ClassicBinarizer("sec61b", steps={
+        "smoothed": StepOverride(block="gaussian_3d", params={"sigma": 1.5}),
+        "vesselness": {"block": "vesselness_3d"},  # takes the step's vesselness_sigma
+    })
+    values, _ = _run(custom, image)
+    smoothed = filters.gaussian_3d(values["normalized"], 1.5)
+    np.testing.assert_array_equal(values["smoothed"], smoothed)
+    np.testing.assert_array_equal(values["vesselness"], filters.vesselness_3d(smoothed, 1.0))
+
+
+def test_overridden_step_has_its_own_cache_key(image):
+    cache = StepCache()
+    _run(ClassicBinarizer("sec61b"), image, cache)
+    swapped = ClassicBinarizer("sec61b", steps={"vesselness": {"block": "vesselness_3d"}})
+    _, events = _run(swapped, image, cache)
+    assert _ran(events) == SEC61B_STEPS[2:]
+
+
+@pytest.mark.parametrize(("steps", "says"), [
+    ({"smoothd": {"enabled": False}}, r"steps\.smoothd: workflow 'sec61b' has no step"),
+    ({"smoothed": {"enable": False}}, r"steps\.smoothed\.enable: unknown field"),
+    ({"smoothed": {"enabled": "no"}}, r"steps\.smoothed\.enabled='no'"),
+    ({"smoothed": {"block": "gausian_3d"}}, r"steps\.smoothed\.block: unknown block 'gausian_3d'"),
+    ({"smoothed": {"block": "size_filter"}}, r"steps\.smoothed\.block='size_filter'.*gaussian_3d"),
+    ({"smoothed": {"block": "gaussian_3d", "params": {"sigmaa": 2}}},
+     r"steps\.smoothed\.params\.sigmaa: block 'gaussian_3d' has no such argument"),
+    ({"smoothed": {"block": "gaussian_3d", "params": {"sigma": [2]}}},
+     r"steps\.smoothed\.params\.sigma=\[2\]: should be float"),
+    ({"filament": {"enabled": False}}, r"steps\.filament\.enabled=false: .*cannot be switched"),
+    ({"smoothed": "off"}, r"steps\.smoothed='off': give a mapping"),
+])
+def test_bad_override_is_one_line_naming_the_key(steps, says):
+    with pytest.raises(ConfigError, match=says) as err:
+        ClassicBinarizer("sec61b", steps=steps)
+    assert "\n" not in str(err.value)
+    assert str(err.value).startswith("classic workflow 'sec61b': steps.")
+
+
+def test_should_stop_cancels_before_the_next_step(image):
+    events = []
+    with pytest.raises(Cancelled) as err:
+        ClassicBinarizer("sec61b").run_steps(
+            image, on_step=events.append, should_stop=lambda: len(events) >= 2
+        )
+    assert err.value.step == "vesselness"
+    assert [e.step for e in events] == ["normalized", "smoothed"]
+
+
+def test_targets_run_only_what_they_need(image):
+    values, events = _run(ClassicBinarizer("sec61b"), image, targets=("smoothed",))
+    assert list(values) == ["smoothed"] and [e.step for e in events] == SEC61B_STEPS[:2]
+    son = get_pipeline("son")
+    assert "large_spot_response" not in [s.name for s in needed_steps(son, ["vesselness"])]
+
+
+def test_record_gets_every_step_but_the_mask(image):
+    steps = {}
+    run_workflow("sec61b", image, record=steps.__setitem__)
+    assert list(steps) == SEC61B_STEPS[:-1]
+
+
+def test_every_block_has_a_family_and_one_help_line():
+    for blk in BLOCKS.values():
+        assert blk.help and "\n" not in blk.help and blk.family
+
+
+# ------------------------------------------------------------------- the workflow's labels
+
+
+def _two_touching_dots() -> np.ndarray:
+    z, y, x = np.mgrid[:12, :40, :40].astype(np.float32)
+    img = np.full((12, 40, 40), 400.0, np.float32)
+    for cy, cx in ((20, 16), (20, 23)):
+        img += 3000 * np.exp(-((z - 6) ** 2 + (y - cy) ** 2 + (x - cx) ** 2) / (2 * 2.0**2))
+    return img
+
+
+def _two_nuclei() -> np.ndarray:
+    z, y, x = np.mgrid[:9, :64, :96].astype(np.float32)
+    img = np.full(z.shape, 300.0, np.float32)
+    for cy, cx in ((32, 28), (32, 68)):
+        r = np.sqrt((y - cy) ** 2 + (x - cx) ** 2 + (2.5 * (z - 4)) ** 2)
+        img += 1500 * np.exp(-((r - 12) ** 2) / 4)
+    return img
+
+
+@pytest.mark.parametrize(("name", "image_fn", "params", "objects_zyx"), [
+    # The two dots' centres; the two nuclei's lamina, left of each centre on the middle slice.
+    ("dsp", _two_touching_dots, {}, [(6, 20, 16), (6, 20, 23)]),
+    ("lmnb1_interphase", _two_nuclei, {"hole_min": 50}, [(4, 32, 16), (4, 32, 56)]),
+])
+def test_labels_number_the_workflows_own_objects_within_its_mask(name, image_fn, params,
+                                                                   objects_zyx):
+    binarizer = ClassicBinarizer(name, params)
+    image = image_fn()
+    proba, labels = binarizer.predict_proba_and_labels(image)
+    assert labels.dtype == np.int32 and labels.shape == image.shape
+    np.testing.assert_array_equal(proba, binarizer.predict_proba(image))
+    # Every mask voxel has its object's number, nothing outside the mask has one.
+    np.testing.assert_array_equal(labels > 0, proba > 0)
+    numbers = [labels[zyx] for zyx in objects_zyx]
+    assert all(numbers) and len(set(numbers)) == len(numbers)
+    np.testing.assert_array_equal(binarizer.predict_labels(image), labels)
+
+
+def test_dot_labels_are_the_cut_not_the_connected_components():
+    image = _two_touching_dots()
+    labels = ClassicBinarizer("dsp").predict_labels(image)
+    _, n_components = ndi.label(labels > 0, np.ones((3, 3, 3)))
+    assert n_components == 1 and len(np.unique(labels[labels > 0])) == 2
+
+
+def test_workflows_without_labels_say_so(image):
+    with_labels = [n for n in list_workflows() if get_pipeline(n).labels is not None]
+    assert with_labels == ["cetn2", "dsp", "lmnb1_interphase", "slc25a17"]
+    assert ClassicBinarizer("sec61b").predict_labels(image) is None
+    constant = np.full(SHAPE, 450, np.uint16)
+    assert not ClassicBinarizer("dsp").predict_labels(constant).any()
