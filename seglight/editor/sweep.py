@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -82,10 +82,13 @@ def combinations(first: tuple[str, Sequence[Any]],
     return [[{key_a: a, key_b: b} for b in values_b] for a in values_a]
 
 
+def _text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def caption(values: dict[str, Any]) -> str:
     """``vesselness_cutoff=0.1, min_size=15``: a tile's label."""
-    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in values.items())
+    return ", ".join(f"{k}={_text(v)}" for k, v in values.items())
 
 
 @dataclass
@@ -97,12 +100,16 @@ class Mosaic:
         mask: the result of each tile (uint8 0/1).
         captions: ``(y, x, text)``: the top-left corner of each tile and its values.
         tile_shape: (Y, X) of one tile.
+        keys: the swept parameters, rows' first.
+        short: each tile's values alone (``0.1, 15``), in the order of ``captions``.
     """
 
     image: np.ndarray
     mask: np.ndarray
     captions: list[tuple[int, int, str]]
     tile_shape: tuple[int, int]
+    keys: tuple[str, ...] = ()
+    short: list[str] = field(default_factory=list)
 
 
 def build_mosaic(input_slice: np.ndarray, masks: Sequence[Sequence[np.ndarray]],
@@ -113,7 +120,7 @@ def build_mosaic(input_slice: np.ndarray, masks: Sequence[Sequence[np.ndarray]],
     shape = (rows * (ty + GAP) - GAP, cols * (tx + GAP) - GAP)
     image = np.full(shape, np.nan, np.float32)
     mask = np.zeros(shape, np.uint8)
-    captions = []
+    captions, short = [], []
     for r, c in itertools.product(range(rows), range(cols)):
         if c >= len(masks[r]):
             continue
@@ -121,4 +128,5 @@ def build_mosaic(input_slice: np.ndarray, masks: Sequence[Sequence[np.ndarray]],
         image[y0:y0 + ty, x0:x0 + tx] = input_slice
         mask[y0:y0 + ty, x0:x0 + tx] = np.asarray(masks[r][c]) > 0
         captions.append((y0, x0, caption(grid[r][c])))
-    return Mosaic(image, mask, captions, (ty, tx))
+        short.append(", ".join(_text(v) for v in grid[r][c].values()))
+    return Mosaic(image, mask, captions, (ty, tx), tuple(grid[0][0]), short)

@@ -24,10 +24,11 @@ from typing import Any
 
 import numpy as np
 import yaml
-from qtpy.QtCore import QObject, Qt, Signal
+from qtpy.QtCore import QObject, Qt, QThreadPool, Signal
 from qtpy.QtGui import QIcon, QPixmap
 from qtpy.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -364,6 +365,7 @@ class WorkflowEditor(QWidget):
         self.viewer.layers.events.inserted.connect(lambda _: self._refresh_images())
         self.viewer.layers.events.removed.connect(lambda _: self._refresh_images())
         self.viewer.dims.events.current_step.connect(lambda _: self._slice_changed())
+        QApplication.instance().aboutToQuit.connect(self.shut_down)
         self._refresh_images()
 
     # --- sub-panels --------------------------------------------------------------------
@@ -799,15 +801,17 @@ class WorkflowEditor(QWidget):
         boxes = [np.array([[y, x], [y, x + tx], [y + ty, x + tx], [y + ty, x]]) * scale
                  for y, x, _ in mosaic.captions]
         self.viewer.add_shapes(boxes, shape_type="rectangle", name=SWEEP_VALUES,
-                               edge_color="yellow", face_color="transparent", edge_width=1,
-                               text={"string": "{caption}", "anchor": "upper_left",
-                                     "color": "yellow", "size": 9},
-                               features={"caption": [c for _, _, c in mosaic.captions]})
+                               edge_color="yellow", face_color="transparent",
+                               edge_width=float(scale[-1]),
+                               text={"string": "{values}", "anchor": "upper_left",
+                                     "color": "yellow", "size": 10},
+                               features={"caption": [c for _, _, c in mosaic.captions],
+                                         "values": mosaic.short})
         for layer in self.layers.values():
             layer.visible = False
         self.source.visible = False
-        self._say(f"sweep: {len(mosaic.captions)} tiles on slice {self.session.center_z}; "
-                  "hide the sweep layers to see the stack again")
+        self._say(f"sweep on slice {self.session.center_z}, tiles labelled "
+                  f"{', '.join(mosaic.keys)}; hide the sweep layers to see the stack again")
 
     # --- save and folder ---------------------------------------------------------------------
 
@@ -899,6 +903,15 @@ class WorkflowEditor(QWidget):
         self._folder_worker = None
         self.folder_run.setEnabled(True)
         self.folder_cancel.setEnabled(False)
+
+    def shut_down(self) -> None:
+        """Stop the runs in progress (after their current step, or the folder's current
+        image) and wait for them: napari quitting must not pull Qt objects from under a
+        worker thread."""
+        self.stop_folder = True
+        if self.session is not None:
+            self.session.generation += 1
+        QThreadPool.globalInstance().waitForDone(120_000)
 
     def _say(self, line: str) -> None:
         self.status.setText(line)
