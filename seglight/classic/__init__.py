@@ -66,6 +66,7 @@ from seglight.classic.validation import (
 )
 from seglight.config import to_plain
 from seglight.errors import ConfigError
+from seglight.io import ImageZYX
 
 __all__ = [
     "Cancelled",
@@ -175,9 +176,13 @@ class ClassicBinarizer:
             return {self.pipeline.output: np.zeros(img.shape, bool)}
         params = dict(self.params)
         check_intensity_range(self.workflow, img, params, bool(params.pop(STRICT_KEY)))
+        # Keyed by the caller's array (hashed once per array object), not by the float32
+        # copy made of an integer image on every call.
+        raw = image_zyx.data if isinstance(image_zyx, ImageZYX) else image_zyx
+        key = cache.image_key(raw) if cache is not None and isinstance(raw, np.ndarray) else None
         values = run_pipeline(
             self.pipeline, img, params, overrides=self.steps, targets=targets, cache=cache,
-            record=record, on_step=on_step, should_stop=should_stop,
+            record=record, on_step=on_step, should_stop=should_stop, image_key=key,
         )
         mask = values.get(self.pipeline.output)
         if mask is not None and mask.shape != img.shape:

@@ -83,3 +83,19 @@ def test_bad_saved_config_is_one_line_naming_file_and_key(tmp_path, text, says):
 def test_missing_saved_config_is_one_line(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         load_workflow_config(tmp_path / "absent.yaml")
+
+
+def test_documented_command_line_overrides_build_a_custom_workflow():
+    """docs/classic.md: ``model=classic/sec61b +model.steps.size_filtered_2d.enabled=false
+    +model.steps.smoothed.block=gaussian_3d``."""
+    from hydra import compose, initialize_config_dir
+
+    from seglight import CONF_DIR
+
+    overrides = ["model=classic/sec61b", "+model.steps.size_filtered_2d.enabled=false",
+                 "+model.steps.smoothed.block=gaussian_3d", "input=in", "output=out"]
+    with initialize_config_dir(str(CONF_DIR), version_base=None):
+        cfg = compose("predict", overrides=overrides)
+    binarizer = instantiate(cfg.model)
+    assert binarizer.steps == {"size_filtered_2d": StepOverride(enabled=False),
+                               "smoothed": StepOverride(block="gaussian_3d")}

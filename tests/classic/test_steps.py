@@ -88,6 +88,7 @@ def test_cache_keeps_to_its_budget_and_protects_its_arrays(image):
     cache = StepCache(max_bytes=3 * image.size * 4)  # three float32 volumes
     values, _ = _run(ClassicBinarizer("sec61b"), image, cache)
     assert 0 < cache.nbytes <= cache.max_bytes
+    assert StepCache().max_bytes == 4 * 2**30  # the documented default
     assert len(cache) < len(SEC61B_STEPS)
     with pytest.raises(ValueError, match="read-only"):
         values["size_filtered_again"][0, 0, 0] = True
