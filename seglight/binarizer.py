@@ -79,20 +79,27 @@ class SpacingAware(Protocol):
 
 @runtime_checkable
 class LabelingBinarizer(Binarizer, Protocol):
-    """A binarizer that numbers the objects itself (a workflow's own watershed).
+    """A binarizer that numbers the objects itself (a classic workflow's watershed).
 
-    The predict runner with ``labels=true`` calls :meth:`predict_labels` on the same image
-    object right after :meth:`~Binarizer.predict_proba`, so an implementation may answer
-    from that run (keep its last label image) instead of running again.
+    The predict runner with ``labels=true`` calls :meth:`predict_proba_and_labels` instead
+    of :meth:`~Binarizer.predict_proba`, so the mask and the labels come from one run.
     """
 
-    def predict_labels(self, image_zyx: np.ndarray) -> np.ndarray | None:
-        """The binarizer's own integer ZYX label image of ``image_zyx`` (0 is background).
+    def predict_proba_and_labels(
+        self, image_zyx: np.ndarray, record: Record = no_record
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The probabilities, as :meth:`~Binarizer.predict_proba` gives them, and the
+        binarizer's own label image, from one run.
 
         Returns:
-            Labels of the image's shape, or ``None`` when this configuration has none (the
+            ``(proba, labels)``: ``labels`` is an integer ZYX image of the image's shape
+            (0 is background), or ``None`` when this configuration numbers no objects (the
             runner then labels the 26-connected components of the mask). The runner keeps
             each label only inside its final mask (after ``threshold`` and ``min_size``)
             and renumbers them 1..n.
         """
+        ...
+
+    def predict_labels(self, image_zyx: np.ndarray) -> np.ndarray | None:
+        """The label image of :meth:`predict_proba_and_labels` alone (or ``None``)."""
         ...

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from seglight.errors import SeglightError
-from seglight.measure import label_objects, measure_objects, write_object_table
+from seglight.measure import (
+    label_dtype,
+    label_objects,
+    measure_objects,
+    relabel_consecutive,
+    write_object_table,
+)
 
 SPACING = (0.29, 0.108, 0.108)
 
@@ -96,3 +102,29 @@ def test_csv_round_trip(tmp_path):
     assert len(rows) == 2 and rows[0]["label"] == "1"
     assert float(rows[1]["volume_um3"]) == pytest.approx(table["volume_um3"][1], rel=1e-5)
     assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_relabel_consecutive_keeps_labels_inside_the_mask_in_the_order_of_their_values():
+    labels = np.zeros((2, 3, 4), np.int64)
+    labels[0, 0, :2] = 40
+    labels[1, 2, 3] = 7
+    labels[0, 2, 0] = 900  # outside the mask below
+    mask = labels > 0
+    mask[0, 2, 0] = False
+    out = relabel_consecutive(labels, mask)
+    assert out.dtype == np.uint16
+    assert out[1, 2, 3] == 1 and (out[0, 0, :2] == 2).all() and out.sum() == 1 + 2 * 2
+    huge = np.where(labels > 0, labels * 10**12, 0)  # values no lookup table should span
+    np.testing.assert_array_equal(relabel_consecutive(huge), relabel_consecutive(labels))
+    with pytest.raises(SeglightError, match="negative"):
+        relabel_consecutive(-labels)
+    with pytest.raises(SeglightError, match="integer ZYX"):
+        relabel_consecutive(labels.astype(float))
+
+
+def test_past_65535_objects_labels_are_uint32():
+    assert label_dtype(65_535) == np.uint16 and label_dtype(65_536) == np.uint32
+    many = np.zeros((1, 2, 140_000), bool)
+    many[0, 0, ::2] = True  # 70,000 separate voxels
+    out = relabel_consecutive(label_objects(many))
+    assert out.dtype == np.uint32 and out.max() == 70_000

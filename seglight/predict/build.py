@@ -18,51 +18,21 @@ INFERER_KEYS = ("window_zyx", "overlap", "batch_size", "flip_tta", "precision", 
                 "stitch_on_device")
 
 
-#: What a saved workflow-editor config holds (``seglight.classic.save_workflow_config``).
-WORKFLOW_TARGET = "seglight.classic.ClassicBinarizer"
-WORKFLOW_KEYS = frozenset({"_target_", "workflow", "params", "steps"})
-
-
 def load_workflow(path: str | Path) -> Binarizer:
-    """The classic binarizer of a saved workflow-editor config (``workflow=FILE``).
-
-    The file is a model config: ``_target_: seglight.classic.ClassicBinarizer``,
-    ``workflow:`` (a classic workflow's name), ``params:`` and optional ``steps:`` (steps
-    switched off or swapped).
+    """The classic binarizer of a workflow saved by the napari workflow editor
+    (``workflow=FILE``; :func:`seglight.classic.load_workflow_config`).
 
     Raises:
-        ConfigError: no such file, not a YAML mapping of those keys, or a workflow,
-            parameter or step the classic workflows do not have (one line naming the file).
+        ConfigError: one line starting ``workflow=<file>:``: no such file, not a workflow
+            config, or a workflow, parameter, step or block the classic workflows lack.
     """
-    from omegaconf import OmegaConf
-
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"workflow={path}: no such file; give the YAML the workflow editor "
-                          "saved (or model=classic/<name> for a workflow's defaults)")
-    try:
-        config = OmegaConf.load(path)
-    except Exception as err:  # noqa: BLE001 - YAML syntax errors have several types
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ConfigError(f"workflow={path}: not a readable YAML file ({first})") from None
-    if not OmegaConf.is_dict(config) or config.get("_target_") != WORKFLOW_TARGET:
-        raise ConfigError(f"workflow={path}: not a saved workflow (it needs _target_: "
-                          f"{WORKFLOW_TARGET}, workflow: and params:); save one from the "
-                          "workflow editor")
-    unknown = sorted(set(config) - WORKFLOW_KEYS)
-    if unknown or "workflow" not in config:
-        what = f"unknown key(s) {unknown}" if unknown else "no workflow: key"
-        raise ConfigError(f"workflow={path}: {what}; a saved workflow has "
-                          f"{sorted(WORKFLOW_KEYS)}")
-    if config.get("steps"):
-        raise ConfigError(f"workflow={path}: steps: (steps switched off or swapped) need "
-                          "seglight.classic's step pipelines, which this version lacks")
-    from seglight.classic import ClassicBinarizer
+    from seglight.classic import load_workflow_config
 
     try:
-        return ClassicBinarizer(str(config.workflow), to_plain(config.get("params")) or {})
+        return load_workflow_config(path)
     except SeglightError as err:
-        raise ConfigError(f"workflow={path}: {err}") from None
+        message = str(err).removeprefix(f"{Path(path)}: ")
+        raise ConfigError(f"workflow={path}: {message}") from None
 
 
 def build_binarizer(

@@ -367,11 +367,11 @@ class PredictRunner:
         with contextlib.ExitStack() as scratch:
             if image.in_memory:
                 record = steps.__setitem__ if opts.save_intermediates else no_record
-                proba = self.binarizer.predict_proba(image.data, record=record)
                 if opts.labels and isinstance(self.binarizer, LabelingBinarizer):
-                    # Right after predict_proba on the same array: the binarizer may answer
-                    # from that run (see LabelingBinarizer).
-                    own_labels = self.binarizer.predict_labels(image.data)
+                    proba, own_labels = self.binarizer.predict_proba_and_labels(
+                        image.data, record=record)
+                else:
+                    proba = self.binarizer.predict_proba(image.data, record=record)
             else:
                 proba = self._predict_lazily(image, stem, scratch)
             return self._finish(image, proba, stem, steps, scratch, own_labels)
@@ -529,7 +529,8 @@ def object_labels(mask: np.ndarray, own_labels: np.ndarray | None, stem: str = "
     Args:
         mask: the final ZYX mask (after threshold and ``min_size``; nonzero is foreground).
         own_labels: the binarizer's own label image
-            (:meth:`~seglight.binarizer.LabelingBinarizer.predict_labels`), or ``None``.
+            (:meth:`~seglight.binarizer.LabelingBinarizer.predict_proba_and_labels`), or
+            ``None``.
         stem: the image's name, for the error message.
 
     Returns:
