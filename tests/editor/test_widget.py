@@ -23,7 +23,7 @@ from qtpy.QtCore import Qt  # noqa: E402
 
 from seglight.classic import describe  # noqa: E402
 from seglight.editor.widget import SWEEP_MASK, SWEEP_VALUES, WorkflowEditor  # noqa: E402
-from seglight.io import read_image  # noqa: E402
+from seglight.io import read_image, write_ome_tiff  # noqa: E402
 from tests.editor.conftest import SPACING  # noqa: E402
 
 WAIT_MS = 120_000
@@ -80,6 +80,7 @@ def test_the_newest_change_wins(qtbot, er_image):
     assert editor.session.params["vesselness_cutoff"] == 0.05
 
 
+@pytest.mark.slow
 def test_saved_config_run_by_the_cli_gives_the_widgets_mask_and_labels(qtbot, er_image,
                                                                       er_folder):
     viewer, editor = open_editor(qtbot, er_image)
@@ -98,11 +99,7 @@ def test_saved_config_run_by_the_cli_gives_the_widgets_mask_and_labels(qtbot, er
     assert f"workflow={config}" in editor.status.text()
     raw = er_folder["tmp"] / "one"
     raw.mkdir()
-    (er_folder["raw"] / "er0.tif").rename(raw / "er0.tif")
-    # The image the widget tuned on is er_image; segment that one from the command line.
-    from seglight.io import write_ome_tiff
-
-    write_ome_tiff(raw / "er0.tif", er_image, SPACING)
+    write_ome_tiff(raw / "er0.tif", er_image, SPACING)  # the image the widget tuned on
     out = er_folder["tmp"] / "cli"
     result = subprocess.run(
         [sys.executable, "-m", "seglight.predict", f"workflow={config}", f"input={raw}",
