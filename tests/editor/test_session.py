@@ -1,5 +1,7 @@
 """The editor's Qt-free session: which steps a change re-runs, scopes, cancel, sweep, save."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -116,3 +118,14 @@ def test_objects_of_a_run(er_image):
     table = session.objects(result, labels)
     assert list(table["label"]) == list(range(1, labels.max() + 1))
     assert table["volume_um3"].sum() == pytest.approx((labels > 0).sum() * 0.29 * 0.108**2)
+
+
+def test_the_python_example_of_the_docs_runs(er_image, tmp_path, monkeypatch):
+    text = (Path(__file__).resolve().parents[2] / "docs" / "editor.md").read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    scope = {"image_zyx": er_image}
+    exec(code, scope)
+    assert scope["again"].ran()[:2] == ["filament", "size_filtered"]
+    assert scope["table"]["volume_um3"].sum() > 0
+    assert (tmp_path / "sec61b_tuned.yaml").exists()

@@ -21,8 +21,13 @@ pytest.importorskip("pytestqt")
 from napari.components import ViewerModel  # noqa: E402
 from qtpy.QtCore import Qt  # noqa: E402
 
-from seglight.classic import describe  # noqa: E402
-from seglight.editor.widget import SWEEP_MASK, SWEEP_VALUES, WorkflowEditor  # noqa: E402
+from seglight.classic import describe, list_workflows  # noqa: E402
+from seglight.editor.widget import (  # noqa: E402
+    SWEEP_MASK,
+    SWEEP_VALUES,
+    GalleryDialog,
+    WorkflowEditor,
+)
 from seglight.io import read_image, write_ome_tiff  # noqa: E402
 from tests.editor.conftest import SPACING  # noqa: E402
 
@@ -54,6 +59,8 @@ def test_choose_a_workflow_change_a_value_and_only_downstream_steps_rerun(qtbot,
     steps = [info.name for info in describe("tomm20")]
     assert list(editor.step_boxes) == steps
     assert [layer.name for layer in viewer.layers] == ["raw"] + [f"{s} [tomm20]" for s in steps]
+    visible = [layer.name for layer in viewer.layers if layer.visible]
+    assert visible == ["raw", f"{steps[-1]} [tomm20]"]  # the final mask
     assert "TOMM20" in editor.description.text()
     assert all(text.endswith(("ms", " s")) for text in latencies(editor).values())
 
@@ -153,6 +160,9 @@ def test_sweep_shows_a_mosaic_with_the_values(qtbot, er_image):
     qtbot.mouseClick(editor.sweep_button, Qt.LeftButton)
     idle(qtbot, editor)
     assert viewer.layers[SWEEP_MASK].data.shape == (2 * 64 + 6, 2 * 64 + 6)
+    assert not viewer.layers["raw"].visible  # the mosaic alone on screen
+    assert list(viewer.layers[SWEEP_VALUES].features["values"]) == ["0.1, 5", "0.1, 40",
+                                                                  "0.2, 5", "0.2, 40"]
     assert list(viewer.layers[SWEEP_VALUES].features["caption"]) == [
         "vesselness_cutoff=0.1, min_size=5", "vesselness_cutoff=0.1, min_size=40",
         "vesselness_cutoff=0.2, min_size=5", "vesselness_cutoff=0.2, min_size=40"]
@@ -178,3 +188,47 @@ def test_npe2_manifest_lists_the_workflow_editor():
     manifest = npe2.PluginManifest.from_file(files("seglight.curate") / "napari.yaml")
     manifest.validate_imports()
     assert "Workflow editor" in [w.display_name for w in manifest.contributions.widgets]
+
+
+def test_a_shared_parameter_and_the_z_slider(qtbot, er_image):
+    viewer, editor = open_editor(qtbot, er_image)
+    first, again = (editor.step_boxes[s].fields["min_size"]
+                    for s in ("size_filtered", "size_filtered_again"))
+    first.spin.setValue(25)
+    idle(qtbot, editor)
+    assert again.spin.value() == 25 and editor.session.params["min_size"] == 25
+    z = viewer.dims.current_step[0]
+    assert editor.result.z0 == z - 3 and editor.result.mask.shape[0] == 7  # z ± 3
+    viewer.dims.set_current_step(0, z + 2)  # inside the range: nothing to run
+    assert not editor.busy
+    viewer.dims.set_current_step(0, 0)  # beyond it: the range follows (0 ± 3 is 0..6)
+    idle(qtbot, editor)
+    assert editor.result.z0 == 0 and editor.result.mask.shape[0] == 7
+    layer = viewer.layers["size_filtered_again [sec61b]"]
+    assert layer.translate[0] == 0
+
+
+def test_the_object_table_selects_labels(qtbot, er_image):
+    viewer, editor = open_editor(qtbot, er_image)
+    editor.step_boxes["filament"].fields["cutoff"].spin.setValue(0.45)  # several objects
+    editor.with_labels.setChecked(True)
+    idle(qtbot, editor)
+    layer = viewer.layers["objects [sec61b]"]
+    assert editor.table.rowCount() == layer.data.max() >= 2
+    editor.table.selectRow(1)
+    assert layer.selected_label == 2 and layer.show_selected_label
+
+
+def test_gallery_lists_every_workflow_with_its_thumbnail(qtbot, er_image):
+    _, editor = open_editor(qtbot, er_image)
+    dialog = GalleryDialog(editor, "sec61b")
+    qtbot.addWidget(dialog)
+    items = [dialog.list.item(i) for i in range(dialog.list.count())]
+    assert [item.text().split("\n")[0] for item in items] == list_workflows()
+    assert all(not item.icon().isNull() for item in items)
+    assert dialog.chosen() == "sec61b"
+    assert "N[2.5,7.5]" in items[list_workflows().index("sec61b")].toolTip()
+    dialog.list.setCurrentRow(list_workflows().index("cetn2"))
+    editor.choose_workflow(dialog.chosen())
+    idle(qtbot, editor)
+    assert editor.session.workflow == "cetn2" and editor.workflow_combo.currentText() == "cetn2"
