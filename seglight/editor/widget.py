@@ -69,6 +69,8 @@ SLIDER_STEPS = 200
 #: The name of the object-table dock and of the labels layer.
 OBJECTS = "objects"
 SWEEP_IMAGE, SWEEP_MASK, SWEEP_VALUES = "sweep input", "sweep mask", "sweep values"
+#: The metadata key that marks the editor's own layers (never offered as the input image).
+OWN_LAYER = "seglight_editor"
 
 
 def _number(value: Any) -> str:
@@ -422,10 +424,8 @@ class WorkflowEditor(QWidget):
     def _image_layers(self) -> list:
         from napari.layers import Image
 
-        own = set(self.layers.values())
         return [layer for layer in self.viewer.layers
-                if isinstance(layer, Image) and layer not in own
-                and layer.name not in (SWEEP_IMAGE,)]
+                if isinstance(layer, Image) and OWN_LAYER not in layer.metadata]
 
     def _refresh_images(self) -> None:
         current = self.image_combo.currentText()
@@ -646,8 +646,8 @@ class WorkflowEditor(QWidget):
                 return None  # a newer change: its run starts next
             if labels:
                 objects = session.labels(result)
-                return result, objects, session.objects(result, objects)
-            return result, None, None
+                return session, result, objects, session.objects(result, objects)
+            return session, result, None, None
 
         z0, z1 = request.z0, request.z0 + request.image.shape[0]
         self._say(f"running {request.workflow} on z {z0}–{z1 - 1}…")
@@ -681,9 +681,9 @@ class WorkflowEditor(QWidget):
     def _show_result(self, returned) -> None:
         if returned is None:
             return
-        result, objects, table = returned
-        if result.request.generation != self.session.generation:
-            return  # a newer change is on its way
+        session, result, objects, table = returned
+        if session is not self.session or result.request.generation != session.generation:
+            return  # a newer change (or another image) is on its way
         self.result = result
         kinds = self.session.pipeline.kinds()
         for name, array in result.outputs.items():
@@ -714,7 +714,7 @@ class WorkflowEditor(QWidget):
             add = self.viewer.add_image if kind == "image" else self.viewer.add_labels
             options = {"opacity": 0.6} if kind != "image" else {"blending": "additive"}
             layer = add(array, name=name, scale=scale, translate=translate, visible=final,
-                        **options)
+                        metadata={OWN_LAYER: step}, **options)
             self.layers[step] = layer
             return
         layer.translate = translate
@@ -730,7 +730,11 @@ class WorkflowEditor(QWidget):
         self.result = None
 
     def _show_table(self, table: dict[str, np.ndarray]) -> None:
-        self.table.show_table(table, self.layers.get(OBJECTS))
+        try:
+            self.table.show_table(table, self.layers.get(OBJECTS))
+        except RuntimeError:  # the user closed its dock, which deleted it: a new one
+            self.table, self._table_dock = ObjectTable(), None
+            self.table.show_table(table, self.layers.get(OBJECTS))
         window = getattr(self.viewer, "window", None)
         if window is not None and self._table_dock is None:
             self._table_dock = window.add_dock_widget(self.table, name=OBJECTS, area="bottom")
@@ -795,8 +799,10 @@ class WorkflowEditor(QWidget):
         for name in (SWEEP_IMAGE, SWEEP_MASK, SWEEP_VALUES):
             if name in self.viewer.layers:
                 self.viewer.layers.remove(name)
-        self.viewer.add_image(mosaic.image, name=SWEEP_IMAGE, scale=scale)
-        self.viewer.add_labels(mosaic.mask, name=SWEEP_MASK, scale=scale, opacity=0.6)
+        own = {OWN_LAYER: "sweep"}
+        self.viewer.add_image(mosaic.image, name=SWEEP_IMAGE, scale=scale, metadata=own)
+        self.viewer.add_labels(mosaic.mask, name=SWEEP_MASK, scale=scale, opacity=0.6,
+                               metadata=own)
         ty, tx = mosaic.tile_shape
         boxes = [np.array([[y, x], [y, x + tx], [y + ty, x + tx], [y + ty, x]]) * scale
                  for y, x, _ in mosaic.captions]
