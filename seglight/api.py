@@ -136,6 +136,9 @@ def predict_files(
     files = find_inputs(input, input_glob)
     if model is not None and ckpt_path is not None:
         raise ConfigError("pass either model='classic/<name>' or ckpt_path=, not both")
+    if workflow is not None and params:
+        raise ConfigError(f"workflow={workflow} holds its own parameters; drop params= (or "
+                          "edit the file, or pass model='classic/<name>' with params=)")
     if model is not None and model_package is None and workflow is None:
         config = _classic_config(model)
         config["params"] = {**(config.get("params") or {}), **params}

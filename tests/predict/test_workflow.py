@@ -134,3 +134,13 @@ def test_the_saved_workflow_shown_in_the_docs_loads(tmp_path):
     binarizer = load_workflow(path)
     assert binarizer.workflow == "sec61b" and binarizer.params["vesselness_cutoff"] == 0.05
     assert set(binarizer.steps) == {"smoothed", "size_filtered_2d"}
+
+
+def test_predict_files_refuses_params_beside_a_saved_workflow(raw_folder, tmp_path):
+    import seglight
+
+    tuned = _saved_workflow(tmp_path / "tuned.yaml")
+    with pytest.raises(SeglightError, match="holds its own parameters"):
+        seglight.predict_files(raw_folder, tmp_path / "seg", workflow=tuned,
+                               params={"min_size": 3}, progress=False)
+    assert not (tmp_path / "seg").exists()
