@@ -129,3 +129,18 @@ def test_the_python_example_of_the_docs_runs(er_image, tmp_path, monkeypatch):
     assert scope["again"].ran()[:2] == ["filament", "size_filtered"]
     assert scope["table"]["volume_um3"].sum() > 0
     assert (tmp_path / "sec61b_tuned.yaml").exists()
+
+
+def test_a_workflow_with_its_own_labels_numbers_as_the_cli_does():
+    from seglight.predict.runner import object_labels
+    from tests.classic.structures import structure_image
+
+    image = structure_image("cetn2", (10, 64, 64), seed=2)
+    session = EditorSession(image, "cetn2")
+    session.set_scope(None)
+    result = session.run()
+    binarizer = ClassicBinarizer("cetn2")
+    proba, own = binarizer.predict_proba_and_labels(image)
+    np.testing.assert_array_equal(result.mask > 0, proba > 0.5)
+    np.testing.assert_array_equal(session.labels(result), object_labels(proba > 0.5, own))
+    assert session.labels(result).max() >= 2

@@ -232,3 +232,17 @@ def test_gallery_lists_every_workflow_with_its_thumbnail(qtbot, er_image):
     editor.choose_workflow(dialog.chosen())
     idle(qtbot, editor)
     assert editor.session.workflow == "cetn2" and editor.workflow_combo.currentText() == "cetn2"
+
+
+def test_every_workflow_lays_out_its_steps(qtbot, er_image):
+    _, editor = open_editor(qtbot, er_image)
+    editor.live.setChecked(False)  # lay out only; no runs
+    for name in list_workflows():
+        editor.choose_workflow(name)
+        infos = describe(name)
+        assert list(editor.step_boxes) == [info.name for info in infos], name
+        for info in infos:
+            box = editor.step_boxes[info.name]
+            assert box.isCheckable() == info.can_disable
+            assert list(box.fields) == [p.name for p in info.params]
+    assert not editor.busy
