@@ -5,12 +5,12 @@ The config is the one place for them. Its first comment line describes the workf
 gallery's line); each parameter line under ``params:`` carries its help as a comment, led
 by its range (booleans need none)::
 
-    min_size: 15               # 0..200: remove objects of at most this many voxels
-    spot_cutoff: 0.04          # 0..0.2 by 0.002: S3 response above this is a spot
-    intensity_norm: [3, 15]    # [0..20 by 0.5, 0..40 by 0.5]: N[a, b]: clip to ...
-    vesselness_scales: [[2, 0.1]]  # [0.5..5 by 0.5, 0..0.5 by 0.01]: [sigma, cutoff] pairs
-    mo_method: ave             # triangle|median|ave: masked-object low level
-    mo_dilate: false           # dilate the low level by ball(2)
+    min_size: 15                 # 0..200: remove objects of at most this many voxels ...
+    spot_cutoff: 0.04            # 0..0.2 by 0.001: spot response above this is foreground
+    intensity_norm: [3, 15]      # [0..20 by 0.5, 0..60 by 0.5]: N[a, b]: clip to ...
+    vesselness_scales: [[2, 0.1], [1, 0.04]]  # [0.1..5 by 0.1, 0..0.5 by 0.005]: [sigma, ...
+    mo_method: ave               # triangle|median|ave: masked-object low level: ...
+    mo_dilate: false             # dilate the low level by ball(2)
 
 ``lo..hi`` is the slider's range, ``by`` its step (default 1 for integers, a hundredth of
 the range for floats). A list gives one range per element, or, for a list of pairs, one

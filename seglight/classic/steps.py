@@ -27,6 +27,7 @@ Kinds of values: ``"image"`` (float32 ZYX), ``"mask"`` (bool ZYX), ``"labels"`` 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -66,6 +67,21 @@ def _param_kind(annotation: Any) -> str:
     raise TypeError(f"block argument annotated {annotation!r}: no YAML kind for it")
 
 
+@functools.cache
+def _keyword_arguments(fn: Callable[..., Any]) -> tuple[tuple[str, inspect.Parameter], ...]:
+    return tuple(
+        (p.name, p)
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    )
+
+
+@functools.cache
+def _argument_kinds(fn: Callable[..., Any]) -> tuple[tuple[str, str], ...]:
+    hints = typing.get_type_hints(fn)
+    return tuple((name, _param_kind(hints[name])) for name, _ in _keyword_arguments(fn))
+
+
 @dataclass(frozen=True)
 class Block:
     """A reusable operation: the unit a user switches off or swaps in a custom workflow.
@@ -96,16 +112,11 @@ class Block:
 
     def arguments(self) -> dict[str, inspect.Parameter]:
         """The block's keyword-only arguments (its parameters), by name."""
-        return {
-            p.name: p
-            for p in inspect.signature(self.fn).parameters.values()
-            if p.kind is inspect.Parameter.KEYWORD_ONLY
-        }
+        return dict(_keyword_arguments(self.fn))
 
     def argument_kinds(self) -> dict[str, str]:
         """Each argument's kind: ``int``, ``float``, ``bool``, ``str`` or ``list``."""
-        hints = typing.get_type_hints(self.fn)
-        return {name: _param_kind(hints[name]) for name in self.arguments()}
+        return dict(_argument_kinds(self.fn))
 
     def accepts(self, kinds: Sequence[str]) -> bool:
         """Whether the block takes inputs of these kinds, in this order."""

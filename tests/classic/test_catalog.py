@@ -107,9 +107,9 @@ def edited_config(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize(("old", "new", "says"), [
-    ("# 0..200: 3D size", "# 3D size", "params.min_size: its comment .* does not start"),
-    ("# 0..200: 3D size", "# 0..x: 3D size", "params.min_size: its comment"),
-    ("# 0..50: per-slice", "# 50..0: per-slice", r"params.min_size_2d: range '50..0'"),
+    ("# 0..200: SF before", "# SF before", "params.min_size: its comment .* does not start"),
+    ("# 0..200: SF before", "# 0..x: SF before", "params.min_size: its comment"),
+    ("# 0..50: SF2D", "# 50..0: SF2D", r"params.min_size_2d: range '50..0'"),
     ("# [0..20 by 0.5, 0..60 by 0.5]:", "# [0..20 by 0.5]:",
      r"params.intensity_norm: 1 range\(s\) for 2 elements"),
     ("  # 0..0.5 by 0.005: filament response above this is foreground", "",
