@@ -5,6 +5,7 @@ Examples::
     python -m seglight.predict ckpt_path=runs/train/<time>/checkpoints/best.ckpt \\
         input=/data/raw output=/data/seg
     python -m seglight.predict model=classic/lmnb1_interphase input=/data/raw output=/data/seg
+    python -m seglight.predict workflow=tuned.yaml input=/data/raw output=/data/seg labels=true
     python -m seglight.predict ... input=files.csv channel=Lamin scenes=[0] write_proba=true
     python -m seglight.predict ... trainer.devices=4          # 4 GPUs split the files (DDP)
     python -m seglight.predict --help                          # every option

@@ -432,10 +432,10 @@ class PredictRunner:
     def _write_objects(self, image: ImageZYX, mask: np.ndarray,
                        own_labels: np.ndarray | None, stem: str) -> list[Path]:
         """Write the label image and the object table of one image; return their paths."""
-        labels = object_labels(mask, own_labels, stem)
         from seglight.measure import measure_objects, write_object_table
 
         opts = self.options
+        labels = object_labels(mask, own_labels, stem)
         table = measure_objects(labels, image.data, image.spacing_um)
         table_path = write_object_table(opts.output_dir / opts.objects_name.format(stem=stem),
                                         table)
