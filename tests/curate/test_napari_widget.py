@@ -145,7 +145,8 @@ def test_npe2_manifest_lists_the_three_widgets():
     manifest = npe2.PluginManifest.from_file(files("seglight.curate") / "napari.yaml")
     manifest.validate_imports()
     assert [w.display_name for w in manifest.contributions.widgets] == [
-        "Curator (sorting)", "Curator (merging)", "Curator (take all)"]
+        "Curator (sorting)", "Curator (merging)", "Curator (take all)",
+        "Workflow editor"]
 
 
 def test_sorting_widget_resumes_after_the_folders_were_moved(qtbot, folders):

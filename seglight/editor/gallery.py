@@ -1,0 +1,84 @@
+"""The workflow gallery: a thumbnail and a one-line description per classic workflow.
+
+Each thumbnail shows the middle slice of a synthetic image of the structure the workflow
+was made for, with the workflow's mask outlined: a user picks the workflow whose picture
+looks most like their structure. The PNGs ship in ``seglight/editor/thumbnails/``; they are
+rendered from the repository's structure-like test images (``tests/classic/structures.py``)
+by::
+
+    python -m seglight.editor.gallery          # from the repository root
+
+The descriptions are the first comment line of each ``conf/model/classic/<name>.yaml``
+(:func:`seglight.classic.workflow_info`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from seglight.classic import list_workflows, workflow_info
+
+THUMBNAILS = Path(__file__).with_name("thumbnails")
+#: Thumbnail size in pixels (square).
+THUMB_PX = 96
+
+
+def description(name: str) -> str:
+    """The one-line description of workflow ``name`` (its config's first comment line),
+    e.g. ``SEC61B (ER): N[2.5,7.5] -> EPS -> F2(1, 0.15) -> ...``."""
+    return workflow_info(name).description
+
+
+def thumbnail_path(name: str) -> Path | None:
+    """The shipped thumbnail of workflow ``name``, or ``None`` if it has none."""
+    path = THUMBNAILS / f"{name}.png"
+    return path if path.exists() else None
+
+
+def render_thumbnail(image_zyx: np.ndarray, mask_zyx: np.ndarray, px: int = THUMB_PX) -> np.ndarray:
+    """RGB uint8 ``px``x``px``: the middle slice with the mask's outline (centre crop)."""
+    from PIL import Image
+
+    from seglight.viz import overlay
+
+    z = image_zyx.shape[0] // 2
+    rgb = overlay(image_zyx[z], mask_zyx[z])
+    side = min(rgb.shape[:2])
+    y0, x0 = (rgb.shape[0] - side) // 2, (rgb.shape[1] - side) // 2
+    square = Image.fromarray(rgb[y0:y0 + side, x0:x0 + side])
+    return np.asarray(square.resize((px, px), Image.Resampling.LANCZOS))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Render every workflow's thumbnail into ``seglight/editor/thumbnails/``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=THUMBNAILS)
+    parser.add_argument("--shape", default="16x96x96", help="ZYX of the synthetic images")
+    args = parser.parse_args(argv)
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root))
+    try:
+        from tests.classic.structures import structure_image
+    except ImportError:
+        print("run from a clone of the repository: the images come from tests/classic/",
+              file=sys.stderr)
+        return 2
+    from seglight.classic import run_workflow
+    from seglight.viz import save_png
+
+    shape = tuple(int(v) for v in args.shape.split("x"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in list_workflows():
+        image = structure_image(name, shape)
+        mask = run_workflow(name, image)
+        save_png(args.out / f"{name}.png", render_thumbnail(image, mask))
+        print(f"{name}: {description(name)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

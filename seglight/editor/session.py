@@ -1,0 +1,285 @@
+"""The editor's state and actions, without Qt: what the napari widget drives and tests call.
+
+An :class:`EditorSession` holds one image, the chosen workflow, its parameters and step
+overrides (switched off, or swapped for another block), and a :class:`StepCache` shared by
+every run. A run is :meth:`seglight.classic.ClassicBinarizer.run_steps`, the very code
+``python -m seglight.predict`` runs, on the whole stack or on a z-range around
+the slice being looked at; the cache makes a run after one change recompute only that step
+and the steps downstream of it. :meth:`EditorSession.request` freezes the state of a run so
+that the widget can execute it in a worker thread while the user goes on changing values.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seglight.classic import (
+    ClassicBinarizer,
+    StepCache,
+    StepEvent,
+    StepInfo,
+    StepOverride,
+    describe,
+    load_params,
+    save_workflow_config,
+)
+from seglight.classic.registry import get_pipeline
+from seglight.classic.steps import alternatives, check_overrides
+from seglight.classic.validation import as_image_zyx
+from seglight.editor.sweep import Mosaic, build_mosaic, combinations
+from seglight.errors import SeglightError
+from seglight.measure import measure_objects
+
+OnStep = Callable[[StepEvent], None]
+ShouldStop = Callable[[], bool]
+
+#: Half-width of the default z-range scope: the current slice and 3 on each side.
+DEFAULT_HALF_Z = 3
+#: How many z-range crops of the image are kept (each keeps its cache key).
+MAX_CROPS = 4
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything one run needs, frozen when it is asked for.
+
+    Attributes:
+        workflow: the workflow name.
+        params: its complete parameters.
+        overrides: step name -> :class:`StepOverride`.
+        image: the float32 ZYX image the run segments (a z-range crop or the whole stack).
+        z0: the first slice of ``image`` in the whole stack.
+        generation: the session's change counter when the request was made.
+    """
+
+    workflow: str
+    params: Mapping[str, Any]
+    overrides: Mapping[str, StepOverride]
+    image: np.ndarray
+    z0: int
+    generation: int
+
+
+@dataclass
+class RunResult:
+    """What a run gave.
+
+    Attributes:
+        request: the request it ran.
+        outputs: every step's output (name -> ZYX array of the request's image shape).
+        mask: the workflow's mask, uint8 0/255 (what ``python -m seglight.predict`` writes).
+        events: one :class:`StepEvent` per step, in order.
+    """
+
+    request: RunRequest
+    outputs: dict[str, np.ndarray]
+    mask: np.ndarray
+    events: list[StepEvent] = field(default_factory=list)
+
+    @property
+    def z0(self) -> int:
+        return self.request.z0
+
+    def ran(self) -> list[str]:
+        """The steps that were computed (not cache hits, not switched off)."""
+        return [e.step for e in self.events if not e.cached and not e.disabled]
+
+
+class EditorSession:
+    """One image, one workflow, its parameters and overrides, and the step cache.
+
+    Args:
+        image_zyx: the raw single-channel image, ZYX, any real numeric type.
+        workflow: the workflow to start with, e.g. ``"sec61b"``.
+        spacing_um: voxel size (z, y, x) in µm, for the object table (``None``: unknown).
+        cache: the step cache (default: a new one with the engine's memory budget).
+
+    Raises:
+        SeglightError: unknown workflow, or not a usable 3D image (one line).
+    """
+
+    def __init__(self, image_zyx: Any, workflow: str = "sec61b",
+                 spacing_um: Sequence[float | None] | None = None,
+                 cache: StepCache | None = None):
+        self.image = as_image_zyx(workflow, image_zyx)
+        self.spacing_um = None if spacing_um is None else tuple(spacing_um)
+        self.cache = cache if cache is not None else StepCache()
+        self.half_z: int | None = DEFAULT_HALF_Z
+        self.center_z = self.image.shape[0] // 2
+        self.generation = 0
+        self._crops: dict[tuple[int, int], np.ndarray] = {}
+        self.set_workflow(workflow)
+
+    # --- state -----------------------------------------------------------------------
+
+    def set_workflow(self, name: str) -> None:
+        """Choose a workflow: its default parameters, no overrides."""
+        self.pipeline = get_pipeline(name)
+        self.workflow = name
+        self.params: dict[str, Any] = load_params(name)
+        self.overrides: dict[str, StepOverride] = {}
+        self._changed()
+
+    @property
+    def steps(self) -> list[StepInfo]:
+        """Each step as the editor shows it (block, arguments with help and ranges), with
+        the current values and overrides."""
+        return describe(self.workflow, self.params, self.overrides)
+
+    def set_param(self, key: str, value: Any) -> None:
+        """Set a workflow parameter (a key of its config's ``params``)."""
+        if key not in self.params:
+            raise SeglightError(f"workflow {self.workflow!r} has no parameter {key!r}; "
+                                f"its parameters are {sorted(self.params)}")
+        self.params[key] = copy.deepcopy(value)
+        self._changed()
+
+    def set_enabled(self, step: str, enabled: bool) -> None:
+        """Switch a step on or off (off: its input passes through)."""
+        self._override(step, enabled=enabled)
+
+    def swap_block(self, step: str, block: str | None,
+                   block_params: Mapping[str, Any] | None = None) -> None:
+        """Run ``block`` instead of the step's own (``None``: back to its own)."""
+        own = self.pipeline.step(step).block
+        self._override(step, block=None if block in (None, own) else block,
+                       params=dict(block_params or {}))
+
+    def set_block_param(self, step: str, arg: str, value: Any) -> None:
+        """Set an argument of a step's block directly (overrides the workflow parameter)."""
+        current = self.overrides.get(step, StepOverride())
+        self._override(step, params={**current.params, arg: copy.deepcopy(value)})
+
+    def _override(self, step: str, **change: Any) -> None:
+        current = self.overrides.get(step, StepOverride())
+        fields = {"enabled": current.enabled, "block": current.block,
+                  "params": dict(current.params), **change}
+        candidate = {**self.overrides, step: StepOverride(**fields)}
+        self.overrides = check_overrides(self.pipeline, candidate, f"workflow {self.workflow}")
+        self._changed()
+
+    def alternatives(self, step: str) -> list[str]:
+        """The blocks ``step`` can be swapped for, its own included."""
+        return alternatives(self.pipeline, step)
+
+    def set_scope(self, half_z: int | None, center_z: int | None = None) -> None:
+        """Run on slices ``center_z ± half_z`` (``half_z=None``: the whole stack)."""
+        self.half_z = None if half_z is None else max(0, int(half_z))
+        if center_z is not None:
+            self.center_z = int(np.clip(center_z, 0, self.image.shape[0] - 1))
+        self._changed()
+
+    def _changed(self) -> None:
+        self.generation += 1
+
+    def z_range(self) -> tuple[int, int]:
+        """The slices ``[z0, z1)`` the next run segments."""
+        nz = self.image.shape[0]
+        if self.half_z is None:
+            return 0, nz
+        # At least 3 slices: the 3D filters need a neighbourhood in z.
+        half = max(self.half_z, 1)
+        z0 = max(0, min(self.center_z - half, nz - (2 * half + 1)))
+        return z0, min(nz, z0 + 2 * half + 1)
+
+    def _crop(self, z0: int, z1: int) -> np.ndarray:
+        """The image's slices ``[z0, z1)``, the same array object each time (the cache keys
+        an image by its object), a few ranges kept."""
+        if (z0, z1) == (0, self.image.shape[0]):
+            return self.image
+        crop = self._crops.pop((z0, z1), None)
+        if crop is None:
+            crop = np.ascontiguousarray(self.image[z0:z1])
+        self._crops[(z0, z1)] = crop
+        while len(self._crops) > MAX_CROPS:
+            self._crops.pop(next(iter(self._crops)))
+        return crop
+
+    # --- running ---------------------------------------------------------------------
+
+    def request(self) -> RunRequest:
+        """Freeze the current state as a run (for a worker thread)."""
+        z0, z1 = self.z_range()
+        return RunRequest(self.workflow, copy.deepcopy(self.params), dict(self.overrides),
+                          self._crop(z0, z1), z0, self.generation)
+
+    def execute(self, request: RunRequest, on_step: OnStep | None = None,
+                should_stop: ShouldStop | None = None) -> RunResult:
+        """Run a request; raises :class:`seglight.classic.steps.Cancelled` when
+        ``should_stop()`` turns true between two steps."""
+        binarizer = ClassicBinarizer(request.workflow, request.params, request.overrides)
+        events: list[StepEvent] = []
+
+        def step_done(event: StepEvent) -> None:
+            events.append(event)
+            if on_step is not None:
+                on_step(event)
+
+        outputs = binarizer.run_steps(request.image, cache=self.cache, on_step=step_done,
+                                      should_stop=should_stop)
+        mask = (outputs[binarizer.pipeline.output] > 0).astype(np.uint8) * np.uint8(255)
+        return RunResult(request, outputs, mask, events)
+
+    def run(self, on_step: OnStep | None = None,
+            should_stop: ShouldStop | None = None) -> RunResult:
+        """Run the current state now (in this thread)."""
+        return self.execute(self.request(), on_step, should_stop)
+
+    # --- sweep -----------------------------------------------------------------------
+
+    def sweep(self, first: tuple[str, Sequence[Any]],
+              second: tuple[str, Sequence[Any]] | None = None,
+              should_stop: ShouldStop | None = None) -> Mosaic:
+        """The mask on the current slice for each combination of one or two parameters'
+        values, as a mosaic (rows: the first parameter's values, columns: the second's).
+
+        The run covers the current z-range (at least 3 slices around the current one);
+        steps upstream of the swept parameters come from the cache.
+        """
+        for key, _ in (first, second) if second else (first,):
+            if key not in self.params:
+                raise SeglightError(f"sweep: workflow {self.workflow!r} has no parameter "
+                                    f"{key!r}")
+        grid = combinations(first, second)
+        z0, z1 = self.z_range()
+        image = self._crop(z0, z1)
+        z = self.center_z - z0
+        masks = []
+        output = self.pipeline.output
+        for row in grid:
+            masks.append([])
+            for values in row:
+                binarizer = ClassicBinarizer(self.workflow, {**self.params, **values},
+                                             self.overrides)
+                out = binarizer.run_steps(image, targets=[output], cache=self.cache,
+                                          should_stop=should_stop)
+                masks[-1].append(out[output][z])
+        return build_mosaic(image[z], masks, grid)
+
+    # --- objects and saving ------------------------------------------------------------
+
+    def labels(self, result: RunResult) -> np.ndarray:
+        """The objects of a run, numbered as ``labels=true`` numbers them
+        (:func:`seglight.predict.runner.object_labels`): the workflow's own label step where
+        it has one, kept inside the mask, else the mask's 26-connected
+        components."""
+        from seglight.predict.runner import object_labels
+
+        own = result.outputs.get(self.pipeline.labels) if self.pipeline.labels else None
+        return object_labels(result.mask, own, self.workflow)
+
+    def objects(self, result: RunResult, labels: np.ndarray) -> dict[str, np.ndarray]:
+        """The per-object table of a run's labels (:func:`seglight.measure.measure_objects`),
+        intensities from the raw image the run segmented."""
+        return measure_objects(labels, result.request.image, self.spacing_um)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the tuned workflow as a config ``python -m seglight.predict workflow=PATH``
+        runs; returns the path."""
+        return save_workflow_config(path, self.workflow, self.params, self.overrides)

@@ -1,0 +1,30 @@
+"""A small ER-like stack (the structure sec61b is tuned for) and a folder of them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seglight.io import write_ome_tiff
+from tests.classic.structures import structure_image
+
+SHAPE = (10, 64, 64)
+SPACING = (0.29, 0.108, 0.108)
+
+
+@pytest.fixture(scope="session")
+def er_image() -> np.ndarray:
+    """uint16 ZYX, an ER network with the microscope's blur and noise."""
+    return structure_image("sec61b", SHAPE, seed=1)
+
+
+@pytest.fixture
+def er_folder(tmp_path) -> dict:
+    """raw/ with three ER stacks er0..er2 (OME-TIFF with voxel size); out/ not yet made."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    images = {}
+    for i in range(3):
+        images[f"er{i}"] = structure_image("sec61b", SHAPE, seed=10 + i)
+        write_ome_tiff(raw / f"er{i}.tif", images[f"er{i}"], SPACING)
+    return {"raw": raw, "out": tmp_path / "out", "images": images, "tmp": tmp_path}
