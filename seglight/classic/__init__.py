@@ -155,6 +155,7 @@ class ClassicBinarizer:
         record: Record | None = None,
         on_step: Callable[[StepEvent], None] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        given: Mapping[str, np.ndarray] | None = None,
     ) -> dict[str, np.ndarray]:
         """Run the workflow's steps on one image (see
         :func:`~seglight.classic.steps.run_pipeline`).
@@ -167,6 +168,8 @@ class ClassicBinarizer:
             record: called as ``record(name, array)`` with each intermediate output.
             on_step: called with a :class:`StepEvent` after each step.
             should_stop: checked before each step; ``True`` raises :class:`Cancelled`.
+            given: outputs computed elsewhere, by step name (not run again; e.g. the
+                whole stack's normalization, cropped, for a z-range preview).
 
         Returns:
             output name -> array. For a constant image, only the mask (all False).
@@ -183,6 +186,7 @@ class ClassicBinarizer:
         values = run_pipeline(
             self.pipeline, img, params, overrides=self.steps, targets=targets, cache=cache,
             record=record, on_step=on_step, should_stop=should_stop, image_key=key,
+            given=given,
         )
         mask = values.get(self.pipeline.output)
         if mask is not None and mask.shape != img.shape:

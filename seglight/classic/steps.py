@@ -601,13 +601,20 @@ def _plan(
     params: Mapping[str, Any],
     overrides: Mapping[str, StepOverride],
     image_key: str | None,
+    given_keys: Mapping[str, str] | None = None,
 ) -> dict[str, tuple[Block | None, dict[str, Any], str | None]]:
     """Per step: the block to run (None: switched off), its arguments, and its cache key
     (None without a cache). Keys depend only on the image's key and the arguments, so the
-    whole run's keys are known before any step runs."""
+    whole run's keys are known before any step runs; a step whose output is given (see
+    :func:`run_pipeline`) is keyed by that output's content."""
     keys = {IMAGE: image_key}
     plan = {}
     for step in pipeline.steps:
+        if given_keys and step.name in given_keys:
+            blk, kwargs = step_arguments(step, params, overrides.get(step.name))
+            keys[step.name] = given_keys[step.name]
+            plan[step.name] = (blk, kwargs, None)
+            continue
         override = overrides.get(step.name)
         if override is not None and not override.enabled:
             keys[step.name] = keys[step.inputs[0]]
@@ -635,6 +642,7 @@ def run_pipeline(
     on_step: Callable[[StepEvent], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     image_key: str | None = None,
+    given: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Run a pipeline on one image.
 
@@ -653,6 +661,10 @@ def run_pipeline(
         should_stop: called before each step; ``True`` raises :class:`Cancelled`.
         image_key: the image's cache key, when the caller has it (default, with a cache:
             ``cache.image_key(image)``).
+        given: outputs computed elsewhere, by step name: those steps do not run and their
+            values are used as they are (the editor's z-range preview passes the
+            normalization of the whole stack, cropped, so that the preview's intensities
+            are the whole run's). Reported as cache hits.
 
     Returns:
         output name -> array.
@@ -661,18 +673,28 @@ def run_pipeline(
         Cancelled: ``should_stop()`` returned True.
     """
     overrides = overrides or {}
+    given = dict(given or {})
+    unknown = set(given) - {step.name for step in pipeline.steps}
+    if unknown:
+        raise ValueError(f"given outputs {sorted(unknown)} are not steps of {pipeline.name!r}")
+    if any(step.outputs for step in pipeline.steps if step.name in given):
+        raise ValueError("only single-output steps can be given")
     if cache is not None and image_key is None:
         image_key = cache.image_key(image)
-    plan = _plan(pipeline, params, overrides, image_key if cache is not None else None)
+    given_keys = {name: cache.image_key(value) for name, value in given.items()} \
+        if cache is not None else {}
+    plan = _plan(pipeline, params, overrides, image_key if cache is not None else None,
+                 given_keys)
     if targets is None:
         steps = list(pipeline.steps)
     else:
         # A cached step needs none of its inputs: only what leads to the misses runs.
         cached = [name for name, (_, _, key) in plan.items() if key is not None and key in cache]
-        steps = needed_steps(pipeline, targets, cached)
+        steps = needed_steps(pipeline, targets, [*cached, *given])
     # Held from the start: storing new outputs cannot evict what this run counts on.
     hits = {step.name: cache.get(plan[step.name][2]) for step in steps
-            if cache is not None and plan[step.name][2] in cache}
+            if cache is not None and step.name not in given and plan[step.name][2] in cache}
+    hits.update(given)
     keep = None if targets is None else set(targets)
     last_use: dict[str, int] = {}
     for index, step in enumerate(steps):

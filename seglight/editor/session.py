@@ -30,7 +30,7 @@ from seglight.classic import (
     save_workflow_config,
 )
 from seglight.classic.registry import get_pipeline
-from seglight.classic.steps import alternatives, check_overrides
+from seglight.classic.steps import IMAGE, alternatives, check_overrides
 from seglight.classic.validation import as_image_zyx
 from seglight.editor.sweep import Mosaic, build_mosaic, combinations
 from seglight.errors import SeglightError
@@ -209,20 +209,47 @@ class EditorSession:
         return RunRequest(self.workflow, copy.deepcopy(self.params), dict(self.overrides),
                           self._crop(z0, z1), z0, self.generation)
 
+    def _whole_stack_steps(self, binarizer: ClassicBinarizer, z0: int, z1: int,
+                           should_stop: ShouldStop | None = None,
+                           on_step: OnStep | None = None) -> dict[str, np.ndarray] | None:
+        """For a z-range run: the steps that read the raw image (the normalizations) run on
+        the whole stack, cropped to ``[z0, z1)``, so that the preview's intensities, hence
+        every cutoff downstream, are those of the whole run; ``None`` on the whole stack."""
+        if (z0, z1) == (0, self.image.shape[0]):
+            return None
+        readers = [step.name for step in binarizer.pipeline.steps if IMAGE in step.inputs]
+        whole = binarizer.run_steps(self.image, targets=readers, cache=self.cache,
+                                    on_step=on_step, should_stop=should_stop)
+        if not set(readers) <= set(whole):  # a constant stack: nothing to normalize
+            return None
+        return {name: whole[name][z0:z1] for name in readers}
+
     def execute(self, request: RunRequest, on_step: OnStep | None = None,
                 should_stop: ShouldStop | None = None) -> RunResult:
         """Run a request; raises :class:`seglight.classic.steps.Cancelled` when
-        ``should_stop()`` turns true between two steps."""
+        ``should_stop()`` turns true between two steps.
+
+        On a z-range, the normalization steps run on the whole stack (cached) and the other
+        steps on the crop: a cutoff tuned on the preview means what it will mean on the
+        whole stack (3D filters and size filters still see only the crop's slices)."""
         binarizer = ClassicBinarizer(request.workflow, request.params, request.overrides)
         events: list[StepEvent] = []
+        whole_events: dict[str, StepEvent] = {}
+
+        def whole_step_done(event: StepEvent) -> None:
+            whole_events[event.step] = event
 
         def step_done(event: StepEvent) -> None:
+            event = whole_events.get(event.step, event)  # a given step: its whole-stack run
             events.append(event)
             if on_step is not None:
                 on_step(event)
 
+        z1 = request.z0 + request.image.shape[0]
+        given = self._whole_stack_steps(binarizer, request.z0, z1, should_stop,
+                                        whole_step_done)
         outputs = binarizer.run_steps(request.image, cache=self.cache, on_step=step_done,
-                                      should_stop=should_stop)
+                                      should_stop=should_stop, given=given)
         mask = (outputs[binarizer.pipeline.output] > 0).astype(np.uint8) * np.uint8(255)
         return RunResult(request, outputs, mask, events)
 
@@ -257,8 +284,9 @@ class EditorSession:
             for values in row:
                 binarizer = ClassicBinarizer(self.workflow, {**self.params, **values},
                                              self.overrides)
+                given = self._whole_stack_steps(binarizer, z0, z1, should_stop)
                 out = binarizer.run_steps(image, targets=[output], cache=self.cache,
-                                          should_stop=should_stop)
+                                          should_stop=should_stop, given=given)
                 masks[-1].append(out[output][z])
         return build_mosaic(image[z], masks, grid)
 

@@ -247,3 +247,20 @@ def test_every_workflow_runs_from_the_cache_with_its_steps_unchanged(name):
         np.testing.assert_array_equal(again[step], value, err_msg=step)
     output = binarizer.pipeline.output
     np.testing.assert_array_equal(again[output], run_workflow(name, image) > 0)
+
+
+def test_a_given_output_replaces_its_step_and_keys_what_follows(image):
+    binarizer = ClassicBinarizer("sec61b")
+    normalized = binarizer.run_steps(image, targets=["normalized"])["normalized"]
+    brighter = np.clip(normalized * 1.5, 0, 1).astype(np.float32)
+    cache = StepCache()
+    values, events = _run(binarizer, image, cache, given={"normalized": brighter})
+    assert events[0].step == "normalized" and events[0].cached
+    assert values["normalized"] is brighter
+    expected = ClassicBinarizer("sec61b", steps={"normalized": StepOverride(enabled=False)})
+    np.testing.assert_array_equal(values["size_filtered_again"],
+                                  expected.run_steps(brighter)["size_filtered_again"])
+    _, again = _run(binarizer, image, cache, given={"normalized": brighter.copy()})
+    assert _ran(again) == []  # keyed by content: an equal given array hits the cache
+    with pytest.raises(ValueError, match="not steps"):
+        binarizer.run_steps(image, given={"nonexistent": brighter})

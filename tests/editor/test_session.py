@@ -50,6 +50,24 @@ def test_z_range_scope_and_whole_stack(er_image):
     np.testing.assert_array_equal(whole.mask, ClassicBinarizer("sec61b").predict_mask(er_image))
 
 
+def test_a_z_range_is_normalized_as_the_whole_stack(er_image):
+    """The preview's intensities are the whole run's: a cutoff tuned on a few slices means
+    on the whole stack what it meant on the preview."""
+    image = er_image.copy()
+    image[:3] *= 4  # bright top slices: their own statistics would normalize differently
+    session = EditorSession(image, "sec61b")
+    session.set_scope(1, center_z=1)
+    z0, z1 = session.z_range()
+    preview = session.run()
+    session.set_scope(None)
+    whole = session.run()
+    np.testing.assert_array_equal(preview.outputs["normalized"],
+                                  whole.outputs["normalized"][z0:z1])
+    own = ClassicBinarizer("sec61b").run_steps(image[z0:z1], targets=["normalized"])
+    assert not np.allclose(own["normalized"], preview.outputs["normalized"], atol=0.05)
+    assert [e.step for e in whole.events if not e.cached][0] != "normalized"  # cached
+
+
 def test_a_cancelled_run_keeps_the_steps_it_finished(er_image):
     session = EditorSession(er_image, "sec61b")
     done = []
@@ -94,7 +112,10 @@ def test_sweep_tiles_are_the_runs_with_those_values(er_image):
     for (y, x, _), (cutoff, size) in zip(mosaic.captions, [(c, s) for c in (0.1, 0.2)
                                                            for s in (5, 30, 60)], strict=True):
         params = {**session.params, "vesselness_cutoff": cutoff, "min_size": size}
-        expected = ClassicBinarizer("sec61b", params).predict_mask(er_image[z0:z1])[5 - z0] > 0
+        binarizer = ClassicBinarizer("sec61b", params)
+        normalized = binarizer.run_steps(er_image, targets=["normalized"])["normalized"]
+        out = binarizer.run_steps(er_image[z0:z1], given={"normalized": normalized[z0:z1]})
+        expected = out[binarizer.pipeline.output][5 - z0]
         np.testing.assert_array_equal(mosaic.mask[y:y + 64, x:x + 64], expected)
     assert mosaic.mask.shape == (2 * 64 + GAP, 3 * 64 + 2 * GAP)
     assert mosaic.mask[0:64, 0:64].sum() > mosaic.mask[64 + GAP:, 0:64].sum() > 0
