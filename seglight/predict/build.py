@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -101,7 +102,14 @@ def build_binarizer(
             "model= names a network to train; to predict with a network pass "
             "ckpt_path=<its trained .ckpt>, or model=classic/<workflow> for a classic one"
         )
-    binarizer = instantiate(model)
+    try:
+        binarizer = instantiate(model)
+    except InstantiationException as err:
+        # Hydra wraps the binarizer's own one-line error (an unknown parameter, step or
+        # block) in a multi-line block: give the user that line.
+        if isinstance(err.__cause__, SeglightError):
+            raise err.__cause__ from None
+        raise
     if not isinstance(binarizer, Binarizer):
         raise ConfigError(f"model {target or model}: not a binarizer (no predict_proba/threshold)")
     return binarizer

@@ -6,7 +6,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from seglight.binarizer import Binarizer
-from seglight.errors import ConfigError
+from seglight.errors import ConfigError, SeglightError
 from seglight.predict.build import build_binarizer, build_runner
 from seglight.predict.runner import PredictRunner
 
@@ -26,6 +26,18 @@ def test_a_classic_config_becomes_its_binarizer():
 def test_wrong_binarizer_configs_are_one_line_errors(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         build_binarizer(**kwargs)
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"params": {"bogus": 1}}, "unknown parameter"),
+    ({"steps": {"smoothed": {"block": "nope"}}}, "steps.smoothed.block: unknown block"),
+])
+def test_a_bad_classic_parameter_or_step_is_the_workflows_own_line(extra, message):
+    """Hydra wraps the binarizer's error in a multi-line block; the user gets its one line."""
+    model = {"_target_": "seglight.classic.ClassicBinarizer", "workflow": "sec61b", **extra}
+    with pytest.raises(SeglightError, match=message) as info:
+        build_binarizer(OmegaConf.create(model))
+    assert "\n" not in str(info.value) and "Error in call to target" not in str(info.value)
 
 
 def test_a_missing_checkpoint_is_named(tmp_path):
