@@ -161,12 +161,14 @@ def flood(state, offsets, n_ranks, replay_until, check):
     releases in an order set by its layout, which every push (copies of queued voxels
     included) and pop changes. That order matters only where tied seeds carry different
     labels (permuting seeds of one label permutes blocks of same-label work, which changes
-    no label and no line): up to the highest such rank, ``replay_until``, the flood is
-    replayed with the same textbook heap (copies from watershed lines stop after
-    :data:`MAX_PUSHES_PER_VOXEL` pushes per voxel: beyond that the reference's queue grows
-    without bound). Everything queued after that has a distinct (priority, age),
-    so from then on a bucket queue (one FIFO per rank, ages increasing) leaves in exactly
-    the heap's order, in linear time.
+    no label and no line): until the seeds of the highest such rank, ``replay_until``,
+    have left, the flood is replayed with the same textbook heap (copies from watershed
+    lines stop after :data:`MAX_PUSHES_PER_VOXEL` pushes per voxel: beyond that the
+    reference's queue grows without bound). Seeds (age 0) leave before everything else
+    of their rank, and everything queued after them has a distinct (priority, age), so
+    from then on a bucket queue (one FIFO per rank, ages increasing) leaves in exactly the
+    heap's order, in linear time. Where the distances of a watershed cut have a handful of
+    values, most voxels lie at the highest rank, after its seeds: the heap sees a fraction.
 
     Args:
         state: int32 (n, 3) rows ``[state, rank, next]`` of the raveled volume, with a
@@ -174,8 +176,8 @@ def flood(state, offsets, n_ranks, replay_until, check):
             Seeds have state > 0, other voxels of the mask 0.
         offsets: int64 raveled offsets of the neighbours, in increasing order.
         n_ranks: number of distinct ranks.
-        replay_until: replay the heap while the lowest priority is at most this rank
-            (-1: no replay).
+        replay_until: replay the heap until the seeds of this rank have left (-1: no
+            replay).
         check: bool (n_ranks,), ranks (above ``replay_until``) at which seeds of different
             labels tie: when their seeds leave, count the labels that can still act
             (:func:`_labels_still_claiming`).
@@ -201,7 +203,9 @@ def flood(state, offsets, n_ranks, replay_until, check):
             is_seed[v] = True
             items = _heap_push(heap, items, np.int64(state[v, 1]) << AGE_BITS, v)
     age = 1
-    while items > 0 and (heap[0, 0] >> AGE_BITS) <= replay_until:
+    # Every key below this one's: a lower rank, or a seed (age 0) of replay_until.
+    last_replayed = np.int64(replay_until) << AGE_BITS
+    while items > 0 and heap[0, 0] <= last_replayed:
         key, v, items = _heap_pop(heap, items)
         level = key >> AGE_BITS
         if is_seed[v]:
