@@ -20,7 +20,7 @@ Speed comes from doing per-object work inside each object's bounding box
 boxes applied by shifted copies, from per-slice work done in one call (a 3D structuring
 element that does not connect slices, a mosaic of slices), and from compiled single-pass
 kernels where the reference loops in Python or pushes voxels through a heap
-(:mod:`seglight.classic.morphology_kernels`).
+(:mod:`seglight.classic.kernels`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from scipy import ndimage as ndi
 from skimage.exposure import histogram
 from skimage.filters import threshold_otsu
 
+from seglight.classic.kernels import distance as distance_kernels
 from seglight.classic.kernels import morphology as morphology_kernels
 from seglight.errors import ConfigError
 from seglight.masks import kept_labels, remove_small_objects
@@ -360,7 +361,7 @@ def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 
         single_label[component] = label
         return single_label[components]
     # -EDT²: the same order as -EDT, in integers that float32 holds exactly.
-    squared = morphology_kernels.squared_edt(np.ascontiguousarray(mask))
+    squared = distance_kernels.squared_edt(np.ascontiguousarray(mask))
     return seeded_watershed(-squared.astype(np.float32), markers, mask)
 
 
@@ -452,7 +453,7 @@ def medial_axis_per_slice(mask: np.ndarray) -> np.ndarray:
     mask = np.ascontiguousarray(mask, dtype=bool)
     if not mask.any():
         return np.zeros(mask.shape, bool)
-    squared = morphology_kernels.squared_edt_per_slice(mask)
+    squared = distance_kernels.squared_edt_per_slice(mask)
     return morphology_kernels.medial_axis_per_slice(mask, _medial_axis_keep_table(), squared)
 
 
@@ -580,7 +581,7 @@ def seeded_watershed(
     """Watershed of ``img`` from ``seeds``, 6-connected, with one-voxel watershed lines.
 
     The flooding rules are the reference's (``skimage.segmentation.watershed(img, seeds,
-    mask=mask, watershed_line=True)``, see :mod:`seglight.classic.morphology_kernels`),
+    mask=mask, watershed_line=True)``, see :mod:`seglight.classic.kernels.morphology`),
     compiled as a bucket queue over the intensity ranks, with every voxel queued once
     (linear time). Intensities are compared in float32. Where seeds of different labels
     tie in intensity and could still both claim voxels, the reference's heap (whose layout

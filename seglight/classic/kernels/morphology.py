@@ -1,5 +1,6 @@
 """Compiled (numba) kernels of :mod:`seglight.classic.morphology`: the seeded watershed, the
-labelled local-maximum search of the watershed cut, and per-slice hole filling.
+labelled local-maximum search of the watershed cut, per-slice hole filling and the medial
+axis (the distance transforms are in :mod:`seglight.classic.kernels.distance`).
 
 **Seeded watershed with watershed lines** (:func:`flood`): a priority flood over *ranked*
 intensities with one FIFO queue per rank (a bucket queue): O(voxels) instead of a binary
@@ -438,102 +439,6 @@ def fill_holes_per_slice(mask, min_size, max_size):
 
 
 @numba.njit(inline="always")
-def _lower_envelope(f, n, sites, bounds, out):
-    """1D squared distance transform of the sampled function ``f[:n]`` (Felzenszwalb and
-    Huttenlocher's lower envelope of parabolas), into ``out[:n]``. Infinite samples
-    (``f < 0`` marks them) hold no parabola; a line without any stays infinite (-1)."""
-    k = -1
-    for q in range(n):
-        if f[q] < 0:
-            continue
-        while k >= 0:
-            v = sites[k]
-            s = ((f[q] + q * q) - (f[v] + v * v)) / (2.0 * (q - v))
-            if s <= bounds[k]:
-                k -= 1
-            else:
-                break
-        k += 1
-        sites[k] = q
-        bounds[k] = -np.inf if k == 0 else (
-            ((f[q] + q * q) - (f[sites[k - 1]] + sites[k - 1] * sites[k - 1]))
-            / (2.0 * (q - sites[k - 1]))
-        )
-    if k < 0:
-        for q in range(n):
-            out[q] = -1.0
-        return
-    j = 0
-    for q in range(n):
-        while j < k and bounds[j + 1] < q:
-            j += 1
-        d = q - sites[j]
-        out[q] = d * d + f[sites[j]]
-
-
-@numba.njit(inline="always")
-def _envelopes_in_plane(sq, z):
-    """Run the lower envelopes along Y, then X, of plane ``sq[z]`` in place: turns squared
-    distances along the axes done so far into squared distances over them and Y, X."""
-    ny, nx = sq.shape[1], sq.shape[2]
-    f = np.empty(max(ny, nx), np.float64)
-    sites = np.empty(max(ny, nx), np.int64)
-    bounds = np.empty(max(ny, nx), np.float64)
-    out = np.empty(max(ny, nx), np.float64)
-    for x in range(nx):
-        for y in range(ny):
-            f[y] = sq[z, y, x]
-        _lower_envelope(f, ny, sites, bounds, out)
-        for y in range(ny):
-            sq[z, y, x] = out[y]
-    for y in range(ny):
-        for x in range(nx):
-            f[x] = sq[z, y, x]
-        _lower_envelope(f, nx, sites, bounds, out)
-        for x in range(nx):
-            sq[z, y, x] = out[x]
-
-
-@numba.njit(parallel=True, cache=True)
-def squared_edt(mask):
-    """Squared Euclidean distance of every voxel of a bool ZYX mask to the nearest False
-    voxel (unit spacing), float64; -1 where the mask has no False voxel at all.
-
-    Exact (separable lower envelopes, integer-valued), so its square root equals
-    ``scipy.ndimage.distance_transform_edt`` bit for bit; parallel over lines.
-    """
-    nz, ny, nx = mask.shape
-    sq = np.empty((nz, ny, nx), np.float64)
-    for y in numba.prange(ny):
-        f = np.empty(nz, np.float64)
-        sites = np.empty(nz, np.int64)
-        bounds = np.empty(nz, np.float64)
-        out = np.empty(nz, np.float64)
-        for x in range(nx):
-            for z in range(nz):
-                f[z] = -1.0 if mask[z, y, x] else 0.0
-            _lower_envelope(f, nz, sites, bounds, out)
-            for z in range(nz):
-                sq[z, y, x] = out[z]
-    for z in numba.prange(nz):
-        _envelopes_in_plane(sq, z)
-    return sq
-
-
-@numba.njit(parallel=True, cache=True)
-def squared_edt_per_slice(mask):
-    """Squared Euclidean distance of each pixel of a bool ZYX mask to the nearest False
-    pixel of its own z-slice, float64; -1 in a slice without any False pixel."""
-    nz, ny, nx = mask.shape
-    sq = np.empty((nz, ny, nx), np.float64)
-    for z in numba.prange(nz):
-        for y in range(ny):
-            for x in range(nx):
-                sq[z, y, x] = -1.0 if mask[z, y, x] else 0.0
-        _envelopes_in_plane(sq, z)
-    return sq
-
-@numba.njit(inline="always")
 def _neighbourhood_code(plane, y, x):
     """The 3x3 neighbourhood of ``plane[y, x]`` as 9 bits, raster order (centre = bit 4);
     pixels beyond the image count as background."""
@@ -561,8 +466,8 @@ def medial_axis_per_slice(mask, keep, squared_distance):
     Args:
         mask: bool ZYX mask.
         keep: bool (512,), per 3x3 neighbourhood code, whether the centre must stay.
-        squared_distance: float64 ZYX squared distance of each pixel to the background of
-            its slice (:func:`squared_edt_per_slice`).
+        squared_distance: int ZYX squared distance of each pixel to the background of
+            its slice (:func:`seglight.classic.kernels.distance.squared_edt_per_slice`).
 
     Returns:
         bool ZYX medial axes.
