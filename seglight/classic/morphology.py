@@ -336,33 +336,34 @@ def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 
     Returns:
         int32 ZYX labels (0: background, unseeded objects and watershed lines).
     """
-    mask = np.asarray(mask, dtype=bool)
+    mask = np.ascontiguousarray(mask, dtype=bool)
     objects, _ = ndi.label(mask, structure=_FULL_3D)
     peaks = local_peaks(peak_image, objects, min_distance)
-    # ball(1) around each peak, drawn from the coordinates: the seeds are far too sparse for
-    # a whole-volume dilation to pay off.
+    # ball(1) around each peak, drawn and labelled (26-connected) from the coordinates:
+    # the seeds are far too sparse for whole-volume passes to pay off.
     cross = np.concatenate([np.zeros((1, 3), int), np.eye(3, dtype=int), -np.eye(3, dtype=int)])
     spots = (peaks[:, None, :] + cross[None]).reshape(-1, 3)
     spots = spots[((spots >= 0) & (spots < mask.shape)).all(axis=1)]
-    seeds = np.zeros(mask.shape, bool)
-    seeds[tuple(spots.T)] = True
-    markers, _ = ndi.label(seeds, structure=_FULL_3D)
-    markers[~mask] = 0
-    seeded = markers > 0
+    spots = np.unique(np.ravel_multi_index(tuple(spots.T), mask.shape))
+    spot_labels = morphology_kernels.label_voxels(spots, np.full(mask.shape, -1, np.int32))
+    # As in the reference, seeds are labelled before the mask clips them.
+    inside = mask.reshape(-1)[spots]
+    seed_voxels, seed_labels = spots[inside], spot_labels[inside]
 
     # The watershed floods 6-connected, so its independent problems are the 6-connected
     # components, which lie inside the 26-connected objects: where no object holds two seed
     # labels (counted without labelling again), no component does, and nothing is cut.
-    objects_of_seeds, _ = _distinct_pairs(objects[seeded], markers[seeded])
+    objects_of_seeds, _ = _distinct_pairs(objects.reshape(-1)[seed_voxels], seed_labels)
     if not np.any(np.bincount(objects_of_seeds) > 1):
         components, n_components = ndi.label(mask, structure=_CROSS_3D)
-        component, label = _distinct_pairs(components[seeded], markers[seeded])
+        component, label = _distinct_pairs(components.reshape(-1)[seed_voxels], seed_labels)
         single_label = np.zeros(n_components + 1, np.int32)
         single_label[component] = label
         return single_label[components]
     # -EDT²: the same order as -EDT, in integers that float32 holds exactly.
-    squared = distance_kernels.squared_edt(np.ascontiguousarray(mask))
-    return seeded_watershed(-squared.astype(np.float32), markers, mask)
+    squared = np.empty(mask.shape, np.int32)
+    distance_kernels.squared_edt(mask, squared)
+    return _flood(-squared[mask].astype(np.float32), mask, seed_voxels, seed_labels)
 
 
 def remove_small_labels(labels: np.ndarray, min_size: int) -> np.ndarray:
@@ -453,7 +454,8 @@ def medial_axis_per_slice(mask: np.ndarray) -> np.ndarray:
     mask = np.ascontiguousarray(mask, dtype=bool)
     if not mask.any():
         return np.zeros(mask.shape, bool)
-    squared = distance_kernels.squared_edt_per_slice(mask)
+    squared = np.empty(mask.shape, np.int32)
+    distance_kernels.squared_edt_per_slice(mask, squared)
     return morphology_kernels.medial_axis_per_slice(mask, _medial_axis_keep_table(), squared)
 
 
@@ -554,17 +556,6 @@ def _ordered_uint32(img: np.ndarray) -> np.ndarray:
     return np.where(bits >> 31 != 0, ~bits, bits | np.uint32(0x80000000))
 
 
-def _mixed_tie_ranks(state: np.ndarray) -> np.ndarray:
-    """The intensity ranks shared by seeds of two or more labels: only there may the order
-    in which the reference's heap releases tied seeds matter (see
-    :func:`morphology_kernels.flood`)."""
-    labels = state[..., 0]
-    seeded = (labels > 0) & (labels < morphology_kernels.KEPT)
-    ranks, labels = _distinct_pairs(state[..., 1][seeded], labels[seeded])
-    ranks, counts = np.unique(ranks, return_counts=True)
-    return ranks[counts > 1]
-
-
 def _distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct pairs of two non-negative integer arrays, sorted (one 1D unique of
     64-bit keys: ``np.unique(axis=1)`` sorts structured rows, many times slower)."""
@@ -573,6 +564,82 @@ def _distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, 
     base = int(second.max(initial=0)) + 1
     keys = np.unique(first * base + second)
     return keys // base, keys % base
+
+
+def _mixed_tie_ranks(seed_ranks: np.ndarray, seed_labels: np.ndarray) -> np.ndarray:
+    """The intensity ranks shared by seeds of two or more labels: only there may the order
+    in which the reference's heap releases tied seeds matter (see
+    :func:`morphology_kernels.flood`)."""
+    ranks, _ = _distinct_pairs(seed_ranks, seed_labels)
+    ranks, counts = np.unique(ranks, return_counts=True)
+    return ranks[counts > 1]
+
+
+#: Replay the heap without a trial flood first when it would see at most this fraction of
+#: the voxels (a heap step costs several bucket steps).
+_DIRECT_REPLAY_FRACTION = 0.25
+
+
+def _flood(
+    values: np.ndarray, inside: np.ndarray, seed_voxels: np.ndarray, seed_labels: np.ndarray
+) -> np.ndarray:
+    """The watershed of :func:`seeded_watershed` from flat inputs.
+
+    Args:
+        values: the image at the ``inside`` voxels, in raster order.
+        inside: bool ZYX (or YX, X), the voxels that may be flooded.
+        seed_voxels: int raveled indices of the seeds, increasing, all inside.
+        seed_labels: their labels (> 0).
+
+    Returns:
+        int32 labels of ``inside``'s shape, 0 on watershed lines and outside.
+    """
+    shape = inside.shape
+    inside = np.ascontiguousarray(inside.reshape((1,) * (3 - inside.ndim) + shape))
+    keys = _ordered_uint32(values).ravel()
+    levels = np.unique(keys)
+    ranks = morphology_kernels.dense_ranks(keys, levels)
+    seed_labels = np.asarray(seed_labels, np.int32)
+    # Volumes are allocated by numpy, whose large arrays sit on huge pages (see
+    # :func:`morphology_kernels.flood`).
+    framed = [n + 2 for n in inside.shape]
+    state = np.empty((framed[0] * framed[1] * framed[2], 3), np.int32)
+    seed_rows = morphology_kernels.flood_state(
+        inside, ranks, np.asarray(seed_voxels, np.int64), seed_labels, state
+    )
+    strides = np.array([framed[1] * framed[2], framed[2], 1])
+    offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
+    # Where seeds of different labels tie, the reference's heap decides which leaves first.
+    # That order matters only at the ranks where tied seeds of two labels can still claim
+    # voxels; a bucket flood finds those ranks (which voxels are free then does not depend
+    # on the order). Most of them lie low, so replaying the heap until the seeds of the
+    # last one have left, and flooding by buckets after it, costs a fraction of a replay
+    # up to the last tie. Where few voxels lie below the last tie (the distances of a
+    # watershed cut), the trial flood would cost more than the replay it saves.
+    mixed = _mixed_tie_ranks(state[seed_rows, 1], seed_labels)
+    check = np.zeros(levels.size, bool)
+    check[mixed] = True
+    replay_until = -1
+    if mixed.size:
+        below = np.count_nonzero(ranks < mixed[-1])
+        if below <= _DIRECT_REPLAY_FRACTION * ranks.size:
+            replay_until = int(mixed[-1])
+    def flood(state: np.ndarray, replay_until: int, check: np.ndarray) -> int:
+        is_seed, bucketed = np.zeros(len(state), bool), np.zeros(len(state), bool)
+        return morphology_kernels.flood(
+            state, offsets, seed_rows, levels.size, replay_until, check, is_seed, bucketed
+        )
+
+    if replay_until < 0:
+        trial = state.copy() if mixed.size else state
+        replay_until = flood(trial, -1, check)
+        if replay_until < 0:
+            state = trial
+    if replay_until >= 0:
+        flood(state, replay_until, np.zeros_like(check))
+    labels = np.empty(inside.shape, np.int32)
+    morphology_kernels.flood_labels(state, labels)
+    return labels.reshape(shape)
 
 
 def seeded_watershed(
@@ -585,53 +652,30 @@ def seeded_watershed(
     compiled as a bucket queue over the intensity ranks, with every voxel queued once
     (linear time). Intensities are compared in float32. Where seeds of different labels
     tie in intensity and could still both claim voxels, the reference's heap (whose layout
-    decides which leaves first) is replayed up to the last such intensity, so the labels
-    and lines are the reference's.
+    decides which leaves first) is replayed until the last such intensity's seeds have
+    left, so the labels and lines are the reference's.
 
     Args:
-        img: ZYX (or any-dimensional) image; only the order of its values matters.
+        img: ZYX, YX or X image; only the order of its values matters.
         seeds: int labels (> 0) where the flooding starts, 0 elsewhere.
         mask: voxels that may be flooded (default: all).
 
     Returns:
         int32 labels, 0 on watershed lines and outside ``mask``.
+
+    Raises:
+        ConfigError: an image of more than 3 dimensions.
     """
     img = np.asarray(img)
+    if not 1 <= img.ndim <= 3:
+        raise ConfigError(f"seeded watershed: image of shape {img.shape}; give X, YX or ZYX")
     inside = np.ones(img.shape, bool) if mask is None else np.asarray(mask, dtype=bool)
+    seeds = np.asarray(seeds).reshape(-1)
+    seed_voxels = np.flatnonzero((seeds > 0) & inside.reshape(-1))
     # Only the voxels that can be flooded need a rank: with a sparse mask (the watershed
     # cut of dots) that is a fraction of the sorting.
-    keys = _ordered_uint32(img[inside] if mask is not None else img).ravel()
-    levels = np.unique(keys)
-    state = np.full(tuple(n + 2 for n in img.shape) + (3,), morphology_kernels.LINE, np.int32)
-    core = (slice(1, -1),) * img.ndim
-    state[core + (0,)] = np.where(inside, seeds, morphology_kernels.LINE)
-    ranks = morphology_kernels.dense_ranks(keys, levels)
-    if mask is None:
-        state[core + (1,)] = ranks.reshape(img.shape)
-    else:
-        state[core + (1,)][inside] = ranks
-    strides = np.cumprod((1,) + state.shape[-2:0:-1])[::-1]
-    offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
-    # Where seeds of different labels tie, the reference's heap decides which leaves first.
-    # That order matters only at the ranks where tied seeds of two labels can still claim
-    # voxels; a bucket flood finds those ranks (which voxels are free then does not depend
-    # on the order). Most of them lie low, so replaying the heap up to the last one, and
-    # flooding by buckets after it, costs a fraction of a replay up to the last tie.
-    check = np.zeros(levels.size, bool)
-    check[_mixed_tie_ranks(state)] = True
-    trial = state.copy() if check.any() else state
-    replay_until = morphology_kernels.flood(trial.reshape(-1, 3), offsets, levels.size, -1, check)
-    if replay_until >= 0:
-        morphology_kernels.flood(
-            state.reshape(-1, 3), offsets, levels.size, replay_until, np.zeros_like(check)
-        )
-    else:
-        state = trial
-    labels = state[core + (0,)]
-    kept = labels >= morphology_kernels.KEPT
-    labels = np.where(labels == morphology_kernels.LINE, 0, labels)
-    labels[kept] -= morphology_kernels.KEPT
-    return labels
+    values = img.reshape(-1) if mask is None else img[inside]
+    return _flood(values, inside, seed_voxels, seeds[seed_voxels])
 
 
 def thick_boundaries(mask: np.ndarray) -> np.ndarray:

@@ -152,14 +152,16 @@ def _in_plane(sq, z):
 
 
 @numba.njit(parallel=True, cache=True)
-def squared_edt(mask):
-    """Squared Euclidean distance of every voxel of a bool ZYX mask to the nearest False
-    voxel (unit spacing), int32; -1 everywhere when the mask has no False voxel at all.
+def squared_edt(mask, sq):
+    """Fill the int32 ZYX ``sq`` with the squared Euclidean distance of every voxel of a
+    bool ZYX mask to the nearest False voxel (unit spacing); -1 everywhere when the mask
+    has no False voxel at all.
 
     Exact, so its square root equals ``scipy.ndimage.distance_transform_edt`` bit for bit.
+    (``sq`` comes from numpy, whose large arrays sit on huge pages: allocated here, the
+    page faults of a volume cost more than the transform.)
     """
     nz, ny, nx = mask.shape
-    sq = np.empty((nz, ny, nx), np.int32)
     # Along Z: a forward and a backward sweep of whole rows (vectorized over X).
     for y in numba.prange(ny):
         for x in range(nx):
@@ -176,18 +178,16 @@ def squared_edt(mask):
                 sq[z, y, x] = FAR if d >= FAR else d * d
     for z in numba.prange(nz):
         _in_plane(sq, z)
-    return sq
 
 
 @numba.njit(parallel=True, cache=True)
-def squared_edt_per_slice(mask):
-    """Squared Euclidean distance of each pixel of a bool ZYX mask to the nearest False
-    pixel of its own z-slice, int32; -1 in a slice without any False pixel."""
+def squared_edt_per_slice(mask, sq):
+    """Fill the int32 ZYX ``sq`` with the squared Euclidean distance of each pixel of a
+    bool ZYX mask to the nearest False pixel of its own z-slice; -1 in a slice without
+    any False pixel."""
     nz, ny, nx = mask.shape
-    sq = np.empty((nz, ny, nx), np.int32)
     for z in numba.prange(nz):
         for y in range(ny):
             for x in range(nx):
                 sq[z, y, x] = FAR if mask[z, y, x] else 0
         _in_plane(sq, z)
-    return sq

@@ -151,7 +151,7 @@ def _labels_still_claiming(state, offsets, is_seed, first):
 
 
 @numba.njit(cache=True)
-def flood(state, offsets, n_ranks, replay_until, check):
+def flood(state, offsets, seed_rows, n_ranks, replay_until, check, is_seed, bucketed):
     """Flood the seeds of ``state`` in place.
 
     One row per voxel keeps everything a visit touches in one cache line: the voxel's
@@ -176,12 +176,17 @@ def flood(state, offsets, n_ranks, replay_until, check):
             one-voxel ``LINE`` frame around it (so neighbour offsets never leave it).
             Seeds have state > 0, other voxels of the mask 0.
         offsets: int64 raveled offsets of the neighbours, in increasing order.
+        seed_rows: int64 rows of the seeds, increasing (the order the reference pushes
+            them in).
         n_ranks: number of distinct ranks.
         replay_until: replay the heap until the seeds of this rank have left (-1: no
             replay).
         check: bool (n_ranks,), ranks (above ``replay_until``) at which seeds of different
             labels tie: when their seeds leave, count the labels that can still act
             (:func:`_labels_still_claiming`).
+        is_seed, bucketed: bool (n,) scratch, all False (allocated by numpy, whose large
+            arrays sit on huge pages: a volume allocated here costs several times more in
+            page faults).
 
     Returns:
         The highest checked rank at which seeds of two or more labels could still act (-1:
@@ -191,18 +196,12 @@ def flood(state, offsets, n_ranks, replay_until, check):
         which changes no label and no line.
     """
     n = state.shape[0]
-    n_seeds = 0
-    for v in range(n):
-        if state[v, 0] > 0:
-            n_seeds += 1
-    capacity = max(16, 2 * n_seeds)
+    capacity = max(16, 2 * seed_rows.size)
     heap = np.empty((capacity, 2), np.int64)
-    is_seed = np.zeros(n, np.bool_)
     items = 0
-    for v in range(n):
-        if state[v, 0] > 0:
-            is_seed[v] = True
-            items = _heap_push(heap, items, np.int64(state[v, 1]) << AGE_BITS, v)
+    for v in seed_rows:
+        is_seed[v] = True
+        items = _heap_push(heap, items, np.int64(state[v, 1]) << AGE_BITS, v)
     age = 1
     # Every key below this one's: a lower rank, or a seed (age 0) of replay_until.
     last_replayed = np.int64(replay_until) << AGE_BITS
@@ -238,7 +237,6 @@ def flood(state, offsets, n_ranks, replay_until, check):
     head = np.full(n_ranks, -1, np.int32)
     tail = np.full(n_ranks, -1, np.int32)
     order = np.argsort(heap[:items, 0])
-    bucketed = np.zeros(n, np.bool_)
     lowest = n_ranks
     for i in order:
         w = heap[i, 1]
@@ -278,6 +276,123 @@ def flood(state, offsets, n_ranks, replay_until, check):
                 state[w, 0] = -label
                 _append(state, head, tail, max(state[w, 1], level), w)
     return ordered_until
+
+
+@numba.njit(cache=True)
+def flood_state(inside, ranks, seed_voxels, seed_labels, state):
+    """The rows of :func:`flood` for a ZYX volume, with its one-voxel ``LINE`` frame.
+
+    Args:
+        inside: bool ZYX, the voxels that may be flooded.
+        ranks: int32 intensity rank of each ``inside`` voxel, in raster order.
+        seed_voxels: int64 raveled (ZYX) indices of the seeds, increasing, all inside.
+        seed_labels: int32 label (> 0) of each seed.
+        state: int32 ``((nz + 2)·(ny + 2)·(nx + 2), 3)``, filled here with the rows
+            ``[state, rank, next]`` of the framed volume (``LINE`` outside ``inside``, the
+            seed's label on seeds, 0 elsewhere).
+
+    Returns:
+        int64 rows of the seeds.
+    """
+    nz, ny, nx = inside.shape
+    py, px = ny + 2, nx + 2
+    i = 0
+    row = 0
+    for z in range(nz + 2):
+        for y in range(py):
+            for x in range(px):
+                if 0 < z <= nz and 0 < y <= ny and 0 < x <= nx and inside[z - 1, y - 1, x - 1]:
+                    state[row, 0] = 0
+                    state[row, 1] = ranks[i]
+                    i += 1
+                else:
+                    state[row, 0] = LINE
+                    state[row, 1] = 0
+                state[row, 2] = 0
+                row += 1
+    seed_rows = np.empty(seed_voxels.size, np.int64)
+    for k in range(seed_voxels.size):
+        v = seed_voxels[k]
+        z, y, x = v // (ny * nx), (v // nx) % ny, v % nx
+        seed_rows[k] = ((z + 1) * py + y + 1) * px + x + 1
+        state[seed_rows[k], 0] = seed_labels[k]
+    return seed_rows
+
+
+@numba.njit(cache=True)
+def flood_labels(state, out):
+    """Fill the int32 ZYX ``out`` with the labels of a flooded :func:`flood_state`:
+    watershed lines and voxels outside become 0, seeds that turned out to be lines keep
+    their label."""
+    nz, ny, nx = out.shape
+    py, px = ny + 2, nx + 2
+    for z in range(nz):
+        for y in range(ny):
+            row = ((z + 1) * py + y + 1) * px + 1
+            for x in range(nx):
+                value = state[row + x, 0]
+                if value == LINE:
+                    value = 0
+                elif value >= KEPT:
+                    value -= KEPT
+                out[z, y, x] = value
+
+
+@numba.njit(cache=True)
+def label_voxels(voxels, index):
+    """Labels of the 26-connected components of a set of voxels, as ``scipy.ndimage.label``
+    numbers them (in the raster order of each component's first voxel).
+
+    Args:
+        voxels: int64 raveled (ZYX) indices, increasing, without repeats.
+        index: int32 ZYX scratch of the volume's shape, all -1; left as it was.
+
+    Returns:
+        int32 label (1, 2, ...) of each voxel.
+    """
+    nz, ny, nx = index.shape
+    index = index.reshape(-1)
+    for i in range(voxels.size):
+        index[voxels[i]] = i
+    parent = np.arange(voxels.size)
+    for i in range(voxels.size):
+        v = voxels[i]
+        z, y, x = v // (ny * nx), (v // nx) % ny, v % nx
+        # The 13 neighbours earlier in raster order.
+        for dz in range(-1, 1):
+            for dy in range(-1, 2):
+                for dx in range(-1, 2):
+                    if dz == 0 and (dy > 0 or (dy == 0 and dx >= 0)):
+                        continue
+                    zz, yy, xx = z + dz, y + dy, x + dx
+                    if zz < 0 or not 0 <= yy < ny or not 0 <= xx < nx:
+                        continue
+                    j = index[(zz * ny + yy) * nx + xx]
+                    if j < 0:
+                        continue
+                    a, b = i, j
+                    while parent[a] != a:
+                        parent[a] = parent[parent[a]]
+                        a = parent[a]
+                    while parent[b] != b:
+                        parent[b] = parent[parent[b]]
+                        b = parent[b]
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+    labels = np.zeros(voxels.size, np.int32)
+    count = 0
+    for i in range(voxels.size):
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        parent[i] = root
+        if labels[root] == 0:
+            count += 1
+            labels[root] = count
+        labels[i] = labels[root]
+    for i in range(voxels.size):
+        index[voxels[i]] = -1
+    return labels
 
 
 @numba.njit(cache=True)

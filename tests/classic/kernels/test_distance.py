@@ -7,7 +7,19 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from seglight.classic.kernels.distance import MAX_WINDOW, squared_edt, squared_edt_per_slice
+from seglight.classic.kernels import distance
+
+
+def squared_edt(mask):
+    out = np.empty(mask.shape, np.int32)
+    distance.squared_edt(mask, out)
+    return out
+
+
+def squared_edt_per_slice(mask):
+    out = np.empty(mask.shape, np.int32)
+    distance.squared_edt_per_slice(mask, out)
+    return out
 
 
 def _random_masks():
@@ -27,7 +39,7 @@ def _random_masks():
             mask.flat[rng.integers(0, mask.size, 2)] = False
             yield mask
     # Distances just inside and just beyond the widest window.
-    mask = np.ones((3, 4 * MAX_WINDOW, 4 * MAX_WINDOW + 3), bool)
+    mask = np.ones((3, 4 * distance.MAX_WINDOW, 4 * distance.MAX_WINDOW + 3), bool)
     mask[:, 0, :] = False
     yield mask
 
