@@ -27,25 +27,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.exposure import histogram
 from skimage.filters import threshold_otsu
 
+from seglight.classic.kernels import components as components_kernels
 from seglight.classic.kernels import distance as distance_kernels
+from seglight.classic.kernels import histogram as histogram_kernels
 from seglight.classic.kernels import morphology as morphology_kernels
 from seglight.errors import ConfigError
 from seglight.masks import kept_labels, remove_small_objects
 
 THRESHOLD_METHODS = ("triangle", "median", "ave")
 
-# Neighbourhoods: 6- and 26-connected in 3D, and 8-connected within each z-slice only (the
-# centre plane of a 3x3x3 cube), so one 3D call labels every slice independently.
+# The 6-connected neighbourhood in 3D.
 _CROSS_3D = ndi.generate_binary_structure(3, 1)
-_FULL_3D = np.ones((3, 3, 3), bool)
-_FULL_PER_SLICE = np.zeros((3, 3, 3), bool)
-_FULL_PER_SLICE[1] = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -114,6 +113,51 @@ def binary_erosion_ball(mask: np.ndarray, radius: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
+# Connected components by runs
+# --------------------------------------------------------------------------------------------
+
+
+class _Runs(NamedTuple):
+    """A mask as its runs of foreground along X (see :mod:`seglight.classic.kernels.components`):
+    components, their sizes and size filters without a pass over the background."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    row_offsets: np.ndarray
+    shape: tuple[int, ...]
+
+    @classmethod
+    def of(cls, mask: np.ndarray) -> _Runs:
+        """The runs of a ZYX (or YX) mask."""
+        mask = np.asarray(mask, dtype=bool)
+        zyx = np.ascontiguousarray(mask.reshape((1,) * (3 - mask.ndim) + mask.shape))
+        return cls(*components_kernels.mask_runs(zyx), mask.shape)
+
+    def components(self, full: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Per run its component's label, numbered as ``scipy.ndimage.label`` numbers them,
+        and the voxels per label; components 26-connected (``full``) or 6-connected."""
+        zyx = (1,) * (3 - len(self.shape)) + tuple(self.shape)
+        return components_kernels.label_runs(
+            self.starts, self.ends, self.row_offsets, np.array(zyx), full
+        )
+
+    def paint(self, values: np.ndarray) -> np.ndarray:
+        """The volume holding each run's value (of ``values``' dtype), 0 off the runs."""
+        zyx = (1,) * (3 - len(self.shape)) + tuple(self.shape)
+        out = np.zeros(zyx, values.dtype)
+        components_kernels.paint_runs(self.starts, self.ends, self.row_offsets, values, out)
+        return out.reshape(self.shape)
+
+
+def label_components(mask: np.ndarray, full: bool = False) -> tuple[np.ndarray, int]:
+    """``scipy.ndimage.label`` of a ZYX (or YX) mask, 6-connected or (``full``) 26-connected:
+    the same int32 labels, from the mask's runs."""
+    runs = _Runs.of(mask)
+    labels, sizes = runs.components(full)
+    return runs.paint(labels), len(sizes) - 1
+
+
+# --------------------------------------------------------------------------------------------
 # Masked-object threshold (MO)
 # --------------------------------------------------------------------------------------------
 
@@ -121,10 +165,88 @@ def binary_erosion_ball(mask: np.ndarray, radius: int) -> np.ndarray:
 Histogram = tuple[np.ndarray, np.ndarray]
 
 
+_N_BINS = 256
+
+
+class _Bins(NamedTuple):
+    """numpy's equal-width bins over ``[first, last]`` of a float image, with the values its
+    bin computation uses (see :mod:`seglight.classic.kernels.histogram`)."""
+
+    first: np.floating
+    scale: np.floating
+    n_bins: np.floating
+    edges: np.ndarray
+
+    @classmethod
+    def over(cls, first: np.floating, last: np.floating) -> _Bins:
+        """The bins of ``numpy.histogram(values, 256, range=(first, last))`` for values of
+        ``first``'s float type, as scikit-image's histogram takes them (``first < last``)."""
+        dtype = np.asarray(first).dtype
+        edges = np.histogram_bin_edges(np.empty(0, dtype), _N_BINS, range=(first, last))
+        return cls(first, np.subtract(last, first, dtype=dtype), dtype.type(_N_BINS), edges)
+
+    def centers(self) -> np.ndarray:
+        return (self.edges[:-1] + self.edges[1:]) / 2.0
+
+
+def _binned_range(img: np.ndarray) -> _Bins | None:
+    """The bins over ``img``'s own range, or None where the compiled histogram does not
+    apply (not float32 / float64, constant, or not finite)."""
+    if img.dtype not in (np.float32, np.float64) or img.size == 0:
+        return None
+    low, high = img.min(), img.max()
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        return None
+    return _Bins.over(low, high)
+
+
 def image_histogram(img: np.ndarray) -> Histogram:
     """The 256-bin histogram (counts, bin centres) over the image's own range, the one that
-    scikit-image's Otsu and triangle thresholds compute: one pass serves both."""
-    return histogram(np.asarray(img).reshape(-1), 256, source_range="image")
+    scikit-image's Otsu and triangle thresholds compute: one pass serves both.
+
+    Equal to ``skimage.exposure.histogram(img, 256, source_range="image")``; float32 and
+    float64 images take one compiled pass (no copy, no per-block sorting).
+    """
+    img = np.asarray(img)
+    bins = _binned_range(img)
+    if bins is None:
+        return histogram(img.reshape(-1), _N_BINS, source_range="image")
+    counts = np.zeros(_N_BINS, np.int64)
+    histogram_kernels.histogram(img, bins.first, bins.scale, bins.n_bins, bins.edges, counts)
+    return counts, bins.centers()
+
+
+def median(img: np.ndarray, hist: Histogram | None = None) -> float:
+    """The 50th percentile of ``img``, as ``numpy.percentile(img, 50)`` gives it.
+
+    For float32 / float64 images, the two middle order statistics are found through the
+    image's :func:`image_histogram` (given, or computed here): only the values of their one
+    or two bins are sorted, not the whole image.
+    """
+    img = np.asarray(img)
+    bins = _binned_range(img)
+    if bins is None:
+        return float(np.percentile(img, 50))
+    counts = image_histogram(img)[0] if hist is None else hist[0]
+    # numpy's linear interpolation between the order statistics k and k + 1 (0-based),
+    # k = (n - 1) // 2, with weight 0.5 for an even count and 0 for an odd one.
+    k = (img.size - 1) // 2
+    below = np.cumsum(counts)
+    low_bin, high_bin = np.searchsorted(below, [k + 1, min(k + 2, img.size)])
+    before = int(below[low_bin - 1]) if low_bin else 0
+    # A bin holds exactly the values between its edges (the last one closed).
+    values = np.empty(int(below[high_bin]) - before, img.dtype)
+    found = histogram_kernels.values_in_range(
+        img, bins.edges[low_bin], bins.edges[high_bin + 1], high_bin == _N_BINS - 1, values
+    )
+    if found != values.size:  # not the bins counted: never seen, but then sort it all
+        return float(np.percentile(img, 50))
+    pair = np.partition(values, min(k - before + 1, values.size - 1))
+    pair = np.sort(pair[: k - before + 2])[k - before :]
+    if pair.size == 1:  # a single voxel
+        return float(pair[0])
+    # The same interpolation, on the same two values, as numpy's percentile of the image.
+    return float(np.percentile(pair, 0 if img.size % 2 else 50))
 
 
 def triangle_threshold(img: np.ndarray, hist: Histogram | None = None) -> float:
@@ -181,10 +303,10 @@ def global_threshold(img: np.ndarray, method: str, hist: Histogram | None = None
         )
     if method == "triangle":
         return triangle_threshold(img, hist)
-    median = float(np.percentile(img, 50))
+    middle = median(img, hist)
     if method == "median":
-        return median
-    return (triangle_threshold(img, hist) + median) / 2
+        return middle
+    return (triangle_threshold(img, hist) + middle) / 2
 
 
 def _larger_than(labels: np.ndarray, min_size: int) -> np.ndarray:
@@ -214,10 +336,11 @@ def masked_object_threshold(
     use scikit-image's "at most n" size filter). High level: inside
     each 6-connected low-level object, keep voxels with ``img > otsu(object) * local_adjust``;
     with ``extra_criteria`` an object is kept only if its Otsu exceeds 0.333 × the Otsu
-    threshold of the whole image. Each object is processed within its bounding box.
+    threshold of the whole image. All objects are measured together, in a few compiled
+    passes over the volume.
 
     Args:
-        img: smoothed ZYX image (float32).
+        img: smoothed ZYX image (float32; other than float32 and float64, converted to it).
         method: low-level threshold, ``"triangle"``, ``"median"`` or ``"ave"``.
         min_object_size: low-level objects of this many voxels or fewer are removed.
         dilate: dilate the low-level mask by ball(2) before the local thresholds.
@@ -232,31 +355,68 @@ def masked_object_threshold(
         ConfigError: an unknown ``method``.
     """
     img = np.asarray(img)
+    if img.dtype not in (np.float32, np.float64):
+        img = img.astype(np.float32)
     # The triangle and the whole-image Otsu thresholds share one histogram.
     hist = image_histogram(img) if method != "median" or extra_criteria else None
-    labels, _ = ndi.label(img > global_threshold(img, method, hist), structure=_CROSS_3D)
-    big = _larger_than(labels, min_object_size)
-    low = big[labels] if dilate or return_low else None
+    runs = _Runs.of(img > global_threshold(img, method, hist))
+    run_labels, sizes = runs.components()
+    big = kept_labels(sizes, min_object_size, keep_equal=False)
+    low = runs.paint(big[run_labels]) if dilate or return_low else None
     if dilate:
         low = binary_dilation_ball(low, 2)
         # Dilation can merge objects: the local thresholds apply to the merged ones.
-        labels, n_objects = ndi.label(low, structure=_CROSS_3D)
-        objects = range(1, n_objects + 1)
+        labels, n_objects = label_components(low)
+        objects = np.arange(1, n_objects + 1)
     else:
+        labels = runs.paint(np.where(big[run_labels], run_labels, 0))
         objects = np.flatnonzero(big)
 
-    high = np.zeros(img.shape, bool)
-    boxes = ndi.find_objects(labels)
     cutoff = 0.333 * otsu_threshold(img, hist) if extra_criteria else None
-    for index in objects:
-        box = boxes[index - 1]
-        obj = labels[box] == index
-        values = img[box]
-        local_otsu = float(threshold_otsu(values[obj]))
-        if cutoff is not None and not local_otsu > cutoff:
-            continue
-        high[box] |= obj & (values > local_otsu * local_adjust)
+    thresholds = _local_thresholds(img, labels, objects, cutoff, local_adjust)
+    high = np.zeros(img.shape, bool)
+    histogram_kernels.above_label_thresholds(img, labels, thresholds, high)
     return (high, low) if return_low else high
+
+
+def _local_thresholds(
+    img: np.ndarray, labels: np.ndarray, objects: np.ndarray, cutoff: float | None,
+    adjust: float,
+) -> np.ndarray:
+    """Per label, the threshold ``MO`` applies inside it: ``otsu(object) * adjust``, in the
+    image's type (numpy compares a float32 image with a Python float in float32), and
+    ``+inf`` for labels not in ``objects`` or whose Otsu is not above ``cutoff``.
+
+    The objects' ranges and histograms come from two compiled passes over the volume, all
+    objects at once; each object's Otsu is scikit-image's on its own 256-bin histogram,
+    equal to ``threshold_otsu(img[labels == label])``.
+    """
+    n_labels = int(labels.max(initial=0)) + 1
+    lows = np.empty(n_labels, img.dtype)
+    highs = np.empty(n_labels, img.dtype)
+    histogram_kernels.label_ranges(img, labels, lows, highs)
+    selected = np.zeros(n_labels, bool)
+    selected[objects] = True
+    selected &= lows <= highs  # a label without voxels has no threshold
+    varying = selected & (lows < highs)
+    bins = {int(label): _Bins.over(lows[label], highs[label]) for label in np.flatnonzero(varying)}
+    n_bins = img.dtype.type(_N_BINS)
+    firsts, scales = lows.copy(), np.ones(n_labels, img.dtype)
+    edges = np.zeros((n_labels, _N_BINS + 1), img.dtype)
+    for label, b in bins.items():
+        scales[label], edges[label] = b.scale, b.edges
+    counts = np.zeros((n_labels, _N_BINS), np.int64)
+    histogram_kernels.label_histograms(img, labels, varying, firsts, scales, n_bins, edges, counts)
+
+    thresholds = np.full(n_labels, np.inf, img.dtype)
+    for label in np.flatnonzero(selected):
+        if label in bins:
+            local_otsu = float(threshold_otsu(hist=(counts[label], bins[label].centers())))
+        else:
+            local_otsu = float(lows[label])  # a constant object is its own threshold
+        if cutoff is None or local_otsu > cutoff:
+            thresholds[label] = local_otsu * adjust
+    return thresholds
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,7 +497,7 @@ def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 
         int32 ZYX labels (0: background, unseeded objects and watershed lines).
     """
     mask = np.ascontiguousarray(mask, dtype=bool)
-    objects, _ = ndi.label(mask, structure=_FULL_3D)
+    objects, _ = label_components(mask, full=True)
     peaks = local_peaks(peak_image, objects, min_distance)
     # ball(1) around each peak, drawn and labelled (26-connected) from the coordinates:
     # the seeds are far too sparse for whole-volume passes to pay off.
@@ -355,7 +515,7 @@ def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 
     # labels (counted without labelling again), no component does, and nothing is cut.
     objects_of_seeds, _ = _distinct_pairs(objects.reshape(-1)[seed_voxels], seed_labels)
     if not np.any(np.bincount(objects_of_seeds) > 1):
-        components, n_components = ndi.label(mask, structure=_CROSS_3D)
+        components, n_components = label_components(mask)
         component, label = _distinct_pairs(components.reshape(-1)[seed_voxels], seed_labels)
         single_label = np.zeros(n_components + 1, np.int32)
         single_label[component] = label
