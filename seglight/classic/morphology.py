@@ -133,12 +133,15 @@ class _Runs(NamedTuple):
         zyx = np.ascontiguousarray(mask.reshape((1,) * (3 - mask.ndim) + mask.shape))
         return cls(*components_kernels.mask_runs(zyx), mask.shape)
 
-    def components(self, full: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    def components(
+        self, full: bool = False, per_slice: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per run its component's label, numbered as ``scipy.ndimage.label`` numbers them,
-        and the voxels per label; components 26-connected (``full``) or 6-connected."""
+        and the voxels per label; components 26-connected (``full``) or 6-connected, or
+        within each z-slice only (``per_slice``: 8- or 4-connected)."""
         zyx = (1,) * (3 - len(self.shape)) + tuple(self.shape)
         return components_kernels.label_runs(
-            self.starts, self.ends, self.row_offsets, np.array(zyx), full
+            self.starts, self.ends, self.row_offsets, np.array(zyx), full, per_slice
         )
 
     def paint(self, values: np.ndarray) -> np.ndarray:

@@ -82,7 +82,7 @@ def _join_rows(parent, starts, ends, row_offsets, r, q, reach):
 
 
 @numba.njit(cache=True)
-def label_runs(starts, ends, row_offsets, shape, full):
+def label_runs(starts, ends, row_offsets, shape, full, per_slice):
     """Label the runs' connected components, numbered as ``scipy.ndimage.label`` numbers
     those of the mask.
 
@@ -90,6 +90,7 @@ def label_runs(starts, ends, row_offsets, shape, full):
         starts, ends, row_offsets: the mask's :func:`mask_runs`.
         shape: the mask's ZYX shape.
         full: 26-connected components (True) or 6-connected (False).
+        per_slice: label each z-slice on its own (8- or 4-connected components).
 
     Returns:
         ``(labels, sizes)``: int32 label (1, 2, ...) of each run, and int64 voxels per label
@@ -105,7 +106,7 @@ def label_runs(starts, ends, row_offsets, shape, full):
         z, y = r // ny, r % ny
         if y > 0:
             _join_rows(parent, starts, ends, row_offsets, r, r - 1, reach)
-        if z > 0:
+        if z > 0 and not per_slice:
             _join_rows(parent, starts, ends, row_offsets, r, r - ny, reach)
             if full:
                 if y > 0:
