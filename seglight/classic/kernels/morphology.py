@@ -568,6 +568,28 @@ def _neighbourhood_code(plane, y, x):
     return code
 
 
+@numba.njit(inline="always")
+def _stable_order(keys):
+    """``np.argsort(keys, kind="stable")``, by counting where the keys span a small range
+    (the medial axis's keys are small distances): linear instead of a merge sort."""
+    if keys.size == 0:
+        return np.empty(0, np.int64)
+    low, high = keys.min(), keys.max()
+    if high - low > 4 * keys.size + 4096:
+        return np.argsort(keys, kind="mergesort")
+    starts = np.zeros(high - low + 2, np.int64)
+    for key in keys:
+        starts[key - low + 1] += 1
+    for k in range(1, starts.size):
+        starts[k] += starts[k - 1]
+    order = np.empty(keys.size, np.int64)
+    for i in range(keys.size):
+        k = keys[i] - low
+        order[starts[k]] = i
+        starts[k] += 1
+    return order
+
+
 @numba.njit(parallel=True, cache=True)
 def medial_axis_per_slice(mask, keep, squared_distance):
     """The 2D medial axis of each z-slice of a bool ZYX mask.
@@ -610,7 +632,7 @@ def medial_axis_per_slice(mask, keep, squared_distance):
                     keys[i] = np.int64(squared_distance[z, y, x]) * 16 + (9 - filled)
                     pixels[i] = y * nx + x
                     i += 1
-        order = np.argsort(keys, kind="mergesort")  # stable: raster order breaks ties
+        order = _stable_order(keys)  # raster order breaks ties
         for k in range(count):
             p = pixels[order[k]]
             y, x = p // nx, p % nx
