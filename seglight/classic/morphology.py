@@ -619,7 +619,9 @@ def medial_axis_per_slice(mask: np.ndarray) -> np.ndarray:
         return np.zeros(mask.shape, bool)
     squared = np.empty(mask.shape, np.int32)
     distance_kernels.squared_edt_per_slice(mask, squared)
-    return morphology_kernels.medial_axis_per_slice(mask, _medial_axis_keep_table(), squared)
+    skeleton = np.empty(mask.shape, bool)
+    morphology_kernels.medial_axis_per_slice(mask, _medial_axis_keep_table(), squared, skeleton)
+    return skeleton
 
 
 def topology_preserving_thinning(mask: np.ndarray, min_thickness: float, thin: int) -> np.ndarray:

@@ -554,18 +554,20 @@ def fill_holes_per_slice(mask, min_size, max_size):
 
 
 @numba.njit(inline="always")
-def _neighbourhood_code(plane, y, x):
-    """The 3x3 neighbourhood of ``plane[y, x]`` as 9 bits, raster order (centre = bit 4);
-    pixels beyond the image count as background."""
-    ny, nx = plane.shape
-    code = 0
-    bit = 1
-    for yy in range(y - 1, y + 2):
-        for xx in range(x - 1, x + 2):
-            if 0 <= yy < ny and 0 <= xx < nx and plane[yy, xx]:
-                code |= bit
-            bit <<= 1
-    return code
+def _neighbourhood_code(framed, y, x):
+    """The 3x3 neighbourhood of ``framed[y, x]`` as 9 bits, raster order (centre = bit 4),
+    in a plane with a one-pixel background frame (so no neighbour needs a bounds check)."""
+    return (
+        framed[y - 1, x - 1]
+        | (framed[y - 1, x] << 1)
+        | (framed[y - 1, x + 1] << 2)
+        | (framed[y, x - 1] << 3)
+        | (framed[y, x] << 4)
+        | (framed[y, x + 1] << 5)
+        | (framed[y + 1, x - 1] << 6)
+        | (framed[y + 1, x] << 7)
+        | (framed[y + 1, x + 1] << 8)
+    )
 
 
 @numba.njit(inline="always")
@@ -591,7 +593,7 @@ def _stable_order(keys):
 
 
 @numba.njit(parallel=True, cache=True)
-def medial_axis_per_slice(mask, keep, squared_distance):
+def medial_axis_per_slice(mask, keep, squared_distance, out):
     """The 2D medial axis of each z-slice of a bool ZYX mask.
 
     Per slice, the foreground pixels are visited by increasing distance to the background,
@@ -605,38 +607,38 @@ def medial_axis_per_slice(mask, keep, squared_distance):
         keep: bool (512,), per 3x3 neighbourhood code, whether the centre must stay.
         squared_distance: int ZYX squared distance of each pixel to the background of
             its slice (:func:`seglight.classic.kernels.distance.squared_edt_per_slice`).
-
-    Returns:
-        bool ZYX medial axes.
+        out: bool ZYX, set here to the medial axes.
     """
     nz, ny, nx = mask.shape
-    out = np.zeros((nz, ny, nx), np.bool_)
     for z in numba.prange(nz):
-        plane = mask[z].copy()
+        # The slice inside a background frame; pixels beyond the image count as background.
+        framed = np.zeros((ny + 2, nx + 2), np.uint16)
         count = 0
         for y in range(ny):
             for x in range(nx):
-                if plane[y, x]:
+                if mask[z, y, x]:
+                    framed[y + 1, x + 1] = 1
                     count += 1
         keys = np.empty(count, np.int64)
         pixels = np.empty(count, np.int64)
         i = 0
-        for y in range(ny):
-            for x in range(nx):
-                if plane[y, x]:
-                    code = _neighbourhood_code(plane, y, x)
+        for y in range(1, ny + 1):
+            for x in range(1, nx + 1):
+                if framed[y, x]:
+                    code = _neighbourhood_code(framed, y, x)
                     filled = 0
                     for b in range(9):
                         filled += (code >> b) & 1
                     # Distance first, then the most background around (corners) last.
-                    keys[i] = np.int64(squared_distance[z, y, x]) * 16 + (9 - filled)
-                    pixels[i] = y * nx + x
+                    keys[i] = np.int64(squared_distance[z, y - 1, x - 1]) * 16 + (9 - filled)
+                    pixels[i] = y * (nx + 2) + x
                     i += 1
         order = _stable_order(keys)  # raster order breaks ties
         for k in range(count):
             p = pixels[order[k]]
-            y, x = p // nx, p % nx
-            if not keep[_neighbourhood_code(plane, y, x)]:
-                plane[y, x] = False
-        out[z] = plane
-    return out
+            y, x = p // (nx + 2), p % (nx + 2)
+            if not keep[_neighbourhood_code(framed, y, x)]:
+                framed[y, x] = 0
+        for y in range(ny):
+            for x in range(nx):
+                out[z, y, x] = framed[y + 1, x + 1] != 0
