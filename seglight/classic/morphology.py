@@ -15,12 +15,15 @@ follows the published behaviour of the Allen Cell Structure Segmenter (see
 - :func:`seeds_from_middle_slice`, :func:`seeded_watershed`, :func:`thick_boundaries` — the
   seeded nuclear watershed of the LMNB1 interphase workflow.
 
-Speed comes from doing per-object work inside each object's bounding box
-(:func:`scipy.ndimage.find_objects`), from ball-shaped structuring elements decomposed into
-boxes applied by shifted copies, from per-slice work done in one call (a 3D structuring
-element that does not connect slices, a mosaic of slices), and from compiled single-pass
-kernels where the reference loops in Python or pushes voxels through a heap
-(:mod:`seglight.classic.kernels`).
+Speed comes from compiled kernels (:mod:`seglight.classic.kernels`) where the reference
+loops in Python or pushes voxels through a heap: connected components from the runs of a
+mask (:func:`label_components`), the measures and thresholds of every object in a few
+passes over the volume instead of one pass per object, histograms and medians without
+sorting the image, exact integer distance transforms, and a watershed that replays the
+reference's heap only while the order of tied seeds can matter; from ball-shaped
+structuring elements decomposed into boxes applied by shifted copies; and from per-slice
+work done in one call. Large arrays are allocated by numpy, whose big allocations sit on
+huge pages: allocated inside a kernel, a volume's page faults can cost more than the work.
 """
 
 from __future__ import annotations
