@@ -75,7 +75,28 @@ def remove_small_objects(
     structure = connectivity_structure(mask.ndim, connectivity, per_slice)
     if min_size < (2 if keep_equal else 1) or not mask.any():
         return mask
+    if mask.ndim <= 3 and connectivity in (1, mask.ndim):
+        return _remove_small_runs(mask, min_size, connectivity > 1, per_slice, keep_equal)
     labels, n_objects = ndi.label(mask, structure=structure)
     # Count foreground voxels only: masks are sparse, and the background would be most of the work.
     sizes = np.bincount(labels[mask], minlength=n_objects + 1)
     return kept_labels(sizes, min_size, keep_equal=keep_equal)[labels]
+
+
+def _remove_small_runs(
+    mask: np.ndarray, min_size: int, full: bool, per_slice: bool, keep_equal: bool
+) -> np.ndarray:
+    """:func:`remove_small_objects` of a mask of up to 3 axes from its runs along the last
+    axis (:mod:`seglight.classic.kernels.components`): the same objects as
+    ``scipy.ndimage.label`` finds, and sizes, without labelling the whole volume."""
+    from seglight.classic.kernels import components
+
+    zyx = np.ascontiguousarray(mask.reshape((1,) * (3 - mask.ndim) + mask.shape))
+    starts, ends, row_offsets = components.mask_runs(zyx)
+    labels, sizes = components.label_runs(
+        starts, ends, row_offsets, np.array(zyx.shape), full, per_slice
+    )
+    out = np.zeros(zyx.shape, bool)
+    keep = kept_labels(sizes, min_size, keep_equal=keep_equal)[labels]
+    components.paint_runs(starts, ends, row_offsets, keep, out)
+    return out.reshape(mask.shape)

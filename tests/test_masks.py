@@ -55,3 +55,25 @@ def test_per_slice_structure_does_not_connect_across_z():
 def test_bad_connectivity_is_a_config_error():
     with pytest.raises(ConfigError, match="connectivity=4"):
         remove_small_objects(_objects(), 2, connectivity=4, keep_equal=True)
+
+
+def test_size_filter_by_runs_equals_scipy_labelling_on_random_masks() -> None:
+    """Masks of up to 3 axes with face or full connectivity are filtered from their runs
+    (seglight.classic.kernels.components); the objects and sizes are scipy's."""
+    from scipy import ndimage as ndi
+
+    rng = np.random.default_rng(0)
+    for trial in range(40):
+        ndim = 1 + trial % 3
+        mask = rng.random(tuple(int(n) for n in rng.integers(1, 16, ndim))) < 0.4
+        for connectivity in {1, ndim}:
+            structure = ndi.generate_binary_structure(ndim, connectivity)
+            labels, _ = ndi.label(mask, structure=structure)
+            sizes = np.bincount(labels.ravel())
+            for min_size, keep_equal in [(3, False), (3, True), (6, False)]:
+                keep = (sizes >= min_size) if keep_equal else (sizes > min_size)
+                keep[0] = False
+                got = remove_small_objects(
+                    mask, min_size, connectivity=connectivity, keep_equal=keep_equal
+                )
+                assert np.array_equal(got, keep[labels])

@@ -15,36 +15,39 @@ follows the published behaviour of the Allen Cell Structure Segmenter (see
 - :func:`seeds_from_middle_slice`, :func:`seeded_watershed`, :func:`thick_boundaries` — the
   seeded nuclear watershed of the LMNB1 interphase workflow.
 
-Speed comes from doing per-object work inside each object's bounding box
-(:func:`scipy.ndimage.find_objects`), from ball-shaped structuring elements decomposed into
-boxes applied by shifted copies, from per-slice work done in one call (a 3D structuring
-element that does not connect slices, a mosaic of slices), and from compiled single-pass
-kernels where the reference loops in Python or pushes voxels through a heap
-(:mod:`seglight.classic.morphology_kernels`).
+Speed comes from compiled kernels (:mod:`seglight.classic.kernels`) where the reference
+loops in Python or pushes voxels through a heap: connected components from the runs of a
+mask (:func:`label_components`), the measures and thresholds of every object in a few
+passes over the volume instead of one pass per object, histograms and medians without
+sorting the image, exact integer distance transforms, and a watershed that replays the
+reference's heap only while the order of tied seeds can matter; from ball-shaped
+structuring elements decomposed into boxes applied by shifted copies; and from per-slice
+work done in one call. Large arrays are allocated by numpy, whose big allocations sit on
+huge pages: allocated inside a kernel, a volume's page faults can cost more than the work.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.exposure import histogram
 from skimage.filters import threshold_otsu
 
+from seglight.classic.kernels import components as components_kernels
+from seglight.classic.kernels import distance as distance_kernels
+from seglight.classic.kernels import histogram as histogram_kernels
 from seglight.classic.kernels import morphology as morphology_kernels
 from seglight.errors import ConfigError
 from seglight.masks import kept_labels, remove_small_objects
 
 THRESHOLD_METHODS = ("triangle", "median", "ave")
 
-# Neighbourhoods: 6- and 26-connected in 3D, and 8-connected within each z-slice only (the
-# centre plane of a 3x3x3 cube), so one 3D call labels every slice independently.
+# The 6-connected neighbourhood in 3D.
 _CROSS_3D = ndi.generate_binary_structure(3, 1)
-_FULL_3D = np.ones((3, 3, 3), bool)
-_FULL_PER_SLICE = np.zeros((3, 3, 3), bool)
-_FULL_PER_SLICE[1] = True
 
 
 # --------------------------------------------------------------------------------------------
@@ -113,6 +116,54 @@ def binary_erosion_ball(mask: np.ndarray, radius: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
+# Connected components by runs
+# --------------------------------------------------------------------------------------------
+
+
+class _Runs(NamedTuple):
+    """A mask as its runs of foreground along X (see :mod:`seglight.classic.kernels.components`):
+    components, their sizes and size filters without a pass over the background."""
+
+    starts: np.ndarray
+    ends: np.ndarray
+    row_offsets: np.ndarray
+    shape: tuple[int, ...]
+
+    @classmethod
+    def of(cls, mask: np.ndarray) -> _Runs:
+        """The runs of a ZYX (or YX) mask."""
+        mask = np.asarray(mask, dtype=bool)
+        zyx = np.ascontiguousarray(mask.reshape((1,) * (3 - mask.ndim) + mask.shape))
+        return cls(*components_kernels.mask_runs(zyx), mask.shape)
+
+    def components(
+        self, full: bool = False, per_slice: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per run its component's label, numbered as ``scipy.ndimage.label`` numbers them,
+        and the voxels per label; components 26-connected (``full``) or 6-connected, or
+        within each z-slice only (``per_slice``: 8- or 4-connected)."""
+        zyx = (1,) * (3 - len(self.shape)) + tuple(self.shape)
+        return components_kernels.label_runs(
+            self.starts, self.ends, self.row_offsets, np.array(zyx), full, per_slice
+        )
+
+    def paint(self, values: np.ndarray) -> np.ndarray:
+        """The volume holding each run's value (of ``values``' dtype), 0 off the runs."""
+        zyx = (1,) * (3 - len(self.shape)) + tuple(self.shape)
+        out = np.zeros(zyx, values.dtype)
+        components_kernels.paint_runs(self.starts, self.ends, self.row_offsets, values, out)
+        return out.reshape(self.shape)
+
+
+def label_components(mask: np.ndarray, full: bool = False) -> tuple[np.ndarray, int]:
+    """``scipy.ndimage.label`` of a ZYX (or YX) mask, 6-connected or (``full``) 26-connected:
+    the same int32 labels, from the mask's runs."""
+    runs = _Runs.of(mask)
+    labels, sizes = runs.components(full)
+    return runs.paint(labels), len(sizes) - 1
+
+
+# --------------------------------------------------------------------------------------------
 # Masked-object threshold (MO)
 # --------------------------------------------------------------------------------------------
 
@@ -120,10 +171,88 @@ def binary_erosion_ball(mask: np.ndarray, radius: int) -> np.ndarray:
 Histogram = tuple[np.ndarray, np.ndarray]
 
 
+_N_BINS = 256
+
+
+class _Bins(NamedTuple):
+    """numpy's equal-width bins over ``[first, last]`` of a float image, with the values its
+    bin computation uses (see :mod:`seglight.classic.kernels.histogram`)."""
+
+    first: np.floating
+    scale: np.floating
+    n_bins: np.floating
+    edges: np.ndarray
+
+    @classmethod
+    def over(cls, first: np.floating, last: np.floating) -> _Bins:
+        """The bins of ``numpy.histogram(values, 256, range=(first, last))`` for values of
+        ``first``'s float type, as scikit-image's histogram takes them (``first < last``)."""
+        dtype = np.asarray(first).dtype
+        edges = np.histogram_bin_edges(np.empty(0, dtype), _N_BINS, range=(first, last))
+        return cls(first, np.subtract(last, first, dtype=dtype), dtype.type(_N_BINS), edges)
+
+    def centers(self) -> np.ndarray:
+        return (self.edges[:-1] + self.edges[1:]) / 2.0
+
+
+def _binned_range(img: np.ndarray) -> _Bins | None:
+    """The bins over ``img``'s own range, or None where the compiled histogram does not
+    apply (not float32 / float64, constant, or not finite)."""
+    if img.dtype not in (np.float32, np.float64) or img.size == 0:
+        return None
+    low, high = img.min(), img.max()
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        return None
+    return _Bins.over(low, high)
+
+
 def image_histogram(img: np.ndarray) -> Histogram:
     """The 256-bin histogram (counts, bin centres) over the image's own range, the one that
-    scikit-image's Otsu and triangle thresholds compute: one pass serves both."""
-    return histogram(np.asarray(img).reshape(-1), 256, source_range="image")
+    scikit-image's Otsu and triangle thresholds compute: one pass serves both.
+
+    Equal to ``skimage.exposure.histogram(img, 256, source_range="image")``; float32 and
+    float64 images take one compiled pass (no copy, no per-block sorting).
+    """
+    img = np.asarray(img)
+    bins = _binned_range(img)
+    if bins is None:
+        return histogram(img.reshape(-1), _N_BINS, source_range="image")
+    counts = np.zeros(_N_BINS, np.int64)
+    histogram_kernels.histogram(img, bins.first, bins.scale, bins.n_bins, bins.edges, counts)
+    return counts, bins.centers()
+
+
+def median(img: np.ndarray, hist: Histogram | None = None) -> float:
+    """The 50th percentile of ``img``, as ``numpy.percentile(img, 50)`` gives it.
+
+    For float32 / float64 images, the two middle order statistics are found through the
+    image's :func:`image_histogram` (given, or computed here): only the values of their one
+    or two bins are sorted, not the whole image.
+    """
+    img = np.asarray(img)
+    bins = _binned_range(img)
+    if bins is None:
+        return float(np.percentile(img, 50))
+    counts = image_histogram(img)[0] if hist is None else hist[0]
+    # numpy's linear interpolation between the order statistics k and k + 1 (0-based),
+    # k = (n - 1) // 2, with weight 0.5 for an even count and 0 for an odd one.
+    k = (img.size - 1) // 2
+    below = np.cumsum(counts)
+    low_bin, high_bin = np.searchsorted(below, [k + 1, min(k + 2, img.size)])
+    before = int(below[low_bin - 1]) if low_bin else 0
+    # A bin holds exactly the values between its edges (the last one closed).
+    values = np.empty(int(below[high_bin]) - before, img.dtype)
+    found = histogram_kernels.values_in_range(
+        img, bins.edges[low_bin], bins.edges[high_bin + 1], high_bin == _N_BINS - 1, values
+    )
+    if found != values.size:  # not the bins counted: never seen, but then sort it all
+        return float(np.percentile(img, 50))
+    pair = np.partition(values, min(k - before + 1, values.size - 1))
+    pair = np.sort(pair[: k - before + 2])[k - before :]
+    if pair.size == 1:  # a single voxel
+        return float(pair[0])
+    # The same interpolation, on the same two values, as numpy's percentile of the image.
+    return float(np.percentile(pair, 0 if img.size % 2 else 50))
 
 
 def triangle_threshold(img: np.ndarray, hist: Histogram | None = None) -> float:
@@ -180,10 +309,10 @@ def global_threshold(img: np.ndarray, method: str, hist: Histogram | None = None
         )
     if method == "triangle":
         return triangle_threshold(img, hist)
-    median = float(np.percentile(img, 50))
+    middle = median(img, hist)
     if method == "median":
-        return median
-    return (triangle_threshold(img, hist) + median) / 2
+        return middle
+    return (triangle_threshold(img, hist) + middle) / 2
 
 
 def _larger_than(labels: np.ndarray, min_size: int) -> np.ndarray:
@@ -213,10 +342,11 @@ def masked_object_threshold(
     use scikit-image's "at most n" size filter). High level: inside
     each 6-connected low-level object, keep voxels with ``img > otsu(object) * local_adjust``;
     with ``extra_criteria`` an object is kept only if its Otsu exceeds 0.333 × the Otsu
-    threshold of the whole image. Each object is processed within its bounding box.
+    threshold of the whole image. All objects are measured together, in a few compiled
+    passes over the volume.
 
     Args:
-        img: smoothed ZYX image (float32).
+        img: smoothed ZYX image (float32; other than float32 and float64, converted to it).
         method: low-level threshold, ``"triangle"``, ``"median"`` or ``"ave"``.
         min_object_size: low-level objects of this many voxels or fewer are removed.
         dilate: dilate the low-level mask by ball(2) before the local thresholds.
@@ -231,31 +361,68 @@ def masked_object_threshold(
         ConfigError: an unknown ``method``.
     """
     img = np.asarray(img)
+    if img.dtype not in (np.float32, np.float64):
+        img = img.astype(np.float32)
     # The triangle and the whole-image Otsu thresholds share one histogram.
     hist = image_histogram(img) if method != "median" or extra_criteria else None
-    labels, _ = ndi.label(img > global_threshold(img, method, hist), structure=_CROSS_3D)
-    big = _larger_than(labels, min_object_size)
-    low = big[labels] if dilate or return_low else None
+    runs = _Runs.of(img > global_threshold(img, method, hist))
+    run_labels, sizes = runs.components()
+    big = kept_labels(sizes, min_object_size, keep_equal=False)
+    low = runs.paint(big[run_labels]) if dilate or return_low else None
     if dilate:
         low = binary_dilation_ball(low, 2)
         # Dilation can merge objects: the local thresholds apply to the merged ones.
-        labels, n_objects = ndi.label(low, structure=_CROSS_3D)
-        objects = range(1, n_objects + 1)
+        labels, n_objects = label_components(low)
+        objects = np.arange(1, n_objects + 1)
     else:
+        labels = runs.paint(np.where(big[run_labels], run_labels, 0))
         objects = np.flatnonzero(big)
 
-    high = np.zeros(img.shape, bool)
-    boxes = ndi.find_objects(labels)
     cutoff = 0.333 * otsu_threshold(img, hist) if extra_criteria else None
-    for index in objects:
-        box = boxes[index - 1]
-        obj = labels[box] == index
-        values = img[box]
-        local_otsu = float(threshold_otsu(values[obj]))
-        if cutoff is not None and not local_otsu > cutoff:
-            continue
-        high[box] |= obj & (values > local_otsu * local_adjust)
+    thresholds = _local_thresholds(img, labels, objects, cutoff, local_adjust)
+    high = np.zeros(img.shape, bool)
+    histogram_kernels.above_label_thresholds(img, labels, thresholds, high)
     return (high, low) if return_low else high
+
+
+def _local_thresholds(
+    img: np.ndarray, labels: np.ndarray, objects: np.ndarray, cutoff: float | None,
+    adjust: float,
+) -> np.ndarray:
+    """Per label, the threshold ``MO`` applies inside it: ``otsu(object) * adjust``, in the
+    image's type (numpy compares a float32 image with a Python float in float32), and
+    ``+inf`` for labels not in ``objects`` or whose Otsu is not above ``cutoff``.
+
+    The objects' ranges and histograms come from two compiled passes over the volume, all
+    objects at once; each object's Otsu is scikit-image's on its own 256-bin histogram,
+    equal to ``threshold_otsu(img[labels == label])``.
+    """
+    n_labels = int(labels.max(initial=0)) + 1
+    lows = np.empty(n_labels, img.dtype)
+    highs = np.empty(n_labels, img.dtype)
+    histogram_kernels.label_ranges(img, labels, lows, highs)
+    selected = np.zeros(n_labels, bool)
+    selected[objects] = True
+    selected &= lows <= highs  # a label without voxels has no threshold
+    varying = selected & (lows < highs)
+    bins = {int(label): _Bins.over(lows[label], highs[label]) for label in np.flatnonzero(varying)}
+    n_bins = img.dtype.type(_N_BINS)
+    firsts, scales = lows.copy(), np.ones(n_labels, img.dtype)
+    edges = np.zeros((n_labels, _N_BINS + 1), img.dtype)
+    for label, b in bins.items():
+        scales[label], edges[label] = b.scale, b.edges
+    counts = np.zeros((n_labels, _N_BINS), np.int64)
+    histogram_kernels.label_histograms(img, labels, varying, firsts, scales, n_bins, edges, counts)
+
+    thresholds = np.full(n_labels, np.inf, img.dtype)
+    for label in np.flatnonzero(selected):
+        if label in bins:
+            local_otsu = float(threshold_otsu(hist=(counts[label], bins[label].centers())))
+        else:
+            local_otsu = float(lows[label])  # a constant object is its own threshold
+        if cutoff is None or local_otsu > cutoff:
+            thresholds[label] = local_otsu * adjust
+    return thresholds
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,33 +502,34 @@ def watershed_cut(mask: np.ndarray, peak_image: np.ndarray, min_distance: int = 
     Returns:
         int32 ZYX labels (0: background, unseeded objects and watershed lines).
     """
-    mask = np.asarray(mask, dtype=bool)
-    objects, _ = ndi.label(mask, structure=_FULL_3D)
+    mask = np.ascontiguousarray(mask, dtype=bool)
+    objects, _ = label_components(mask, full=True)
     peaks = local_peaks(peak_image, objects, min_distance)
-    # ball(1) around each peak, drawn from the coordinates: the seeds are far too sparse for
-    # a whole-volume dilation to pay off.
+    # ball(1) around each peak, drawn and labelled (26-connected) from the coordinates:
+    # the seeds are far too sparse for whole-volume passes to pay off.
     cross = np.concatenate([np.zeros((1, 3), int), np.eye(3, dtype=int), -np.eye(3, dtype=int)])
     spots = (peaks[:, None, :] + cross[None]).reshape(-1, 3)
     spots = spots[((spots >= 0) & (spots < mask.shape)).all(axis=1)]
-    seeds = np.zeros(mask.shape, bool)
-    seeds[tuple(spots.T)] = True
-    markers, _ = ndi.label(seeds, structure=_FULL_3D)
-    markers[~mask] = 0
-    seeded = markers > 0
+    spots = np.unique(np.ravel_multi_index(tuple(spots.T), mask.shape))
+    spot_labels = morphology_kernels.label_voxels(spots, np.full(mask.shape, -1, np.int32))
+    # As in the reference, seeds are labelled before the mask clips them.
+    inside = mask.reshape(-1)[spots]
+    seed_voxels, seed_labels = spots[inside], spot_labels[inside]
 
     # The watershed floods 6-connected, so its independent problems are the 6-connected
     # components, which lie inside the 26-connected objects: where no object holds two seed
     # labels (counted without labelling again), no component does, and nothing is cut.
-    objects_of_seeds, _ = _distinct_pairs(objects[seeded], markers[seeded])
+    objects_of_seeds, _ = _distinct_pairs(objects.reshape(-1)[seed_voxels], seed_labels)
     if not np.any(np.bincount(objects_of_seeds) > 1):
-        components, n_components = ndi.label(mask, structure=_CROSS_3D)
-        component, label = _distinct_pairs(components[seeded], markers[seeded])
+        components, n_components = label_components(mask)
+        component, label = _distinct_pairs(components.reshape(-1)[seed_voxels], seed_labels)
         single_label = np.zeros(n_components + 1, np.int32)
         single_label[component] = label
         return single_label[components]
     # -EDT²: the same order as -EDT, in integers that float32 holds exactly.
-    squared = morphology_kernels.squared_edt(np.ascontiguousarray(mask))
-    return seeded_watershed(-squared.astype(np.float32), markers, mask)
+    squared = np.empty(mask.shape, np.int32)
+    distance_kernels.squared_edt(mask, squared)
+    return _flood(-squared[mask].astype(np.float32), mask, seed_voxels, seed_labels)
 
 
 def remove_small_labels(labels: np.ndarray, min_size: int) -> np.ndarray:
@@ -452,8 +620,11 @@ def medial_axis_per_slice(mask: np.ndarray) -> np.ndarray:
     mask = np.ascontiguousarray(mask, dtype=bool)
     if not mask.any():
         return np.zeros(mask.shape, bool)
-    squared = morphology_kernels.squared_edt_per_slice(mask)
-    return morphology_kernels.medial_axis_per_slice(mask, _medial_axis_keep_table(), squared)
+    squared = np.empty(mask.shape, np.int32)
+    distance_kernels.squared_edt_per_slice(mask, squared)
+    skeleton = np.empty(mask.shape, bool)
+    morphology_kernels.medial_axis_per_slice(mask, _medial_axis_keep_table(), squared, skeleton)
+    return skeleton
 
 
 def topology_preserving_thinning(mask: np.ndarray, min_thickness: float, thin: int) -> np.ndarray:
@@ -553,17 +724,6 @@ def _ordered_uint32(img: np.ndarray) -> np.ndarray:
     return np.where(bits >> 31 != 0, ~bits, bits | np.uint32(0x80000000))
 
 
-def _mixed_tie_ranks(state: np.ndarray) -> np.ndarray:
-    """The intensity ranks shared by seeds of two or more labels: only there may the order
-    in which the reference's heap releases tied seeds matter (see
-    :func:`morphology_kernels.flood`)."""
-    labels = state[..., 0]
-    seeded = (labels > 0) & (labels < morphology_kernels.KEPT)
-    ranks, labels = _distinct_pairs(state[..., 1][seeded], labels[seeded])
-    ranks, counts = np.unique(ranks, return_counts=True)
-    return ranks[counts > 1]
-
-
 def _distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct pairs of two non-negative integer arrays, sorted (one 1D unique of
     64-bit keys: ``np.unique(axis=1)`` sorts structured rows, many times slower)."""
@@ -574,63 +734,116 @@ def _distinct_pairs(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, 
     return keys // base, keys % base
 
 
+def _mixed_tie_ranks(seed_ranks: np.ndarray, seed_labels: np.ndarray) -> np.ndarray:
+    """The intensity ranks shared by seeds of two or more labels: only there may the order
+    in which the reference's heap releases tied seeds matter (see
+    :func:`morphology_kernels.flood`)."""
+    ranks, _ = _distinct_pairs(seed_ranks, seed_labels)
+    ranks, counts = np.unique(ranks, return_counts=True)
+    return ranks[counts > 1]
+
+
+#: Replay the heap without a trial flood first when it would see at most this fraction of
+#: the voxels (a heap step costs several bucket steps).
+_DIRECT_REPLAY_FRACTION = 0.25
+
+
+def _flood(
+    values: np.ndarray, inside: np.ndarray, seed_voxels: np.ndarray, seed_labels: np.ndarray
+) -> np.ndarray:
+    """The watershed of :func:`seeded_watershed` from flat inputs.
+
+    Args:
+        values: the image at the ``inside`` voxels, in raster order.
+        inside: bool ZYX (or YX, X), the voxels that may be flooded.
+        seed_voxels: int raveled indices of the seeds, increasing, all inside.
+        seed_labels: their labels (> 0).
+
+    Returns:
+        int32 labels of ``inside``'s shape, 0 on watershed lines and outside.
+    """
+    shape = inside.shape
+    inside = np.ascontiguousarray(inside.reshape((1,) * (3 - inside.ndim) + shape))
+    keys = _ordered_uint32(values).ravel()
+    levels = np.unique(keys)
+    ranks = morphology_kernels.dense_ranks(keys, levels)
+    seed_labels = np.asarray(seed_labels, np.int32)
+    # Volumes are allocated by numpy, whose large arrays sit on huge pages (see
+    # :func:`morphology_kernels.flood`).
+    framed = [n + 2 for n in inside.shape]
+    state = np.empty((framed[0] * framed[1] * framed[2], 3), np.int32)
+    seed_rows = morphology_kernels.flood_state(
+        inside, ranks, np.asarray(seed_voxels, np.int64), seed_labels, state
+    )
+    strides = np.array([framed[1] * framed[2], framed[2], 1])
+    offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
+    # Where seeds of different labels tie, the reference's heap decides which leaves first.
+    # That order matters only at the ranks where tied seeds of two labels can still claim
+    # voxels; a bucket flood finds those ranks (which voxels are free then does not depend
+    # on the order). Most of them lie low, so replaying the heap until the seeds of the
+    # last one have left, and flooding by buckets after it, costs a fraction of a replay
+    # up to the last tie. Where few voxels lie below the last tie (the distances of a
+    # watershed cut), the trial flood would cost more than the replay it saves.
+    mixed = _mixed_tie_ranks(state[seed_rows, 1], seed_labels)
+    check = np.zeros(levels.size, bool)
+    check[mixed] = True
+    replay_until = -1
+    if mixed.size:
+        below = np.count_nonzero(ranks < mixed[-1])
+        if below <= _DIRECT_REPLAY_FRACTION * ranks.size:
+            replay_until = int(mixed[-1])
+    def flood(state: np.ndarray, replay_until: int, check: np.ndarray) -> int:
+        is_seed, bucketed = np.zeros(len(state), bool), np.zeros(len(state), bool)
+        return morphology_kernels.flood(
+            state, offsets, seed_rows, levels.size, replay_until, check, is_seed, bucketed
+        )
+
+    if replay_until < 0:
+        trial = state.copy() if mixed.size else state
+        replay_until = flood(trial, -1, check)
+        if replay_until < 0:
+            state = trial
+    if replay_until >= 0:
+        flood(state, replay_until, np.zeros_like(check))
+    labels = np.empty(inside.shape, np.int32)
+    morphology_kernels.flood_labels(state, labels)
+    return labels.reshape(shape)
+
+
 def seeded_watershed(
     img: np.ndarray, seeds: np.ndarray, mask: np.ndarray | None = None
 ) -> np.ndarray:
     """Watershed of ``img`` from ``seeds``, 6-connected, with one-voxel watershed lines.
 
     The flooding rules are the reference's (``skimage.segmentation.watershed(img, seeds,
-    mask=mask, watershed_line=True)``, see :mod:`seglight.classic.morphology_kernels`),
+    mask=mask, watershed_line=True)``, see :mod:`seglight.classic.kernels.morphology`),
     compiled as a bucket queue over the intensity ranks, with every voxel queued once
     (linear time). Intensities are compared in float32. Where seeds of different labels
     tie in intensity and could still both claim voxels, the reference's heap (whose layout
-    decides which leaves first) is replayed up to the last such intensity, so the labels
-    and lines are the reference's.
+    decides which leaves first) is replayed until the last such intensity's seeds have
+    left, so the labels and lines are the reference's.
 
     Args:
-        img: ZYX (or any-dimensional) image; only the order of its values matters.
+        img: ZYX, YX or X image; only the order of its values matters.
         seeds: int labels (> 0) where the flooding starts, 0 elsewhere.
         mask: voxels that may be flooded (default: all).
 
     Returns:
         int32 labels, 0 on watershed lines and outside ``mask``.
+
+    Raises:
+        ConfigError: an image of more than 3 dimensions.
     """
     img = np.asarray(img)
+    if not 1 <= img.ndim <= 3:
+        raise ConfigError(f"seeded watershed: image of shape {img.shape}; give X, YX or ZYX")
     inside = np.ones(img.shape, bool) if mask is None else np.asarray(mask, dtype=bool)
+    seeds = np.asarray(seeds).reshape(-1)
+    seed_voxels = np.flatnonzero((seeds > 0) & inside.reshape(-1))
     # Only the voxels that can be flooded need a rank: with a sparse mask (the watershed
     # cut of dots) that is a fraction of the sorting.
-    keys = _ordered_uint32(img[inside] if mask is not None else img).ravel()
-    levels = np.unique(keys)
-    state = np.full(tuple(n + 2 for n in img.shape) + (3,), morphology_kernels.LINE, np.int32)
-    core = (slice(1, -1),) * img.ndim
-    state[core + (0,)] = np.where(inside, seeds, morphology_kernels.LINE)
-    ranks = morphology_kernels.dense_ranks(keys, levels)
-    if mask is None:
-        state[core + (1,)] = ranks.reshape(img.shape)
-    else:
-        state[core + (1,)][inside] = ranks
-    strides = np.cumprod((1,) + state.shape[-2:0:-1])[::-1]
-    offsets = np.sort(np.concatenate([-strides, strides])).astype(np.int64)
-    # Where seeds of different labels tie, the reference's heap decides which leaves first.
-    # That order matters only at the ranks where tied seeds of two labels can still claim
-    # voxels; a bucket flood finds those ranks (which voxels are free then does not depend
-    # on the order). Most of them lie low, so replaying the heap up to the last one, and
-    # flooding by buckets after it, costs a fraction of a replay up to the last tie.
-    check = np.zeros(levels.size, bool)
-    check[_mixed_tie_ranks(state)] = True
-    trial = state.copy() if check.any() else state
-    replay_until = morphology_kernels.flood(trial.reshape(-1, 3), offsets, levels.size, -1, check)
-    if replay_until >= 0:
-        morphology_kernels.flood(
-            state.reshape(-1, 3), offsets, levels.size, replay_until, np.zeros_like(check)
-        )
-    else:
-        state = trial
-    labels = state[core + (0,)]
-    kept = labels >= morphology_kernels.KEPT
-    labels = np.where(labels == morphology_kernels.LINE, 0, labels)
-    labels[kept] -= morphology_kernels.KEPT
-    return labels
+    values = img.reshape(-1) if mask is None else img[inside]
+    return _flood(values, inside, seed_voxels, seeds[seed_voxels])
 
 
 def thick_boundaries(mask: np.ndarray) -> np.ndarray:

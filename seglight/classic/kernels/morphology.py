@@ -1,5 +1,6 @@
 """Compiled (numba) kernels of :mod:`seglight.classic.morphology`: the seeded watershed, the
-labelled local-maximum search of the watershed cut, and per-slice hole filling.
+labelled local-maximum search of the watershed cut, per-slice hole filling and the medial
+axis (the distance transforms are in :mod:`seglight.classic.kernels.distance`).
 
 **Seeded watershed with watershed lines** (:func:`flood`): a priority flood over *ranked*
 intensities with one FIFO queue per rank (a bucket queue): O(voxels) instead of a binary
@@ -150,7 +151,7 @@ def _labels_still_claiming(state, offsets, is_seed, first):
 
 
 @numba.njit(cache=True)
-def flood(state, offsets, n_ranks, replay_until, check):
+def flood(state, offsets, seed_rows, n_ranks, replay_until, check, is_seed, bucketed):
     """Flood the seeds of ``state`` in place.
 
     One row per voxel keeps everything a visit touches in one cache line: the voxel's
@@ -161,24 +162,31 @@ def flood(state, offsets, n_ranks, replay_until, check):
     releases in an order set by its layout, which every push (copies of queued voxels
     included) and pop changes. That order matters only where tied seeds carry different
     labels (permuting seeds of one label permutes blocks of same-label work, which changes
-    no label and no line): up to the highest such rank, ``replay_until``, the flood is
-    replayed with the same textbook heap (copies from watershed lines stop after
-    :data:`MAX_PUSHES_PER_VOXEL` pushes per voxel: beyond that the reference's queue grows
-    without bound). Everything queued after that has a distinct (priority, age),
-    so from then on a bucket queue (one FIFO per rank, ages increasing) leaves in exactly
-    the heap's order, in linear time.
+    no label and no line): until the seeds of the highest such rank, ``replay_until``,
+    have left, the flood is replayed with the same textbook heap (copies from watershed
+    lines stop after :data:`MAX_PUSHES_PER_VOXEL` pushes per voxel: beyond that the
+    reference's queue grows without bound). Seeds (age 0) leave before everything else
+    of their rank, and everything queued after them has a distinct (priority, age), so
+    from then on a bucket queue (one FIFO per rank, ages increasing) leaves in exactly the
+    heap's order, in linear time. Where the distances of a watershed cut have a handful of
+    values, most voxels lie at the highest rank, after its seeds: the heap sees a fraction.
 
     Args:
         state: int32 (n, 3) rows ``[state, rank, next]`` of the raveled volume, with a
             one-voxel ``LINE`` frame around it (so neighbour offsets never leave it).
             Seeds have state > 0, other voxels of the mask 0.
         offsets: int64 raveled offsets of the neighbours, in increasing order.
+        seed_rows: int64 rows of the seeds, increasing (the order the reference pushes
+            them in).
         n_ranks: number of distinct ranks.
-        replay_until: replay the heap while the lowest priority is at most this rank
-            (-1: no replay).
+        replay_until: replay the heap until the seeds of this rank have left (-1: no
+            replay).
         check: bool (n_ranks,), ranks (above ``replay_until``) at which seeds of different
             labels tie: when their seeds leave, count the labels that can still act
             (:func:`_labels_still_claiming`).
+        is_seed, bucketed: bool (n,) scratch, all False (allocated by numpy, whose large
+            arrays sit on huge pages: a volume allocated here costs several times more in
+            page faults).
 
     Returns:
         The highest checked rank at which seeds of two or more labels could still act (-1:
@@ -188,20 +196,16 @@ def flood(state, offsets, n_ranks, replay_until, check):
         which changes no label and no line.
     """
     n = state.shape[0]
-    n_seeds = 0
-    for v in range(n):
-        if state[v, 0] > 0:
-            n_seeds += 1
-    capacity = max(16, 2 * n_seeds)
+    capacity = max(16, 2 * seed_rows.size)
     heap = np.empty((capacity, 2), np.int64)
-    is_seed = np.zeros(n, np.bool_)
     items = 0
-    for v in range(n):
-        if state[v, 0] > 0:
-            is_seed[v] = True
-            items = _heap_push(heap, items, np.int64(state[v, 1]) << AGE_BITS, v)
+    for v in seed_rows:
+        is_seed[v] = True
+        items = _heap_push(heap, items, np.int64(state[v, 1]) << AGE_BITS, v)
     age = 1
-    while items > 0 and (heap[0, 0] >> AGE_BITS) <= replay_until:
+    # Every key below this one's: a lower rank, or a seed (age 0) of replay_until.
+    last_replayed = np.int64(replay_until) << AGE_BITS
+    while items > 0 and heap[0, 0] <= last_replayed:
         key, v, items = _heap_pop(heap, items)
         level = key >> AGE_BITS
         if is_seed[v]:
@@ -233,7 +237,6 @@ def flood(state, offsets, n_ranks, replay_until, check):
     head = np.full(n_ranks, -1, np.int32)
     tail = np.full(n_ranks, -1, np.int32)
     order = np.argsort(heap[:items, 0])
-    bucketed = np.zeros(n, np.bool_)
     lowest = n_ranks
     for i in order:
         w = heap[i, 1]
@@ -273,6 +276,123 @@ def flood(state, offsets, n_ranks, replay_until, check):
                 state[w, 0] = -label
                 _append(state, head, tail, max(state[w, 1], level), w)
     return ordered_until
+
+
+@numba.njit(cache=True)
+def flood_state(inside, ranks, seed_voxels, seed_labels, state):
+    """The rows of :func:`flood` for a ZYX volume, with its one-voxel ``LINE`` frame.
+
+    Args:
+        inside: bool ZYX, the voxels that may be flooded.
+        ranks: int32 intensity rank of each ``inside`` voxel, in raster order.
+        seed_voxels: int64 raveled (ZYX) indices of the seeds, increasing, all inside.
+        seed_labels: int32 label (> 0) of each seed.
+        state: int32 ``((nz + 2)·(ny + 2)·(nx + 2), 3)``, filled here with the rows
+            ``[state, rank, next]`` of the framed volume (``LINE`` outside ``inside``, the
+            seed's label on seeds, 0 elsewhere).
+
+    Returns:
+        int64 rows of the seeds.
+    """
+    nz, ny, nx = inside.shape
+    py, px = ny + 2, nx + 2
+    i = 0
+    row = 0
+    for z in range(nz + 2):
+        for y in range(py):
+            for x in range(px):
+                if 0 < z <= nz and 0 < y <= ny and 0 < x <= nx and inside[z - 1, y - 1, x - 1]:
+                    state[row, 0] = 0
+                    state[row, 1] = ranks[i]
+                    i += 1
+                else:
+                    state[row, 0] = LINE
+                    state[row, 1] = 0
+                state[row, 2] = 0
+                row += 1
+    seed_rows = np.empty(seed_voxels.size, np.int64)
+    for k in range(seed_voxels.size):
+        v = seed_voxels[k]
+        z, y, x = v // (ny * nx), (v // nx) % ny, v % nx
+        seed_rows[k] = ((z + 1) * py + y + 1) * px + x + 1
+        state[seed_rows[k], 0] = seed_labels[k]
+    return seed_rows
+
+
+@numba.njit(cache=True)
+def flood_labels(state, out):
+    """Fill the int32 ZYX ``out`` with the labels of a flooded :func:`flood_state`:
+    watershed lines and voxels outside become 0, seeds that turned out to be lines keep
+    their label."""
+    nz, ny, nx = out.shape
+    py, px = ny + 2, nx + 2
+    for z in range(nz):
+        for y in range(ny):
+            row = ((z + 1) * py + y + 1) * px + 1
+            for x in range(nx):
+                value = state[row + x, 0]
+                if value == LINE:
+                    value = 0
+                elif value >= KEPT:
+                    value -= KEPT
+                out[z, y, x] = value
+
+
+@numba.njit(cache=True)
+def label_voxels(voxels, index):
+    """Labels of the 26-connected components of a set of voxels, as ``scipy.ndimage.label``
+    numbers them (in the raster order of each component's first voxel).
+
+    Args:
+        voxels: int64 raveled (ZYX) indices, increasing, without repeats.
+        index: int32 ZYX scratch of the volume's shape, all -1; left as it was.
+
+    Returns:
+        int32 label (1, 2, ...) of each voxel.
+    """
+    nz, ny, nx = index.shape
+    index = index.reshape(-1)
+    for i in range(voxels.size):
+        index[voxels[i]] = i
+    parent = np.arange(voxels.size)
+    for i in range(voxels.size):
+        v = voxels[i]
+        z, y, x = v // (ny * nx), (v // nx) % ny, v % nx
+        # The 13 neighbours earlier in raster order.
+        for dz in range(-1, 1):
+            for dy in range(-1, 2):
+                for dx in range(-1, 2):
+                    if dz == 0 and (dy > 0 or (dy == 0 and dx >= 0)):
+                        continue
+                    zz, yy, xx = z + dz, y + dy, x + dx
+                    if zz < 0 or not 0 <= yy < ny or not 0 <= xx < nx:
+                        continue
+                    j = index[(zz * ny + yy) * nx + xx]
+                    if j < 0:
+                        continue
+                    a, b = i, j
+                    while parent[a] != a:
+                        parent[a] = parent[parent[a]]
+                        a = parent[a]
+                    while parent[b] != b:
+                        parent[b] = parent[parent[b]]
+                        b = parent[b]
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+    labels = np.zeros(voxels.size, np.int32)
+    count = 0
+    for i in range(voxels.size):
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        parent[i] = root
+        if labels[root] == 0:
+            count += 1
+            labels[root] = count
+        labels[i] = labels[root]
+    for i in range(voxels.size):
+        index[voxels[i]] = -1
+    return labels
 
 
 @numba.njit(cache=True)
@@ -434,118 +554,46 @@ def fill_holes_per_slice(mask, min_size, max_size):
 
 
 @numba.njit(inline="always")
-def _lower_envelope(f, n, sites, bounds, out):
-    """1D squared distance transform of the sampled function ``f[:n]`` (Felzenszwalb and
-    Huttenlocher's lower envelope of parabolas), into ``out[:n]``. Infinite samples
-    (``f < 0`` marks them) hold no parabola; a line without any stays infinite (-1)."""
-    k = -1
-    for q in range(n):
-        if f[q] < 0:
-            continue
-        while k >= 0:
-            v = sites[k]
-            s = ((f[q] + q * q) - (f[v] + v * v)) / (2.0 * (q - v))
-            if s <= bounds[k]:
-                k -= 1
-            else:
-                break
-        k += 1
-        sites[k] = q
-        bounds[k] = -np.inf if k == 0 else (
-            ((f[q] + q * q) - (f[sites[k - 1]] + sites[k - 1] * sites[k - 1]))
-            / (2.0 * (q - sites[k - 1]))
-        )
-    if k < 0:
-        for q in range(n):
-            out[q] = -1.0
-        return
-    j = 0
-    for q in range(n):
-        while j < k and bounds[j + 1] < q:
-            j += 1
-        d = q - sites[j]
-        out[q] = d * d + f[sites[j]]
+def _neighbourhood_code(framed, y, x):
+    """The 3x3 neighbourhood of ``framed[y, x]`` as 9 bits, raster order (centre = bit 4),
+    in a plane with a one-pixel background frame (so no neighbour needs a bounds check)."""
+    return (
+        framed[y - 1, x - 1]
+        | (framed[y - 1, x] << 1)
+        | (framed[y - 1, x + 1] << 2)
+        | (framed[y, x - 1] << 3)
+        | (framed[y, x] << 4)
+        | (framed[y, x + 1] << 5)
+        | (framed[y + 1, x - 1] << 6)
+        | (framed[y + 1, x] << 7)
+        | (framed[y + 1, x + 1] << 8)
+    )
 
 
 @numba.njit(inline="always")
-def _envelopes_in_plane(sq, z):
-    """Run the lower envelopes along Y, then X, of plane ``sq[z]`` in place: turns squared
-    distances along the axes done so far into squared distances over them and Y, X."""
-    ny, nx = sq.shape[1], sq.shape[2]
-    f = np.empty(max(ny, nx), np.float64)
-    sites = np.empty(max(ny, nx), np.int64)
-    bounds = np.empty(max(ny, nx), np.float64)
-    out = np.empty(max(ny, nx), np.float64)
-    for x in range(nx):
-        for y in range(ny):
-            f[y] = sq[z, y, x]
-        _lower_envelope(f, ny, sites, bounds, out)
-        for y in range(ny):
-            sq[z, y, x] = out[y]
-    for y in range(ny):
-        for x in range(nx):
-            f[x] = sq[z, y, x]
-        _lower_envelope(f, nx, sites, bounds, out)
-        for x in range(nx):
-            sq[z, y, x] = out[x]
+def _stable_order(keys):
+    """``np.argsort(keys, kind="stable")``, by counting where the keys span a small range
+    (the medial axis's keys are small distances): linear instead of a merge sort."""
+    if keys.size == 0:
+        return np.empty(0, np.int64)
+    low, high = keys.min(), keys.max()
+    if high - low > 4 * keys.size + 4096:
+        return np.argsort(keys, kind="mergesort")
+    starts = np.zeros(high - low + 2, np.int64)
+    for key in keys:
+        starts[key - low + 1] += 1
+    for k in range(1, starts.size):
+        starts[k] += starts[k - 1]
+    order = np.empty(keys.size, np.int64)
+    for i in range(keys.size):
+        k = keys[i] - low
+        order[starts[k]] = i
+        starts[k] += 1
+    return order
 
 
 @numba.njit(parallel=True, cache=True)
-def squared_edt(mask):
-    """Squared Euclidean distance of every voxel of a bool ZYX mask to the nearest False
-    voxel (unit spacing), float64; -1 where the mask has no False voxel at all.
-
-    Exact (separable lower envelopes, integer-valued), so its square root equals
-    ``scipy.ndimage.distance_transform_edt`` bit for bit; parallel over lines.
-    """
-    nz, ny, nx = mask.shape
-    sq = np.empty((nz, ny, nx), np.float64)
-    for y in numba.prange(ny):
-        f = np.empty(nz, np.float64)
-        sites = np.empty(nz, np.int64)
-        bounds = np.empty(nz, np.float64)
-        out = np.empty(nz, np.float64)
-        for x in range(nx):
-            for z in range(nz):
-                f[z] = -1.0 if mask[z, y, x] else 0.0
-            _lower_envelope(f, nz, sites, bounds, out)
-            for z in range(nz):
-                sq[z, y, x] = out[z]
-    for z in numba.prange(nz):
-        _envelopes_in_plane(sq, z)
-    return sq
-
-
-@numba.njit(parallel=True, cache=True)
-def squared_edt_per_slice(mask):
-    """Squared Euclidean distance of each pixel of a bool ZYX mask to the nearest False
-    pixel of its own z-slice, float64; -1 in a slice without any False pixel."""
-    nz, ny, nx = mask.shape
-    sq = np.empty((nz, ny, nx), np.float64)
-    for z in numba.prange(nz):
-        for y in range(ny):
-            for x in range(nx):
-                sq[z, y, x] = -1.0 if mask[z, y, x] else 0.0
-        _envelopes_in_plane(sq, z)
-    return sq
-
-@numba.njit(inline="always")
-def _neighbourhood_code(plane, y, x):
-    """The 3x3 neighbourhood of ``plane[y, x]`` as 9 bits, raster order (centre = bit 4);
-    pixels beyond the image count as background."""
-    ny, nx = plane.shape
-    code = 0
-    bit = 1
-    for yy in range(y - 1, y + 2):
-        for xx in range(x - 1, x + 2):
-            if 0 <= yy < ny and 0 <= xx < nx and plane[yy, xx]:
-                code |= bit
-            bit <<= 1
-    return code
-
-
-@numba.njit(parallel=True, cache=True)
-def medial_axis_per_slice(mask, keep, squared_distance):
+def medial_axis_per_slice(mask, keep, squared_distance, out):
     """The 2D medial axis of each z-slice of a bool ZYX mask.
 
     Per slice, the foreground pixels are visited by increasing distance to the background,
@@ -557,40 +605,40 @@ def medial_axis_per_slice(mask, keep, squared_distance):
     Args:
         mask: bool ZYX mask.
         keep: bool (512,), per 3x3 neighbourhood code, whether the centre must stay.
-        squared_distance: float64 ZYX squared distance of each pixel to the background of
-            its slice (:func:`squared_edt_per_slice`).
-
-    Returns:
-        bool ZYX medial axes.
+        squared_distance: int ZYX squared distance of each pixel to the background of
+            its slice (:func:`seglight.classic.kernels.distance.squared_edt_per_slice`).
+        out: bool ZYX, set here to the medial axes.
     """
     nz, ny, nx = mask.shape
-    out = np.zeros((nz, ny, nx), np.bool_)
     for z in numba.prange(nz):
-        plane = mask[z].copy()
+        # The slice inside a background frame; pixels beyond the image count as background.
+        framed = np.zeros((ny + 2, nx + 2), np.uint16)
         count = 0
         for y in range(ny):
             for x in range(nx):
-                if plane[y, x]:
+                if mask[z, y, x]:
+                    framed[y + 1, x + 1] = 1
                     count += 1
         keys = np.empty(count, np.int64)
         pixels = np.empty(count, np.int64)
         i = 0
-        for y in range(ny):
-            for x in range(nx):
-                if plane[y, x]:
-                    code = _neighbourhood_code(plane, y, x)
+        for y in range(1, ny + 1):
+            for x in range(1, nx + 1):
+                if framed[y, x]:
+                    code = _neighbourhood_code(framed, y, x)
                     filled = 0
                     for b in range(9):
                         filled += (code >> b) & 1
                     # Distance first, then the most background around (corners) last.
-                    keys[i] = np.int64(squared_distance[z, y, x]) * 16 + (9 - filled)
-                    pixels[i] = y * nx + x
+                    keys[i] = np.int64(squared_distance[z, y - 1, x - 1]) * 16 + (9 - filled)
+                    pixels[i] = y * (nx + 2) + x
                     i += 1
-        order = np.argsort(keys, kind="mergesort")  # stable: raster order breaks ties
+        order = _stable_order(keys)  # raster order breaks ties
         for k in range(count):
             p = pixels[order[k]]
-            y, x = p // nx, p % nx
-            if not keep[_neighbourhood_code(plane, y, x)]:
-                plane[y, x] = False
-        out[z] = plane
-    return out
+            y, x = p // (nx + 2), p % (nx + 2)
+            if not keep[_neighbourhood_code(framed, y, x)]:
+                framed[y, x] = 0
+        for y in range(ny):
+            for x in range(nx):
+                out[z, y, x] = framed[y + 1, x + 1] != 0

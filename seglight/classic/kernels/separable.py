@@ -25,6 +25,18 @@ def _border_index(i, n, nearest):
     return i if i < n else period - 1 - i
 
 
+@numba.njit(inline="always")
+def _bordered_line(row, line, r, nearest):
+    """``line[i] = row[i − r]`` with the border extension of ``r`` samples each side (the
+    interior copied, only the ``2r`` border samples looked up), in double."""
+    nx = row.size
+    for i in range(r):
+        line[i] = row[_border_index(i - r, nx, nearest)]
+        line[nx + r + i] = row[_border_index(nx + i, nx, nearest)]
+    for x in range(nx):
+        line[r + x] = row[x]
+
+
 @numba.njit(parallel=True, cache=True)
 def correlate_z(src, dst, weights, nearest):
     """``dst[z] = Σ_j weights[j] · src[z + j − r]`` along Z (axis 0), accumulated in double."""
@@ -74,8 +86,7 @@ def correlate_x(src, dst, weights, nearest):
         acc = np.empty(nx)
         for y in range(ny):
             # The row with its border extension, so that the taps below need no index checks.
-            for i in range(nx + 2 * r):
-                line[i] = src[z, y, _border_index(i - r, nx, nearest)]
+            _bordered_line(src[z, y], line, r, nearest)
             acc[:] = 0.0
             for j in range(weights.size):
                 w = weights[j]
@@ -86,24 +97,6 @@ def correlate_x(src, dst, weights, nearest):
 
 
 
-@numba.njit(inline="always")
-def _correlate_rows_x(plane, out, weights, line, acc):
-    """Each row of a float32 Y×X ``plane`` correlated along X (border "reflect"), in double,
-    stored as float32 into ``out``; ``line`` (``nx + 2r``) and ``acc`` (``nx``) are scratch."""
-    ny, nx = plane.shape
-    r = (weights.size - 1) // 2
-    for y in range(ny):
-        for i in range(nx + 2 * r):
-            line[i] = plane[y, _border_index(i - r, nx, False)]
-        acc[:] = 0.0
-        for j in range(weights.size):
-            w = weights[j]
-            for x in range(nx):
-                acc[x] += w * line[x + j]
-        for x in range(nx):
-            out[y, x] = acc[x]
-
-
 @numba.njit(parallel=True, cache=True)
 def log_in_plane(src, dst, gauss, second, scale, g_yx, want_g_yx):
     """``scale ·`` the 2D Laplacian of Gaussian of each z-slice (border "reflect").
@@ -111,34 +104,46 @@ def log_in_plane(src, dst, gauss, second, scale, g_yx, want_g_yx):
     ``d²/dy² (G_x * s) + G_y * (d²/dx² * s)``, each 1D pass accumulated in double and
     stored as float32, the two terms added in float32 and multiplied by ``scale``: the same
     operations, in the same order, as separate passes would do, fused per slice so that no
-    intermediate volume is written. With ``want_g_yx`` it also writes the Gaussian over X
-    then Y (``G_y * G_x * s``) into ``g_yx``, which the 3D LoG needs.
+    intermediate volume is written, and the two passes along each axis share their loads.
+    With ``want_g_yx`` it also writes the Gaussian over X then Y (``G_y * G_x * s``) into
+    ``g_yx``, which the 3D LoG needs. ``gauss`` and ``second`` have the same length (one
+    sigma, one truncation).
     """
     nz, ny, nx = src.shape
-    r_g = (gauss.size - 1) // 2
-    r_s = (second.size - 1) // 2
+    r = (gauss.size - 1) // 2
     for zz in numba.prange(nz):
         z = np.int64(zz)
-        line = np.empty(nx + 2 * max(r_g, r_s))
+        line = np.empty(nx + 2 * r)
         g_x = np.empty((ny, nx), np.float32)
         d_xx = np.empty((ny, nx), np.float32)
         acc_a = np.empty(nx)
         acc_b = np.empty(nx)
-        _correlate_rows_x(src[z], g_x, gauss, line, acc_a)
-        _correlate_rows_x(src[z], d_xx, second, line, acc_a)
         for y in range(ny):
+            _bordered_line(src[z, y], line, r, False)
             acc_a[:] = 0.0
-            for j in range(second.size):
-                w = second[j]
-                row = g_x[_border_index(y + j - r_s, ny, False)]
-                for x in range(nx):
-                    acc_a[x] += w * row[x]
             acc_b[:] = 0.0
             for j in range(gauss.size):
-                w = gauss[j]
-                row = d_xx[_border_index(y + j - r_g, ny, False)]
+                w_g = gauss[j]
+                w_s = second[j]
                 for x in range(nx):
-                    acc_b[x] += w * row[x]
+                    value = line[x + j]
+                    acc_a[x] += w_g * value
+                    acc_b[x] += w_s * value
+            for x in range(nx):
+                g_x[y, x] = acc_a[x]
+                d_xx[y, x] = acc_b[x]
+        for y in range(ny):
+            acc_a[:] = 0.0
+            acc_b[:] = 0.0
+            for j in range(gauss.size):
+                w_s = second[j]
+                w_g = gauss[j]
+                source = _border_index(y + j - r, ny, False)
+                row_a = g_x[source]
+                row_b = d_xx[source]
+                for x in range(nx):
+                    acc_a[x] += w_s * row_a[x]
+                    acc_b[x] += w_g * row_b[x]
             for x in range(nx):
                 total = np.float32(acc_a[x]) + np.float32(acc_b[x])
                 dst[z, y, x] = scale * total
@@ -146,7 +151,7 @@ def log_in_plane(src, dst, gauss, second, scale, g_yx, want_g_yx):
                 acc_a[:] = 0.0
                 for j in range(gauss.size):
                     w = gauss[j]
-                    row = g_x[_border_index(y + j - r_g, ny, False)]
+                    row = g_x[_border_index(y + j - r, ny, False)]
                     for x in range(nx):
                         acc_a[x] += w * row[x]
                 for x in range(nx):
