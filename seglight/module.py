@@ -128,7 +128,11 @@ class SegmentationModule(L.LightningModule):
             return optimizer
         make = instantiate(self.hparams.scheduler)
         kwargs = {"optimizer": optimizer}
-        if "total_steps" in inspect.signature(make).parameters:
+        # A schedule that takes total_steps and was not given it spans the run's optimizer
+        # steps; one the config gives (OneCycleLR(total_steps=epochs) stepped per epoch)
+        # keeps its own.
+        given = getattr(make, "keywords", None) or {}
+        if "total_steps" in inspect.signature(make).parameters and "total_steps" not in given:
             kwargs["total_steps"] = int(self.trainer.estimated_stepping_batches)
         interval = self.hparams.get("scheduler_interval", "epoch")
         return {

@@ -122,3 +122,21 @@ def test_a_schedule_is_given_the_runs_total_steps(interval):
         scheduler.step()
     assert lrs[0] == pytest.approx(5e-4) and lrs[1] == pytest.approx(1e-3)
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.0)  # decayed over exactly 10
+
+
+def test_a_schedule_keeps_the_total_steps_its_config_gives():
+    """OneCycleLR(total_steps=epochs) stepped per epoch, as experiments/lamin_iterative pins
+    it: the run's optimizer steps must not replace the config's count (they did, and the
+    warm-up then never ended: the learning rate stayed near max_lr / 25)."""
+    module = _module(
+        scheduler={"_target_": "torch.optim.lr_scheduler.OneCycleLR", "_partial_": True,
+                   "max_lr": 1e-2, "total_steps": 8, "pct_start": 0.25},
+        scheduler_interval="epoch",
+    )
+    module._trainer = SimpleNamespace(estimated_stepping_batches=64)
+    config = module.configure_optimizers()
+    scheduler, optimizer = config["lr_scheduler"]["scheduler"], config["optimizer"]
+    assert scheduler.total_steps == 8
+    optimizer.step()
+    scheduler.step()  # the end of the warm-up (2 of 8 epochs, counted from 0)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(1e-2)
