@@ -406,3 +406,13 @@ STRUCTURE_OF: dict[str, Generator] = {
 def structure_image(workflow: str, shape: Shape = TEST_SHAPE, seed: int = 0) -> np.ndarray:
     """The structure-like uint16 ZYX image for ``workflow`` (see :data:`STRUCTURE_OF`)."""
     return STRUCTURE_OF[workflow](shape, seed)
+
+
+def two_touching_dots() -> np.ndarray:
+    """Two bright Gaussian dots 7 voxels apart on a flat background (12×40×40): one object
+    for a threshold, two for the dot workflows' watershed cut."""
+    z, y, x = np.mgrid[:12, :40, :40].astype(np.float32)
+    img = np.full((12, 40, 40), 400.0, np.float32)
+    for cy, cx in ((20, 16), (20, 23)):
+        img += 3000 * np.exp(-((z - 6) ** 2 + (y - cy) ** 2 + (x - cx) ** 2) / (2 * 2.0**2))
+    return img

@@ -18,7 +18,7 @@ from seglight.classic import (
 from seglight.classic.registry import get_pipeline
 from seglight.classic.steps import BLOCKS, needed_steps
 from seglight.errors import ConfigError
-from tests.classic.structures import structure_image
+from tests.classic.structures import structure_image, two_touching_dots
 
 SHAPE = (10, 48, 48)
 SEC61B_STEPS = ["normalized", "smoothed", "vesselness", "filament", "size_filtered",
@@ -179,14 +179,6 @@ def test_every_block_has_a_family_and_one_help_line():
 # ------------------------------------------------------------------- the workflow's labels
 
 
-def _two_touching_dots() -> np.ndarray:
-    z, y, x = np.mgrid[:12, :40, :40].astype(np.float32)
-    img = np.full((12, 40, 40), 400.0, np.float32)
-    for cy, cx in ((20, 16), (20, 23)):
-        img += 3000 * np.exp(-((z - 6) ** 2 + (y - cy) ** 2 + (x - cx) ** 2) / (2 * 2.0**2))
-    return img
-
-
 def _two_nuclei() -> np.ndarray:
     z, y, x = np.mgrid[:9, :64, :96].astype(np.float32)
     img = np.full(z.shape, 300.0, np.float32)
@@ -198,7 +190,7 @@ def _two_nuclei() -> np.ndarray:
 
 @pytest.mark.parametrize(("name", "image_fn", "params", "objects_zyx"), [
     # The two dots' centres; the two nuclei's lamina, left of each centre on the middle slice.
-    ("dsp", _two_touching_dots, {}, [(6, 20, 16), (6, 20, 23)]),
+    ("dsp", two_touching_dots, {}, [(6, 20, 16), (6, 20, 23)]),
     ("lmnb1_interphase", _two_nuclei, {"hole_min": 50}, [(4, 32, 16), (4, 32, 56)]),
 ])
 def test_labels_number_the_workflows_own_objects_within_its_mask(name, image_fn, params,
@@ -216,7 +208,7 @@ def test_labels_number_the_workflows_own_objects_within_its_mask(name, image_fn,
 
 
 def test_dot_labels_are_the_cut_not_the_connected_components():
-    image = _two_touching_dots()
+    image = two_touching_dots()
     labels = ClassicBinarizer("dsp").predict_labels(image)
     _, n_components = ndi.label(labels > 0, np.ones((3, 3, 3)))
     assert n_components == 1 and len(np.unique(labels[labels > 0])) == 2

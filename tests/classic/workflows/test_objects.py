@@ -8,19 +8,12 @@ from scipy import ndimage as ndi
 
 from seglight.classic import load_params, run_workflow
 from seglight.classic.filters import filament_2d_slice, spot_response_2d
-
-
-def _two_touching_dots() -> np.ndarray:
-    z, y, x = np.mgrid[:12, :40, :40].astype(np.float32)
-    img = np.full((12, 40, 40), 400.0, np.float32)
-    for cy, cx in ((20, 16), (20, 23)):
-        img += 3000 * np.exp(-((z - 6) ** 2 + (y - cy) ** 2 + (x - cx) ** 2) / (2 * 2.0**2))
-    return img
+from tests.classic.structures import two_touching_dots
 
 
 @pytest.mark.parametrize("name", ["dsp", "slc25a17"])
 def test_dot_workflows_record_their_steps_and_keep_the_cut_inside_the_mask(name):
-    img = _two_touching_dots()
+    img = two_touching_dots()
     steps = {}
     mask = run_workflow(name, img, record=steps.__setitem__) > 0
     assert list(steps)[-4:] == ["spot_response", "spots", "pre_cut_mask", "cut_labels"]
