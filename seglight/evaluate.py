@@ -36,7 +36,8 @@ def main(cfg: DictConfig) -> None:
     report = evaluate(cfg.pred, cfg.gt, costmap=cfg.costmap or None, spacing_zyx=spacing,
                       out=cfg.out or cfg.pred, pred_suffix=cfg.pred_suffix,
                       gt_suffix=cfg.gt_suffix, costmap_suffix=cfg.costmap_suffix,
-                      connectivity=cfg.connectivity, log=_stderr)
+                      connectivity=cfg.connectivity, min_object_size=cfg.min_object_size,
+                      log=_stderr)
     if report.scored:
         print(report.table())
     failed = len(report.failures)

@@ -61,7 +61,7 @@ def _voxel_size(pair: Pair, gt: Spacing, pred: Spacing,
 
 def score_pair(pair: Pair, spacing_zyx: tuple[float, float, float] | None = None,
                connectivity: int | None = None,
-               notes: list[str] | None = None) -> dict[str, Any]:
+               notes: list[str] | None = None, min_object_size: int = 0) -> dict[str, Any]:
     """Read one pair's files and score them; returns a report row.
 
     Raises:
@@ -83,7 +83,8 @@ def score_pair(pair: Pair, spacing_zyx: tuple[float, float, float] | None = None
             raise SeglightError(f"{pair.costmap}: shape {costmap.shape} differs from its ground "
                                 f"truth {pair.gt.name} {gt.shape}")
     spacing = _voxel_size(pair, gt.spacing_um, pred.spacing_um, spacing_zyx, notes)
-    scores = score_masks(pred.data, gt.data, costmap, spacing, connectivity=connectivity)
+    scores = score_masks(pred.data, gt.data, costmap, spacing, connectivity=connectivity,
+                         min_object_size=min_object_size)
     if scores["tp_voxels"] + scores["fp_voxels"] + scores["fn_voxels"] == 0:
         notes.append(f"{pair.pred}: prediction and ground truth are both empty"
                      + (" where the costmap is > 0" if costmap is not None else "")
@@ -104,7 +105,7 @@ def evaluate(pred: str | Path, gt: str | Path, costmap: str | Path | None = None
              spacing_zyx: Sequence[float] | None = None, out: str | Path | None = None,
              pred_suffix: str = "_struct_segmentation", gt_suffix: str = "",
              costmap_suffix: str = "_CM", connectivity: int | None = None,
-             log: Log | None = None) -> EvaluationReport:
+             min_object_size: int = 0, log: Log | None = None) -> EvaluationReport:
     """Score every prediction in a folder against its ground truth, matched by name.
 
     Args:
@@ -121,6 +122,9 @@ def evaluate(pred: str | Path, gt: str | Path, costmap: str | Path | None = None
         costmap_suffix: a costmap is ``<stem><costmap_suffix>.<ext>``.
         connectivity: neighbours joining voxels into one object: 1 (faces) to 3 (faces,
             edges and corners; the default).
+        min_object_size: objects of fewer voxels (in the prediction or the ground truth)
+            are left out of the object counts, e.g. specks the size of the blur whose
+            IoU is chance; 0 counts every object.
         log: receives one line per pair that failed and per empty mask (default: the
             ``seglight.evaluation`` logger).
 
@@ -130,7 +134,7 @@ def evaluate(pred: str | Path, gt: str | Path, costmap: str | Path | None = None
         are scored.
 
     Raises:
-        ConfigError: an invalid ``spacing_zyx`` or ``connectivity``.
+        ConfigError: an invalid ``spacing_zyx``, ``connectivity`` or ``min_object_size``.
         SeglightError: a missing folder, or no masks matching the suffixes.
     """
     log = log or _warn
@@ -138,11 +142,15 @@ def evaluate(pred: str | Path, gt: str | Path, costmap: str | Path | None = None
     if connectivity is not None and connectivity not in (1, 2, 3):
         raise ConfigError(f"connectivity={connectivity}: use 1 (faces), 2 (and edges) or "
                           "3 (and corners)")
+    if isinstance(min_object_size, bool) or not isinstance(min_object_size, int) \
+            or min_object_size < 0:
+        raise ConfigError(f"min_object_size={min_object_size!r}: give a number of voxels "
+                          ">= 0 (0 counts every object)")
     rows, notes = [], []
     for pair in pair_files(pred, gt, costmap, pred_suffix, gt_suffix, costmap_suffix):
         pair_notes: list[str] = []
         try:
-            rows.append(score_pair(pair, override, connectivity, pair_notes))
+            rows.append(score_pair(pair, override, connectivity, pair_notes, min_object_size))
         except SeglightError as err:
             log(str(err))
             rows.append({"image": pair.name, "pred": str(pair.pred or ""),

@@ -73,7 +73,7 @@ def scores_from_counts(counts: dict[str, float]) -> dict[str, float]:
 
 def score_masks(pred: np.ndarray, gt: np.ndarray, costmap: np.ndarray | None = None,
                 spacing_zyx: Sequence[float] = (1.0, 1.0, 1.0),
-                connectivity: int | None = None) -> dict[str, float]:
+                connectivity: int | None = None, min_object_size: int = 0) -> dict[str, float]:
     """Score a predicted mask against its ground truth.
 
     Args:
@@ -84,6 +84,8 @@ def score_masks(pred: np.ndarray, gt: np.ndarray, costmap: np.ndarray | None = N
         connectivity: which neighbours join voxels into one object (see
             :func:`seglight.evaluation.objects.match_objects`); default: faces, edges and
             corners (26 neighbours in 3D).
+        min_object_size: objects (of either mask) with fewer voxels are left out of the
+            object counts; voxel scores and distances still count every voxel.
 
     Returns:
         ``SCORE_KEYS`` and ``COUNT_KEYS`` (see the module docstring for each definition).
@@ -103,7 +105,7 @@ def score_masks(pred: np.ndarray, gt: np.ndarray, costmap: np.ndarray | None = N
             raise ValueError(f"costmap shape {costmap.shape} differs from masks {pred.shape}")
         valid = costmap > 0
         pred, gt = pred & valid, gt & valid
-    objects = match_objects(pred, gt, connectivity=connectivity)
+    objects = match_objects(pred, gt, connectivity=connectivity, min_size=min_object_size)
     counts = {
         "tp_voxels": float(np.count_nonzero(pred & gt)),
         "fp_voxels": float(np.count_nonzero(pred & ~gt)),

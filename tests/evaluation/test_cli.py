@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from hydra import compose, initialize_config_dir
 
@@ -21,6 +23,7 @@ def test_config_defaults():
     assert (cfg.pred_suffix, cfg.gt_suffix, cfg.costmap_suffix) == ("_struct_segmentation", "",
                                                                      "_CM")
     assert cfg.spacing_zyx is None and cfg.out is None and cfg.connectivity == 3
+    assert cfg.min_object_size == 0
 
 
 @pytest.mark.slow
@@ -59,3 +62,17 @@ def test_cli_missing_key_is_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == ("error: pred= is missing; "
                                      "python -m seglight.evaluate pred=DIR gt=DIR")
+
+
+@pytest.mark.slow
+def test_cli_min_object_size_leaves_objects_out(mask_folders):
+    result = run_cli("pred=pred", "gt=gt", "out=report", "min_object_size=65",
+                     cwd=mask_folders["tmp"])
+    assert result.returncode == 0, result.stderr
+    with open(mask_folders["tmp"] / "report" / "evaluation.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["n_gt_objects"]) for r in rows] == [0.0, 0.0, 0.0]  # a, b, overall
+    bad = run_cli("pred=pred", "gt=gt", "min_object_size=-3", cwd=mask_folders["tmp"])
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "error: min_object_size=-3: give a number of voxels >= 0 (0 counts every object)"]

@@ -124,3 +124,14 @@ def test_voxel_size_mismatch_is_a_line_and_the_ground_truths_is_used(mask_folder
 def test_bad_connectivity_is_a_config_error(mask_folders):
     with pytest.raises(ConfigError, match="connectivity=6: use 1"):
         evaluate(mask_folders["pred"], mask_folders["gt"], connectivity=6)
+
+
+def test_min_object_size_reaches_the_folders_scores_and_is_checked(mask_folders):
+    # Each pair: one 4^3 cube (64 voxels); at 65 voxels neither mask has an object left.
+    report = evaluate(mask_folders["pred"], mask_folders["gt"], min_object_size=65)
+    assert [r["n_gt_objects"] for r in report.scored] == [0, 0]
+    assert report.overall["object_f1"] == 1.0  # neither has objects: agreement
+    assert report.overall["dice"] == evaluate(mask_folders["pred"], mask_folders["gt"]).overall["dice"]
+    for bad in (-1, 2.5, "big"):
+        with pytest.raises(ConfigError, match=f"min_object_size={bad!r}: give a number"):
+            evaluate(mask_folders["pred"], mask_folders["gt"], min_object_size=bad)

@@ -172,6 +172,43 @@ def test_connectivity_decides_what_one_object_is():
     assert score_masks(mask, mask, connectivity=1)["n_gt_objects"] == 2
 
 
+def test_min_object_size_leaves_small_objects_out_of_the_object_counts_only():
+    # Truth: a 4^3 cube (64 voxels) and a 2x2x2 speck (8). Prediction: the cube shifted by
+    # one voxel (IoU 48/80), a 3x3x3 blob over the speck (IoU 8/27: a miss) and a lone
+    # 1-voxel speck elsewhere.
+    gt = np.zeros((12, 12, 12), dtype=bool)
+    gt[1:5, 1:5, 1:5] = True
+    gt[8:10, 8:10, 8:10] = True
+    pred = np.zeros_like(gt)
+    pred[1:5, 1:5, 2:6] = True
+    pred[8:11, 8:11, 8:11] = True
+    pred[1, 10, 10] = True
+    every = score_masks(pred, gt)
+    assert (every["n_pred_objects"], every["n_gt_objects"], every["n_matched_objects"]) == (3, 2, 1)
+    assert every["object_f1"] == pytest.approx(2 / 5)
+    # 10 voxels: the speck (8) and the lone voxel go; the 27-voxel blob stays, unmatched.
+    ten = score_masks(pred, gt, min_object_size=10)
+    assert (ten["n_pred_objects"], ten["n_gt_objects"], ten["n_matched_objects"]) == (2, 1, 1)
+    assert ten["object_precision"] == pytest.approx(0.5) and ten["object_recall"] == 1.0
+    assert ten["object_f1"] == pytest.approx(2 / 3)
+    # 28 voxels: only the cubes count: one-to-one match.
+    big = score_masks(pred, gt, min_object_size=28)
+    assert (big["n_pred_objects"], big["n_gt_objects"], big["object_f1"]) == (1, 1, 1.0)
+    # Voxel scores and distances never change.
+    for key in ("dice", "tp_voxels", "fp_voxels", "fn_voxels", "hd95_um", "msd_um"):
+        assert ten[key] == big[key] == every[key]
+
+
+def test_a_true_object_whose_partner_is_left_out_counts_as_missed():
+    gt = _cube()  # 64 voxels
+    pred = gt.copy()
+    pred[5] = 0  # 48 voxels inside it: IoU 0.75
+    assert score_masks(pred, gt)["object_f1"] == 1.0
+    s = score_masks(pred, gt, min_object_size=50)
+    assert (s["n_pred_objects"], s["n_gt_objects"], s["n_matched_objects"]) == (0, 1, 0)
+    assert s["object_recall"] == 0.0 and s["object_f1"] == 0.0
+
+
 def test_bad_shapes_and_spacing_are_rejected():
     with pytest.raises(ValueError, match="differs"):
         score_masks(np.zeros((2, 3, 4)), np.zeros((2, 3, 5)))
