@@ -125,7 +125,10 @@ def curve(cfg: DictConfig) -> list[dict]:
     if "uncertainty" in orders:
         ordered["uncertainty"], scores = uncertainty_order(raws, ckpt,
                                                            where / "uncertainty_scores.csv")
-    keys = ["dice", "object_f1", f"object_f1_{cfg.evaluation.objects}", "hd95_um"]
+    objects, min_object_size = experiment._objects(cfg)
+    keys = ["dice", "object_f1", f"object_f1_{objects}"]
+    keys += [f"object_f1_{objects}_{min_object_size}vx"] if min_object_size else []
+    keys += ["hd95_um"]
     points = {}
     for order in orders:  # the points between round 1 and round 2 first
         for k in ks:
@@ -145,10 +148,13 @@ def curve(cfg: DictConfig) -> list[dict]:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    lines = [f"| order | k (of {n}) | Dice | object F1 | object F1 ({cfg.evaluation.objects}) "
-             "| HD95 (µm) |", "|---|---|---|---|---|---|"]
+    objects_keys = keys[2:-1]
+    lines = [f"| order | k (of {n}) | Dice | object F1 | " + "".join(
+        f"object F1 ({experiment._objects_title(key)}) | " for key in objects_keys)
+        + "HD95 (µm) |", "|---|---|---|---|" + "---|" * (len(objects_keys) + 1)]
     lines += [f"| {r['order']} | {r['k']} | {r['dice']:.3f} | {r['object_f1']:.3f} | "
-              f"{r[keys[2]]:.3f} | {r['hd95_um']:.2f} |" for r in rows]
+              + "".join(f"{r[key]:.3f} | " for key in objects_keys)
+              + f"{r['hd95_um']:.2f} |" for r in rows]
     if "uncertainty" in orders:
         lines += ["", "Uncertainty order (flip-TTA disagreement of the round-1 network):", ""]
         lines += [f"{i + 1}. {_stem(p)}: {scores[p]:.4f}"

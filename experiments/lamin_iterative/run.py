@@ -189,13 +189,16 @@ def objects_of(mask: np.ndarray, kind: str) -> np.ndarray:
     return mask
 
 
-def evaluate(pred_dir: Path, truth_dir: Path, objects: str) -> dict[str, float]:
+def evaluate(pred_dir: Path, truth_dir: Path, objects: str,
+             min_object_size: int = 0) -> dict[str, float]:
     """Scores of a folder of masks against the true masks (``seglight.evaluation.evaluate``,
     pooled over the images; its CSV and chart go next to the masks).
 
     Dice, HD95 and ``object_f1`` compare the masks (objects: their 26-connected
     components); ``object_f1_<objects>`` compares the objects of :func:`objects_of`, written
-    as masks into ``<pred_dir>/objects`` and ``<truth_dir>/../objects_<objects>`` first.
+    as masks into ``<pred_dir>/objects`` and ``<truth_dir>/../objects_<objects>`` first;
+    ``object_f1_<objects>_<N>vx`` the same without the objects under ``min_object_size``
+    voxels (in both).
     """
     import seglight.evaluation
     from seglight.io import read_image, write_ome_tiff
@@ -217,9 +220,30 @@ def evaluate(pred_dir: Path, truth_dir: Path, objects: str) -> dict[str, float]:
     failures = voxels.failures + cells.failures
     if failures:
         raise SeglightError(f"{pred_dir}: {failures[0]}")
-    return {"dice": voxels.overall["dice"], "object_f1": voxels.overall["object_f1"],
-            f"object_f1_{objects}": cells.overall["object_f1"],
-            "hd95_um": voxels.overall["hd95_um"]}
+    scores = {"dice": voxels.overall["dice"], "object_f1": voxels.overall["object_f1"],
+              f"object_f1_{objects}": cells.overall["object_f1"]}
+    if min_object_size:
+        scores[f"object_f1_{objects}_{min_object_size}vx"] = pooled_object_f1(
+            *folders.values(), objects, min_object_size)
+    return {**scores, "hd95_um": voxels.overall["hd95_um"]}
+
+
+def pooled_object_f1(pred_dir: Path, truth_dir: Path, objects: str, min_size: int) -> float:
+    """Object F1 pooled over a folder of object masks, objects under ``min_size`` voxels left
+    out (``seglight.evaluate``'s ``min_object_size``; its surface distances are not needed)."""
+    from seglight.evaluation.objects import match_objects
+
+    preds, truths = _read_masks(pred_dir), _read_masks(truth_dir)
+    matched = counted = 0
+    for key, truth in truths.items():
+        found = match_objects(preds[key], truth, min_size=min_size,
+                              connectivity=1 if objects == "enclosed" else None)
+        matched, counted = matched + found.n_matched, counted + found.n_pred + found.n_gt
+    return 2 * matched / counted if counted else 1.0
+
+
+def _objects(cfg: DictConfig) -> tuple[str, int]:
+    return cfg.evaluation.objects, int(cfg.evaluation.get("min_object_size") or 0)
 
 
 def _read_masks(folder: Path) -> dict[str, np.ndarray]:
@@ -368,6 +392,12 @@ def curation_summary(out: Path) -> list[str]:
     return lines
 
 
+def _objects_title(key: str) -> str:
+    """``object_f1_filled_50vx`` -> ``filled, >= 50 voxels``."""
+    kind, _, size = key.removeprefix("object_f1_").partition("_")
+    return f"{kind}, ≥ {size.removesuffix('vx')} voxels" if size else kind
+
+
 def write_tables(rows: list[dict], out: Path) -> None:
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -376,7 +406,7 @@ def write_tables(rows: list[dict], out: Path) -> None:
     extra = [key for key in rows[0] if key.startswith("object_f1_")]
     kinds = [key for key in rows[0] if key.startswith("dice_")]
     lines = ["| stage | network | min_size | Dice | object F1 | " + "".join(
-        f"object F1 ({key.removeprefix('object_f1_')}) | " for key in extra) + "HD95 (µm) | "
+        f"object F1 ({_objects_title(key)}) | " for key in extra) + "HD95 (µm) | "
         + "".join(f"Dice {key.removeprefix('dice_')} | " for key in kinds),
         "|---|---|---|---|---|" + "---|" * (len(extra) + 1 + len(kinds))]
     lines += [f"| {r['stage']} | {r['network']} | {r['min_size']} | {r['dice']:.3f} | "
@@ -397,7 +427,7 @@ def train_and_score(cfg: DictConfig, where: Path, curated: Path, overrides: list
     min_size = choose_min_size(where / "pool", pool["truth"], cfg, where / "min_size.csv")
     binarize(held["raw"], where / "heldout", cfg, ckpt=ckpt, min_size=min_size)
     return {"min_size": min_size,
-            **evaluate(where / "heldout", held["truth"], cfg.evaluation.objects),
+            **evaluate(where / "heldout", held["truth"], *_objects(cfg)),
             **kind_dice(where / "heldout", held)}
 
 
@@ -417,7 +447,7 @@ def run(cfg: DictConfig) -> list[dict]:
     second = (binarize(pool["raw"], out / "classic2" / "pool", cfg, model=cfg.classic.second)
               if cfg.classic.second else first)
     rows = [{"stage": "classic", "network": cfg.classic.first, "min_size": 0,
-             **evaluate(out / "classic" / "heldout", held["truth"], cfg.evaluation.objects),
+             **evaluate(out / "classic" / "heldout", held["truth"], *_objects(cfg)),
              **kind_dice(out / "classic" / "heldout", held)}]
     print(f"classic: {rows[-1]}", flush=True)
     round1 = curate_round(pool, [first], out / "round1", cfg)

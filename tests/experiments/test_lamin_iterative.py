@@ -28,6 +28,15 @@ def test_smoke_setting_runs_every_stage(tmp_path):
         ("round2", "unet_xy_tiny")]
     for row in rows:
         assert all(math.isfinite(float(row[key])) for key in ("dice", "object_f1"))
+    # object F1 without the objects under 50 voxels is seglight.evaluate's min_object_size=50
+    # on the same object masks
+    from seglight.evaluation import evaluate
+
+    floored = evaluate(out / "round2" / "unet_xy_tiny" / "heldout" / "objects",
+                       out / "data" / "heldout" / "objects_filled", min_object_size=50,
+                       log=lambda line: None)
+    assert float(rows[2]["object_f1_filled_50vx"]) == pytest.approx(
+        floored.overall["object_f1"])
     assert (out / "curves.png").stat().st_size > 0 and (out / "config.yaml").is_file()
     # round 1 took all with excluding masks; round 2 merged the second workflow in
     assert list((out / "round1" / "curated").glob("*_GT.*"))
