@@ -44,6 +44,17 @@ def test_smoke_setting_runs_every_stage(tmp_path):
     assert decisions.splitlines()[0] == "image,zone,kind,dice_unet_xy_tiny,dice_classic2,action"
     for stage in ("round1", "round2"):
         assert (out / stage / "unet_xy_tiny" / "train" / "checkpoints" / "best.ckpt").is_file()
+    # object F1 by object size over the run (one seed: its margins, no spread)
+    sizes = subprocess.run([sys.executable, str(RUN.parent / "objects.py"), str(out)],
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert sizes.returncode == 0, sizes.stderr[-2000:]
+    floors = [line.split(" | ") for line in sizes.stdout.splitlines()
+              if line.startswith(("| 0 |", "| 50 |"))]
+    assert [(f[0], f[1]) for f in floors] == [("| 0", "filled"), ("| 50", "filled"),
+                                              ("| 0", "mask"), ("| 50", "mask")]
+    r1, r2 = float(rows[1]["object_f1_filled_50vx"]), float(rows[2]["object_f1_filled_50vx"])
+    assert floors[1][3:6] == [f"{r1:.3f}", f"{r2:.3f}", f"{r2 - r1:+.3f}"]
+    assert (out / "round2" / "unet_xy_tiny" / "heldout_min_size0").is_dir()
     # a rerun resumes: no stage runs again (the checkpoints stay), the table is the same
     table = (out / "results.csv").read_text()
     best = out / "round2" / "unet_xy_tiny" / "train" / "checkpoints" / "best.ckpt"
