@@ -12,7 +12,9 @@ learns from) per second. The padded variant gets the nearest valid input to the 
 When ``aicsmlsegment`` is importable, its UNet3D (the Segmenter's published network) runs at
 the same patch and every ratio is against it, measured in the same run. seglight's networks
 train in the precision that ``trainer.precision=auto`` selects (printed; ``--precision``
-overrides it) and, with ``--channels-last``, in the channels_last_3d layout.
+overrides it), with ``--channels-last`` in the channels_last_3d layout and, with
+``--compile``, through ``torch.compile`` (Inductor; the compilation is timed apart, in the
+warm-up step).
 
 ``--to-dice`` trains the Segmenter's published recipe (``experiment=segmenter_recipe``) and
 seglight's default recipe, the same small network (unet_xy, width 8, padded) for both, on the
@@ -49,7 +51,8 @@ def _reference_step(net, x, out_shape):
 
 
 def run_one(name: str, patch: list[int], batch: int, steps: int, device: str, width: int,
-            precision: str = "auto", channels_last: bool = False) -> dict:
+            precision: str = "auto", channels_last: bool = False,
+            compile_net: bool = False) -> dict:
     from seglight.losses import MultiHeadLoss
     from seglight.networks import UNetXY
 
@@ -72,6 +75,8 @@ def run_one(name: str, patch: list[int], batch: int, steps: int, device: str, wi
         else torch.contiguous_format
     net = net.to(device, memory_format=layout).train()
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-4)
+    compiled = compile_net and name != "reference"
+    forward = torch.compile(net) if compiled else net
     scaler = torch.amp.GradScaler(device, enabled=dtype == torch.float16)
     loss_fn = MultiHeadLoss("ce", [1.0, 0.5, 0.5])
     x = torch.rand(batch, 1, *in_shape, device=device).contiguous(memory_format=layout)
@@ -84,13 +89,15 @@ def run_one(name: str, patch: list[int], batch: int, steps: int, device: str, wi
             loss = _reference_step(net, x, out_shape)
         else:
             with torch.autocast(device, dtype=dtype or torch.float32, enabled=dtype is not None):
-                heads = net(x)
+                heads = forward(x)
             loss = loss_fn(heads, target, costmap)  # float32 whatever the precision
         scaler.scale(loss).backward()
         scaler.step(optimizer)
         scaler.update()
 
-    step()  # warm-up (allocator, cuDNN autotune)
+    warm_start = time.perf_counter()
+    step()  # warm-up (allocator, cuDNN autotune, torch.compile's compilation)
+    warm_up_s = time.perf_counter() - warm_start
     if device == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
@@ -112,8 +119,9 @@ def run_one(name: str, patch: list[int], batch: int, steps: int, device: str, wi
     return {"name": name, "input": in_shape, "output": list(out_shape), "s_per_step": seconds,
             "cpu_s_per_step": cpu_seconds, "voxels_per_s": voxels / seconds,
             "voxels_per_cpu_s": voxels / cpu_seconds, "peak_mb": peak_mb,
-            "precision": precision, "layout": "channels_last_3d" if layout is not
-            torch.contiguous_format else "contiguous", "kernels": kernels}
+            "precision": precision, "layout": ("channels_last_3d" if layout is not
+            torch.contiguous_format else "contiguous") + (" compiled" if compiled else ""),
+            "kernels": kernels, "warm_up_s": warm_up_s}
 
 
 # -- time to accuracy (--to-dice) --------------------------------------------------------------
@@ -447,6 +455,8 @@ def main() -> None:
                              "bf16-mixed or 16-mixed")
     parser.add_argument("--channels-last", action="store_true",
                         help="seglight networks in the channels_last_3d layout")
+    parser.add_argument("--compile", action="store_true",
+                        help="seglight networks through torch.compile (warm-up step compiles)")
     parser.add_argument("--to-dice", action="store_true",
                         help="time to accuracy of the segmenter and seglight recipes")
     parser.add_argument("--budget-s", type=float, default=600,
@@ -490,7 +500,8 @@ def main() -> None:
     args.patch = args.patch or [36, 124, 124]
     if args.one:
         print(json.dumps(run_one(args.one, args.patch, args.batch, args.steps, args.device,
-                                 args.width, args.precision, args.channels_last)))
+                                 args.width, args.precision, args.channels_last,
+                                 args.compile)))
         return
 
     names = ["unet_xy", "unet_xy_padded"]
@@ -508,23 +519,25 @@ def main() -> None:
         cmd = [sys.executable, __file__, "--one", name, "--patch", *map(str, args.patch),
                "--batch", str(args.batch), "--steps", str(args.steps), "--device", args.device,
                "--width", str(args.width), "--precision", args.precision,
-               *(["--channels-last"] if args.channels_last else [])]
+               *(["--channels-last"] if args.channels_last else []),
+               *(["--compile"] if args.compile else [])]
         out = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if out.returncode:
             print(f"{name}: failed\n{out.stderr.strip().splitlines()[-1]}")
             continue
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     base = results[0]
-    print(f"\n{'network':<16}{'input zyx':<16}{'output zyx':<14}{'precision':<11}{'layout':<18}"
+    print(f"\n{'network':<16}{'input zyx':<16}{'output zyx':<14}{'precision':<11}{'layout':<27}"
           f"{'s/step':>7}{'CPU s':>7}{'sup. vox/s':>11}{'per CPU s':>10}{'peak MB':>8}"
           f"{'speed ×':>8}{'CPU ×':>7}{'memory ×':>9}")
     for r in results:
         print(f"{r['name']:<16}{str(r['input']):<16}{str(r['output']):<14}{r['precision']:<11}"
-              f"{r['layout']:<18}{r['s_per_step']:>7.2f}{r['cpu_s_per_step']:>7.2f}"
+              f"{r['layout']:<27}{r['s_per_step']:>7.2f}{r['cpu_s_per_step']:>7.2f}"
               f"{r['voxels_per_s']:>11.0f}{r['voxels_per_cpu_s']:>10.0f}{r['peak_mb']:>8.0f}"
               f"{r['voxels_per_s'] / base['voxels_per_s']:>8.2f}"
               f"{r['voxels_per_cpu_s'] / base['voxels_per_cpu_s']:>7.2f}"
               f"{r['peak_mb'] / base['peak_mb']:>9.2f}")
+    print("warm-up step (s): " + ", ".join(f"{r['name']} {r['warm_up_s']:.1f}" for r in results))
     print(f"kernels: {results[-1]['kernels']}; ratios against {base['name']}, measured in this "
           "run (speed × from wall time, CPU × from process CPU time)")
     for r in results[1:]:
