@@ -86,8 +86,10 @@ def plot(rows: list[dict], n: int, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
-    for ax, key, title in zip(axes, ("dice", "object_f1_filled"),
-                              ("held-out Dice", "held-out object F1 (filled)"), strict=True):
+    objects = [key for key in rows[0] if key.startswith("object_f1_")][-1]  # the floored one
+    for ax, key, title in zip(axes, ("dice", objects),
+                              ("held-out Dice", "held-out object F1 "
+                               f"({experiment._objects_title(objects)})"), strict=True):
         for order, style in (("uncertainty", "o-"), ("random", "s--")):
             points = sorted((r["k"], r[key]) for r in rows if r["order"] == order and key in r)
             if points:
