@@ -52,7 +52,8 @@ def floor_table(run_dirs: list[Path]) -> list[str]:
     preds = {(run, stage): experiment._read_masks(run / stage / _network(run) / "heldout")
              for run in run_dirs for stage in STAGES}
     lines = ["| floor (voxels) | objects | true objects left | round 1 (per seed) | "
-             "round 2 (per seed) | smallest margin | larger spread |", "|---|---|---|---|---|---|---|"]
+             "round 2 (per seed) | smallest margin | larger spread |",
+             "|---|---|---|---|---|---|---|"]
     for kind in ("filled", "mask"):
         for floor in FLOORS:
             f1 = {}
@@ -103,9 +104,9 @@ def small_object_table(run_dirs: list[Path]) -> list[str]:
                         continue
                     sizes.append(int(partner.sum()))
                     ious.append(counts.max() / np.logical_or(partner, inside).sum())
-            median = (lambda v: f"{np.median(v):.2f}" if v else "–")
             lines.append(f"| {run.name} | {stage[-1]} | {n_small} | {len(sizes)} | "
-                         f"{np.median(sizes) if sizes else '–'} | {median(ious)} | "
+                         f"{np.median(sizes) if sizes else '–'} | "
+                         f"{f'{np.median(ious):.2f}' if ious else '–'} | "
                          f"{sum(i >= 0.5 for i in ious)} |")
     return lines
 
