@@ -36,15 +36,9 @@ def _network(run_dir: Path) -> str:
 
 
 def _object_f1(preds: dict, truths: dict, kind: str, floor: int) -> tuple[float, int]:
-    from seglight.evaluation.objects import match_objects
-
-    matched = counted = n_true = 0
-    for key, truth in truths.items():
-        found = match_objects(experiment.objects_of(preds[key], kind),
-                              experiment.objects_of(truth, kind), min_size=floor)
-        matched, counted = matched + found.n_matched, counted + found.n_pred + found.n_gt
-        n_true += found.n_gt
-    return (2 * matched / counted if counted else 1.0), n_true
+    return experiment.pooled_object_f1(
+        {key: experiment.objects_of(mask, kind) for key, mask in preds.items()},
+        {key: experiment.objects_of(mask, kind) for key, mask in truths.items()}, kind, floor)
 
 
 def floor_table(run_dirs: list[Path]) -> list[str]:

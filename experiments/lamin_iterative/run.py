@@ -238,22 +238,24 @@ def evaluate(pred_dir: Path, truth_dir: Path, objects: str,
               f"object_f1_{objects}": cells.overall["object_f1"]}
     if min_object_size:
         scores[f"object_f1_{objects}_{min_object_size}vx"] = pooled_object_f1(
-            *folders.values(), objects, min_object_size)
+            *map(_read_masks, folders.values()), objects, min_object_size)[0]
     return {**scores, "hd95_um": voxels.overall["hd95_um"]}
 
 
-def pooled_object_f1(pred_dir: Path, truth_dir: Path, objects: str, min_size: int) -> float:
-    """Object F1 pooled over a folder of object masks, objects under ``min_size`` voxels left
-    out (``seglight.evaluate``'s ``min_object_size``; its surface distances are not needed)."""
+def pooled_object_f1(preds: dict[str, np.ndarray], truths: dict[str, np.ndarray], objects: str,
+                     min_size: int = 0) -> tuple[float, int]:
+    """Object F1 pooled over images (name -> object mask, as :func:`objects_of` gives),
+    objects under ``min_size`` voxels left out (``seglight.evaluate``'s ``min_object_size``,
+    without its surface distances); and the number of true objects counted."""
     from seglight.evaluation.objects import match_objects
 
-    preds, truths = _read_masks(pred_dir), _read_masks(truth_dir)
-    matched = counted = 0
+    matched = counted = n_true = 0
     for key, truth in truths.items():
         found = match_objects(preds[key], truth, min_size=min_size,
                               connectivity=1 if objects == "enclosed" else None)
         matched, counted = matched + found.n_matched, counted + found.n_pred + found.n_gt
-    return 2 * matched / counted if counted else 1.0
+        n_true += found.n_gt
+    return (2 * matched / counted if counted else 1.0), n_true
 
 
 def _objects(cfg: DictConfig) -> tuple[str, int]:
@@ -277,23 +279,18 @@ def choose_min_size(pool_pred: Path, pool_truth: Path, cfg: DictConfig, log: Pat
     if log.is_file():
         with open(log, newline="") as f:
             return int(next(r for r in csv.DictReader(f) if r["chosen"] == "1")["min_size"])
-    from seglight.evaluation.objects import match_objects
     from seglight.predict.runner import drop_objects_below  # what the runner's min_size does
 
+    objects = cfg.evaluation.objects
     preds, truths = _read_masks(pool_pred), _read_masks(pool_truth)
-    truth_objects = {k: objects_of(t, cfg.evaluation.objects) for k, t in truths.items()}
+    truth_objects = {k: objects_of(t, objects) for k, t in truths.items()}
     scores = []
     for size in cfg.postprocess.candidates:
-        tp = n_pred = n_true = inter = total = 0
-        for key, pred in preds.items():
-            kept = drop_objects_below(pred > 0, int(size))
-            inter += np.logical_and(kept, truths[key]).sum()
-            total += kept.sum() + truths[key].sum()
-            counts = match_objects(objects_of(kept, cfg.evaluation.objects), truth_objects[key],
-                                   connectivity=1 if cfg.evaluation.objects == "enclosed" else None)
-            tp, n_pred, n_true = (tp + counts.n_matched, n_pred + counts.n_pred,
-                                  n_true + counts.n_gt)
-        f1 = 2 * tp / (n_pred + n_true) if n_pred + n_true else 1.0
+        kept = {key: drop_objects_below(pred > 0, int(size)) for key, pred in preds.items()}
+        inter = sum(int(np.logical_and(kept[k], truths[k]).sum()) for k in kept)
+        total = sum(int(kept[k].sum() + truths[k].sum()) for k in kept)
+        f1, _ = pooled_object_f1({k: objects_of(m, objects) for k, m in kept.items()},
+                                 {k: truth_objects[k] for k in kept}, objects)
         scores.append((f1, 2 * inter / total if total else 1.0, int(size)))
     best = max(scores, key=lambda s: (round(s[0], 6), round(s[1], 6), -s[2]))
     rows = [{"min_size": s[2], "pool_object_f1": f"{s[0]:.4f}", "pool_dice": f"{s[1]:.4f}",
