@@ -73,6 +73,13 @@ class SegmentationModule(L.LightningModule):
             x = x.contiguous(memory_format=torch.channels_last_3d)
         return self.net.heads(x)
 
+    def setup(self, stage: str) -> None:
+        # After the DataModule's setup: the data's voxel size as it found it in the images
+        # (else the config's) is what the checkpoint records.
+        spacing = getattr(self.trainer.datamodule, "spacing_um", None)
+        if stage == "fit" and spacing:
+            self.hparams["spacing_um"] = [float(v) for v in spacing]
+
     def on_fit_start(self) -> None:
         if self.hparams.get("channels_last"):
             self.net.to(memory_format=torch.channels_last_3d)

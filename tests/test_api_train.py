@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from omegaconf import OmegaConf
@@ -48,3 +49,22 @@ def test_unknown_settings_are_one_line_errors(tmp_path):
         seglight.train(data__patch_zxy=[8, 32, 32], paths__root_dir=str(tmp_path))
     with pytest.raises(ConfigError, match="data.path=.*no such folder"):
         seglight.train(data_path=tmp_path / "nowhere", paths__root_dir=str(tmp_path))
+
+
+@pytest.mark.slow
+def test_the_checkpoint_records_the_curated_images_voxel_size(tmp_path):
+    # data=lamin says 0.29 x 0.108 x 0.108 um; these images are 0.235 x 0.15 x 0.15 (the
+    # ovule's): prediction compares its images with what the checkpoint records.
+    from seglight.io import write_triplet
+
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        image = rng.integers(300, 3000, (16, 64, 64)).astype(np.uint16)
+        write_triplet(tmp_path / "curated", f"cell_{i}", image, (image > 2500).astype(np.uint8),
+                      spacing_um=(0.235, 0.15, 0.15))
+    tiny = {k: v for k, v in TINY.items() if not k.startswith("data__demo")}
+    ckpt = seglight.train(data_path=tmp_path / "curated", trainer__max_steps=1,
+                          trainer__limit_val_batches=1, paths__root_dir=str(tmp_path / "runs"),
+                          **tiny)
+    hparams = torch.load(ckpt, map_location="cpu", weights_only=True)["hyper_parameters"]
+    assert hparams["spacing_um"] == [0.235, 0.15, 0.15]

@@ -133,8 +133,7 @@ def train(curated: Path, run_dir: Path, net_overrides: list[str], cfg: DictConfi
     if run_dir.exists():  # a killed run: its checkpoints are not the setting's, start again
         shutil.rmtree(run_dir)
     command = [sys.executable, "-m", "seglight.train", f"data.path={curated}",
-               f"hydra.run.dir={run_dir}", f"seed={cfg.seed}", *cfg.train,
-               *_spacing_override(curated), *net_overrides]
+               f"hydra.run.dir={run_dir}", f"seed={cfg.seed}", *cfg.train, *net_overrides]
     (run_dir).mkdir(parents=True, exist_ok=True)
     (run_dir / "command.txt").write_text(" ".join(command[1:]) + "\n")
     env = {**os.environ, **thread_env(cfg)}
@@ -144,19 +143,6 @@ def train(curated: Path, run_dir: Path, net_overrides: list[str], cfg: DictConfi
         raise SeglightError(f"training failed (exit {done.returncode}); "
                             f"see {run_dir / 'train.log'}")
     return best
-
-
-def _spacing_override(curated: Path) -> list[str]:
-    """The curated images' voxel size, so that the checkpoint records the data's (``data=lamin``
-    gives the Allen hiPSC's, which prediction would compare a user's images with)."""
-    from seglight.io import read_image
-
-    first = next((p for p in _images(curated) if p.suffix in {".tif", ".tiff"}
-                  and not p.name.split(".")[0].endswith(("_GT", "_CM"))), None)
-    spacing = read_image(first).spacing_um if first else None
-    if not spacing or None in spacing:
-        return []
-    return ["data.spacing_um=[" + ",".join(f"{s:.6g}" for s in spacing) + "]"]
 
 
 def curate_round(data: dict, seg_dirs: list[Path], out: Path, cfg: DictConfig) -> Path:

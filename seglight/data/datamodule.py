@@ -134,6 +134,7 @@ class CuratedDataModule(L.LightningDataModule):
         log.info("data: %d training and %d validation images from %s", len(train), len(val),
                  self.path)
         train_samples = self._load(train, "training")
+        self._take_images_spacing(train_samples)
         self.train_set = RandomPatchDataset(
             PatchSampler(train_samples, self.patch_zyx, self.foreground_fraction),
             self.samples_per_epoch, self.augmentation,
@@ -144,6 +145,21 @@ class CuratedDataModule(L.LightningDataModule):
                 PatchSampler(val_samples, self.patch_zyx, self.foreground_fraction),
                 self.val_patches_per_image,
             )
+
+    def _take_images_spacing(self, samples: Sequence[Sample]) -> None:
+        """``spacing_um`` (recorded in checkpoints, so that prediction can warn about images of
+        another voxel size) becomes the curated images' own where they all give the same one;
+        a config's nominal value that disagrees with them is a warning."""
+        given = [s.spacing_um for s in samples]
+        if not given or any(None in g for g in given) or not all(
+                np.allclose(g, given[0], rtol=0.01) for g in given):
+            return
+        images = [float(v) for v in given[0]]
+        if self.spacing_um and not np.allclose(images, list(self.spacing_um), rtol=0.2):
+            log.warning("%s: the curated images' voxel size is %s um but data.spacing_um is %s; "
+                        "the checkpoint records the images'", self.path, images,
+                        [float(v) for v in self.spacing_um])
+        self.spacing_um = images
 
     def _loader(self, dataset, shuffle: bool) -> DataLoader:
         return DataLoader(

@@ -54,3 +54,26 @@ def test_worker_processes_draw_different_patches(tmp_path):
     images = [batch["image"] for batch in dm.train_dataloader()]
     assert len(images) == 4
     assert len({im.numpy().tobytes() for im in images}) == 4
+
+
+def test_the_images_voxel_size_wins_over_the_configs_with_a_warning(tmp_path, caplog):
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        image = rng.integers(100, 2000, (6, 32, 32)).astype(np.uint16)
+        write_triplet(tmp_path, f"img_{i}", image, (image > 1500).astype(np.uint8),
+                      spacing_um=(0.235, 0.15, 0.15))
+    dm = CuratedDataModule(str(tmp_path), [], patch_zyx=(4, 16, 16), val_fraction=0.0,
+                           spacing_um=[0.29, 0.108, 0.108])  # data=lamin's nominal size
+    with caplog.at_level("WARNING", logger="seglight"):
+        dm.setup("fit")
+    assert dm.spacing_um == [0.235, 0.15, 0.15]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{tmp_path}: the curated images' voxel size is [0.235, 0.15, 0.15] um but "
+        "data.spacing_um is [0.29, 0.108, 0.108]; the checkpoint records the images'"]
+
+
+def test_images_without_a_voxel_size_keep_the_configs(tmp_path):
+    dm = CuratedDataModule(str(_folder(tmp_path)), [], patch_zyx=(4, 16, 16), val_fraction=0.0,
+                           spacing_um=[0.29, 0.108, 0.108])
+    dm.setup("fit")
+    assert dm.spacing_um == [0.29, 0.108, 0.108]
