@@ -7,8 +7,10 @@ Round 2 need not show a person every image of the pool. Here the person curates 
 first ``k`` images of an order (merging, as in ``run.py``'s round 2) and the other images keep
 their round-1 curation; the network is retrained on that set and scored on the held-out
 images. Orders: ``uncertainty`` (the round-1 network's flip test-time-augmentation
-disagreement, most uncertain first: ``seglight.curate ... order=uncertainty``'s score) and
-``random`` (a permutation drawn from ``seed``). ``k = 0`` is round 1 and ``k = n`` (the whole
+disagreement, most uncertain first: ``seglight.curate ... order=uncertainty``'s score),
+``disagreement`` (the round-1 network's mask against the classic one the image was labelled
+with in round 1: ``order=uncertainty uncertainty_seg=``'s score) and ``random`` (a
+permutation drawn from ``seed``). ``k = 0`` is round 1 and ``k = n`` (the whole
 pool) is round 2 of ``run.py``; they are read from its results, not trained again.
 
 Writes ``<out>/curve/curve.csv``, ``curve.md`` and ``curve.png`` (Dice and object F1 against
@@ -45,6 +47,15 @@ def uncertainty_order(raws: list[Path], ckpt: Path, cache: Path) -> tuple[list[P
     from seglight.curate.uncertainty import order_by_score, score_images
 
     scores = score_images(raws, ckpt_path=ckpt, device="cpu", cache=cache)
+    return order_by_score(raws, scores), scores
+
+
+def disagreement_order(raws: list[Path], network: Path, classic: Path) -> tuple[list[Path], dict]:
+    """The pool by how much the round-1 network's masks differ from the classic ones (round
+    1's labels): where curating changes the labels most, first."""
+    from seglight.curate.uncertainty import order_by_score, score_images
+
+    scores = score_images(raws, seg=network, seg2=classic)
     return order_by_score(raws, scores), scores
 
 
@@ -90,7 +101,7 @@ def plot(rows: list[dict], n: int, path: Path) -> None:
     for ax, key, title in zip(axes, ("dice", objects),
                               ("held-out Dice", "held-out object F1 "
                                f"({experiment._objects_title(objects)})"), strict=True):
-        for order, style in (("uncertainty", "o-"), ("random", "s--")):
+        for order, style in (("uncertainty", "o-"), ("disagreement", "^-."), ("random", "s--")):
             points = sorted((r["k"], r[key]) for r in rows if r["order"] == order and key in r)
             if points:
                 ax.plot(*zip(*points, strict=True), style, label=f"{order} order")
@@ -124,9 +135,13 @@ def curve(cfg: DictConfig) -> list[dict]:
     where.mkdir(parents=True, exist_ok=True)
     start = experiment._cpu_s()
     ordered = {"random": [raws[i] for i in np.random.default_rng(cfg.seed).permutation(n)]}
+    scores = {}
     if "uncertainty" in orders:
-        ordered["uncertainty"], scores = uncertainty_order(raws, ckpt,
-                                                           where / "uncertainty_scores.csv")
+        ordered["uncertainty"], scores["uncertainty"] = uncertainty_order(
+            raws, ckpt, where / "uncertainty_scores.csv")
+    if "disagreement" in orders:
+        ordered["disagreement"], scores["disagreement"] = disagreement_order(
+            raws, out / "round1" / net / "pool", out / "classic" / "pool")
     objects, min_object_size = experiment._objects(cfg)
     keys = ["dice", "object_f1", f"object_f1_{objects}"]
     keys += [f"object_f1_{objects}_{min_object_size}vx"] if min_object_size else []
@@ -157,10 +172,12 @@ def curve(cfg: DictConfig) -> list[dict]:
     lines += [f"| {r['order']} | {r['k']} | {r['dice']:.3f} | {r['object_f1']:.3f} | "
               + "".join(f"{r[key]:.3f} | " for key in objects_keys)
               + f"{r['hd95_um']:.2f} |" for r in rows]
-    if "uncertainty" in orders:
-        lines += ["", "Uncertainty order (flip-TTA disagreement of the round-1 network):", ""]
-        lines += [f"{i + 1}. {_stem(p)}: {scores[p]:.4f}"
-                  for i, p in enumerate(ordered["uncertainty"])]
+    titles = {"uncertainty": "Uncertainty order (flip-TTA disagreement of the round-1 network)",
+              "disagreement": "Disagreement order (round-1 network vs classic mask, 1 - Dice)"}
+    for order, by_image in scores.items():
+        lines += ["", f"{titles[order]}:", ""]
+        lines += [f"{i + 1}. {_stem(p)}: {by_image[p]:.4f}"
+                  for i, p in enumerate(ordered[order])]
     lines += ["", "Random order: " + ", ".join(_stem(p) for p in ordered["random"])]
     (where / "curve.md").write_text("\n".join(lines) + "\n")
     plot(rows, n, where / "curve.png")

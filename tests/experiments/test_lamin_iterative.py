@@ -69,16 +69,23 @@ def test_smoke_setting_runs_every_stage(tmp_path):
     # the curve's ends: k = 0 and k = 3 (the whole pool) are round 1 and round 2 (the points
     # between them train networks: test_the_curve_takes_round_2_curation... checks their sets)
     done = subprocess.run([sys.executable, str(RUN.parent / "curve.py"), "setting=smoke",
-                           f"out={out}"], capture_output=True, text=True, cwd=tmp_path)
+                           f"out={out}", "curve.orders=[uncertainty,disagreement,random]"],
+                          capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     with open(out / "curve" / "curve.csv", newline="") as f:
-        points = {int(r["k"]): float(r["dice"]) for r in csv.DictReader(f)}
-    assert points == pytest.approx({0: float(rows[1]["dice"]), 3: float(rows[2]["dice"])})
-    # every pool image got an uncertainty score from the round-1 network, listed in order
+        points = {(r["order"], int(r["k"])): float(r["dice"]) for r in csv.DictReader(f)}
+    ends = {0: float(rows[1]["dice"]), 3: float(rows[2]["dice"])}
+    assert points == pytest.approx({(order, k): dice for order in
+                                    ("uncertainty", "disagreement", "random")
+                                    for k, dice in ends.items()})
+    # every pool image got a score from the round-1 network (flip-TTA) and from its
+    # disagreement with the classic mask, each order listed most uncertain first
     text = (out / "curve" / "curve.md").read_text()
-    scores = [float(line.rsplit(": ", 1)[1]) for line in text.splitlines()
-              if line[:1].isdigit() and ". pool_" in line]
-    assert len(scores) == 3 and scores == sorted(scores, reverse=True)
+    for title in ("Uncertainty order", "Disagreement order"):
+        block = text.split(title, 1)[1].split("\n\n", 2)[1]
+        scores = [float(line.rsplit(": ", 1)[1]) for line in block.splitlines()
+                  if line[:1].isdigit() and ". pool_" in line]
+        assert len(scores) == 3 and scores == sorted(scores, reverse=True)
     assert (out / "curve" / "curve.png").stat().st_size > 0
 
 
