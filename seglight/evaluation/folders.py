@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +143,7 @@ def evaluate(pred: str | Path, gt: str | Path, costmap: str | Path | None = None
     if connectivity is not None and connectivity not in (1, 2, 3):
         raise ConfigError(f"connectivity={connectivity}: use 1 (faces), 2 (and edges) or "
                           "3 (and corners)")
-    if isinstance(min_object_size, bool) or not isinstance(min_object_size, int) \
+    if isinstance(min_object_size, bool) or not isinstance(min_object_size, Integral) \
             or min_object_size < 0:
         raise ConfigError(f"min_object_size={min_object_size!r}: give a number of voxels "
                           ">= 0 (0 counts every object)")
