@@ -139,7 +139,6 @@ RECIPES = {
 }
 #: The network both recipes train at CPU scale (the demo's unet_xy_tiny: width 8, padded).
 NETWORK = ["model.net.width=8", "model.net.padded=true", "model.net.norm=instance"]
-HELDOUT_OFFSET = 100_000  # write_benchmark's index offset of the held-out set
 
 
 def _benchmark_data(folder, n_pool: int, n_heldout: int):
@@ -149,7 +148,7 @@ def _benchmark_data(folder, n_pool: int, n_heldout: int):
 
     import numpy as np
 
-    from seglight.data.benchmark import make_benchmark_image
+    from seglight.data.benchmark import HELDOUT_OFFSET, make_benchmark_image
     from seglight.data.demo import DEMO_SPACING_UM
     from seglight.io import write_triplet
 

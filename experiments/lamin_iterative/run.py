@@ -395,7 +395,8 @@ def _objects_title(key: str) -> str:
     return f"{kind}, ≥ {size.removesuffix('vx')} voxels" if size else kind
 
 
-def write_tables(rows: list[dict], out: Path) -> None:
+def write_tables(rows: list[dict], out: Path, curation: bool = True) -> None:
+    """``results.csv`` and ``results.md`` (with what the person did, when ``curation``)."""
     with open(out / "results.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -410,8 +411,9 @@ def write_tables(rows: list[dict], out: Path) -> None:
               f"{r['object_f1']:.3f} | " + "".join(f"{r[key]:.3f} | " for key in extra)
               + f"{r['hd95_um']:.2f} | " + "".join(f"{r[key]:.3f} | " for key in kinds)
               for r in rows]
-    lines += ["", "Cells judged by the scripted person (person.py):", "",
-              *curation_summary(out)]
+    if curation:
+        lines += ["", "Cells judged by the scripted person (person.py):", "",
+                  *curation_summary(out)]
     (out / "results.md").write_text("\n".join(lines) + "\n")
 
 

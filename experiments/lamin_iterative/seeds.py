@@ -30,10 +30,12 @@ def load(run_dirs: list[Path]) -> dict[str, list[dict[str, float]]]:
     return stages
 
 
-def table(run_dirs: list[Path]) -> str:
+def table(run_dirs: list[Path], names: list[str] | None = None) -> str:
+    """``names``: the column of each run (default: its folder's name)."""
     stages = load(run_dirs)
+    names = names or [p.name for p in run_dirs]
     keys = [k for k in stages["classic"][0] if k != "min_size"]
-    lines = ["| stage | metric | " + " | ".join(f"seed {p.name}" for p in run_dirs)
+    lines = ["| stage | metric | " + " | ".join(f"seed {n}" for n in names)
              + " | mean | spread |", "|---|---|" + "---|" * (len(run_dirs) + 2)]
     for stage, rows in stages.items():
         for key in keys:
@@ -41,11 +43,11 @@ def table(run_dirs: list[Path]) -> str:
             mean, spread = sum(values) / len(values), max(values) - min(values)
             lines.append(f"| {stage} | {key} | " + " | ".join(f"{v:.3f}" for v in values)
                          + f" | {mean:.3f} | {spread:.3f} |")
-    names = list(stages)
-    lines += ["", "| margin | metric | " + " | ".join(p.name for p in run_dirs)
+    lines += ["", "| margin | metric | " + " | ".join(names)
               + " | smallest | largest spread of the two stages |",
               "|---|---|" + "---|" * (len(run_dirs) + 2)]
-    for before, after in zip(names, names[1:], strict=False):
+    order = list(stages)
+    for before, after in zip(order, order[1:], strict=False):
         for key in keys:
             sign = -1 if key.startswith("hd95") else 1  # a smaller distance is better
             margins = [sign * (a[key] - b[key]) for a, b in

@@ -181,20 +181,32 @@ def make_benchmark_image(index: int, shape_zyx=(32, 128, 128), seed: int = 0) ->
                           layout.kinds)
 
 
+#: Index of the first held-out image: pool and held-out images never share an index.
+HELDOUT_OFFSET = 100_000
+
+
 def write_benchmark(folder: str | Path, n_pool: int = 12, n_heldout: int = 6,
-                    shape_zyx=(32, 128, 128), seed: int = 0) -> Path:
+                    shape_zyx=(32, 128, 128), seed: int = 0,
+                    heldout_offset: int = HELDOUT_OFFSET) -> Path:
     """Write the benchmark: ``pool/`` (to curate and train on) and ``heldout/`` (to evaluate).
 
     Each set has ``raw/<name>.ome.tif``, ``truth/<name>.ome.tif`` (true lamina),
     ``cells/<name>.ome.tif`` (cell regions) and ``cells.csv`` (image, label, kind). Images
-    already written are kept, so an interrupted run resumes.
+    already written are kept, so an interrupted run resumes. A set of no images is not
+    written. ``heldout_offset`` moves the held-out images' indices: a second, fresh held-out
+    set (e.g. ``n_pool=0, heldout_offset=200_000``) shares no image with the first.
 
     Returns:
         The folder.
     """
     folder = Path(folder)
-    offset = {"pool": 0, "heldout": 100_000}  # disjoint indices: no held-out image trains
+    offset = {"pool": 0, "heldout": heldout_offset}  # disjoint: no held-out image trains
+    if heldout_offset < n_pool:
+        raise ValueError(f"heldout_offset={heldout_offset}: the held-out images would repeat "
+                         f"pool images (n_pool={n_pool}); use an offset of at least n_pool")
     for split, count in (("pool", n_pool), ("heldout", n_heldout)):
+        if not count:
+            continue
         rows = []
         for i in range(count):
             name = f"{split}_{i:03d}"

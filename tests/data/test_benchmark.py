@@ -1,6 +1,7 @@
 import csv
 
 import numpy as np
+import pytest
 from scipy import ndimage as ndi
 
 import seglight
@@ -69,3 +70,23 @@ def test_write_benchmark_writes_both_sets_and_resumes(tmp_path):
     mtime = raw[0].stat().st_mtime_ns
     write_benchmark(tmp_path, n_pool=2, n_heldout=1, shape_zyx=(16, 64, 64))
     assert raw[0].stat().st_mtime_ns == mtime
+
+
+def test_a_fresh_heldout_set_shares_no_image_with_the_first(tmp_path):
+    first = write_benchmark(tmp_path / "a", n_pool=0, n_heldout=2, shape_zyx=(16, 64, 64))
+    fresh = write_benchmark(tmp_path / "b", n_pool=0, n_heldout=2, shape_zyx=(16, 64, 64),
+                            heldout_offset=200_000)
+    assert not (first / "pool").exists()  # a set of no images is not written
+    for name in ("heldout_000.ome.tif", "heldout_001.ome.tif"):
+        a = read_image(first / "heldout" / "raw" / name).data
+        b = read_image(fresh / "heldout" / "raw" / name).data
+        assert a.shape == b.shape and not np.array_equal(a, b)
+    same = read_image(write_benchmark(tmp_path / "c", n_pool=0, n_heldout=1,
+                                      shape_zyx=(16, 64, 64), heldout_offset=200_000)
+                      / "heldout" / "raw" / "heldout_000.ome.tif").data
+    assert np.array_equal(same, read_image(fresh / "heldout" / "raw" / "heldout_000.ome.tif").data)
+
+
+def test_a_heldout_offset_inside_the_pool_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="heldout_offset=3"):
+        write_benchmark(tmp_path, n_pool=4, n_heldout=1, heldout_offset=3)
