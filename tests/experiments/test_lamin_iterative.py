@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +88,24 @@ def test_smoke_setting_runs_every_stage(tmp_path):
                   if line[:1].isdigit() and ". pool_" in line]
         assert len(scores) == 3 and scores == sorted(scores, reverse=True)
     assert (out / "curve" / "curve.png").stat().st_size > 0
+    # the same networks on fresh images: none of the run's, nothing trained or chosen again
+    done = subprocess.run([sys.executable, str(RUN.parent / "confirm.py"), str(out),
+                           "images=2"], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| round2 − round1 | dice |" in done.stdout
+    fresh = sorted((tmp_path / "confirm_data" / "heldout" / "raw").iterdir())
+    assert len(fresh) == 2
+    from seglight.io import read_image
+
+    olds = [read_image(p).data for p in sorted((out / "data" / "heldout" / "raw").iterdir())]
+    olds += [read_image(p).data for p in sorted((out / "data" / "pool" / "raw").iterdir())]
+    assert not any(np.array_equal(read_image(p).data, old) for p in fresh for old in olds)
+    with open(out / "confirm" / "results.csv", newline="") as f:
+        confirmed = list(csv.DictReader(f))
+    assert [(r["stage"], r["network"], r["min_size"]) for r in confirmed] == [
+        (r["stage"], r["network"], r["min_size"]) for r in rows]
+    assert best.stat().st_mtime_ns == mtime
+    assert len(list((out / "confirm" / "round2" / "unet_xy_tiny").glob("*.tiff"))) == 2
 
 
 def test_help_lists_the_settings():
@@ -112,7 +131,6 @@ def _person():
 
 
 def test_the_person_takes_right_cells_merges_the_better_second_and_excludes_the_rest():
-    import numpy as np
 
     person = _person()
     truth = np.zeros((4, 20, 30), bool)
@@ -143,7 +161,6 @@ def _experiment():
 
 
 def _write(folder, name, array):
-    import numpy as np
 
     from seglight.io import write_ome_tiff
 
@@ -151,7 +168,6 @@ def _write(folder, name, array):
 
 
 def test_min_size_is_chosen_on_the_pool_by_object_f1_and_logged(tmp_path):
-    import numpy as np
 
     run = _experiment()
     truth = np.zeros((6, 40, 40), bool)
