@@ -17,6 +17,7 @@ from seglight.data.demo import ensure_demo_dataset
 from seglight.data.patches import FixedPatchDataset, PatchSampler, RandomPatchDataset
 from seglight.errors import ConfigError, SeglightError
 from seglight.io.curated import Sample, Triplet, find_triplets, load_triplet
+from seglight.io.image import far_axes
 from seglight.normalization import Normalizer
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ class CuratedDataModule(L.LightningDataModule):
                 np.allclose(g, given[0], rtol=0.01) for g in given):
             return
         images = [float(v) for v in given[0]]
-        if self.spacing_um and not np.allclose(images, list(self.spacing_um), rtol=0.2):
+        if self.spacing_um and far_axes(images, list(self.spacing_um)):
             log.warning("%s: the curated images' voxel size is %s um but data.spacing_um is %s; "
                         "the checkpoint records the images'", self.path, images,
                         [float(v) for v in self.spacing_um])

@@ -128,6 +128,19 @@ def _spacing_of(img) -> Spacing:
     return tuple(float(v) if v else None for v in (pps.Z, pps.Y, pps.X))  # type: ignore[return-value]
 
 
+#: Voxel sizes within this factor of each other count as the same (a network trained at one
+#: predicts the other without resizing).
+SPACING_TOLERANCE = 1.25
+
+
+def far_axes(spacing_um: Spacing, reference_um: Spacing,
+             factor: float = SPACING_TOLERANCE) -> list[int]:
+    """The axes (0 = z) whose voxel sizes differ by more than ``factor`` either way; an axis
+    unknown in either is never far."""
+    return [axis for axis, (have, ref) in enumerate(zip(spacing_um, reference_um, strict=True))
+            if have and ref and not 1 / factor <= have / ref <= factor]
+
+
 def resolve_channel(img, channel: int | str, path: Path) -> tuple[int, str | None]:
     """Turn a channel index or name into an index, with a clear error when it is not there."""
     n_channels = int(img.dims.C)

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from seglight.binarizer import Record, no_record
 from seglight.checkpoint import safe_checkpoint_loading
 from seglight.errors import ConfigError, SeglightError
+from seglight.io.image import far_axes
 from seglight.networks.base import SegmentationNetwork
 from seglight.normalization import Normalizer
 from seglight.predict.inference import SlidingWindowInferer
@@ -164,13 +165,14 @@ class NetworkBinarizer:
         """Log a warning when an image's voxel size is far from the training data's."""
         if not self.spacing_um or self.resize_zyx is not None:
             return
-        for axis, have, trained in zip("zyx", spacing_um, self.spacing_um, strict=True):
-            if have and trained and not 0.8 <= have / trained <= 1.25:
-                log.warning(
-                    "%s: voxel size %s is %.3g um, the network was trained at %.3g um; "
-                    "consider resize_zyx to match", name, axis, have, trained,
-                )
-                return
+        far = far_axes(spacing_um, self.spacing_um)
+        if far:
+            axis = far[0]
+            log.warning(
+                "%s: voxel size %s is %.3g um, the network was trained at %.3g um; "
+                "consider resize_zyx to match", name, "zyx"[axis], spacing_um[axis],
+                self.spacing_um[axis],
+            )
 
 
 def resolve_device(device: str | torch.device) -> torch.device:

@@ -108,3 +108,13 @@ def test_plain_and_imagej_tiffs_are_read_without_reader_fallback_noise(tmp_path,
         for name in ("plain.tif", "imagej.tif", "described.tiff"):
             np.testing.assert_array_equal(read_image(tmp_path / name).data, image)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+def test_far_axes_are_those_beyond_the_factor_either_way_and_unknown_is_never_far():
+    from seglight.io.image import far_axes
+
+    reference = (0.29, 0.108, 0.108)
+    assert far_axes((0.29 * 1.2, 0.108 / 1.2, 0.108), reference) == []
+    assert far_axes((0.29 * 1.3, 0.108, 0.108 / 1.3), reference) == [0, 2]
+    assert far_axes((None, 0.5, 0.108), (0.29, None, 0.108)) == []
+    assert far_axes((0.29, 0.2, 0.2), reference, factor=2.0) == []
