@@ -93,18 +93,32 @@ def confirm(runs: list[Path], images: int = 24, offset: int = 200_000,
     """Score every run on the fresh set; returns the folders of their ``results.csv``."""
     cfgs = [OmegaConf.load(folder / "config.yaml") for folder in runs]
     bench = _benchmark(cfgs)
-    if offset < 100_000 + int(bench.n_heldout):
-        raise ConfigError(f"offset={offset}: the fresh images would repeat the runs' held-out "
-                          f"images (indices 100000..{100_000 + int(bench.n_heldout) - 1}); "
-                          "use 200000 or more")
-    data = data or runs[0].parent / "confirm_data"
+    from seglight.data.benchmark import HELDOUT_OFFSET
+
+    used = {"pool": (0, int(bench.n_pool)),  # the runs' images: indices [start, end)
+            "held-out": (HELDOUT_OFFSET, HELDOUT_OFFSET + int(bench.n_heldout))}
+    for split, (start, end) in used.items():
+        if offset < end and start < offset + images:
+            raise ConfigError(f"offset={offset}: images {offset}..{offset + images - 1} would "
+                              f"repeat the runs' {split} images ({start}..{end - 1}); "
+                              "use offset=200000")
+    data = (data or runs[0].parent / "confirm_data").resolve()
+    source = f"data={data} images={images} offset={offset}\n"  # what the masks are of
+    for folder in [data, *(run / "confirm" for run in runs)]:
+        seen = folder / "source.txt"
+        if seen.is_file() and seen.read_text() != source:
+            raise ConfigError(f"{folder}: made with {seen.read_text().strip()}, not "
+                              f"{source.strip()}; give those options, or delete {folder}")
     held = fresh_set(data, bench, images, offset)
+    (data / "source.txt").write_text(source)
     classic = experiment.binarize(held["raw"], data / "classic", cfgs[0],
                                   model=cfgs[0].classic.first)
     classic_row = _row("classic", cfgs[0].classic.first, 0, classic, held, cfgs[0])
     folders = []
     for folder, cfg in zip(runs, cfgs, strict=True):
         rows = [classic_row]
+        (folder / "confirm").mkdir(exist_ok=True)
+        (folder / "confirm" / "source.txt").write_text(source)
         for net, overrides in cfg.networks.items():
             if overrides is None:
                 continue

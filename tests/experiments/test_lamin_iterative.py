@@ -243,3 +243,23 @@ def test_seeds_table_has_per_seed_values_mean_spread_and_paired_margins(tmp_path
     assert "| round2 − round1 | dice | +0.080 | +0.070 | +0.040 | +0.040 | 0.040 |" in lines
     # a distance: smaller is better, so a drop of HD95 is a positive margin
     assert "| round2 − round1 | hd95_um | +0.100 | +0.100 | +0.100 | +0.100 | 0.000 |" in lines
+
+
+def test_confirm_refuses_the_runs_own_images_and_masks_of_other_images(tmp_path):
+    run = tmp_path / "small_seed0"
+    run.mkdir()
+    (run / "results.csv").write_text("stage,network,min_size,dice\n")
+    (run / "config.yaml").write_text(
+        "data:\n  pool: null\n  benchmark: {n_pool: 16, n_heldout: 8, shape_zyx: [8, 32, 32], "
+        "seed: 0}\n")
+    confirm = [sys.executable, str(RUN.parent / "confirm.py"), str(run)]
+    for offset, split in (("10", "pool images (0..15)"), ("99990", "held-out images")):
+        done = subprocess.run([*confirm, f"offset={offset}"], capture_output=True, text=True)
+        assert done.returncode == 2 and split in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+    # masks made of other fresh images are never mixed with new ones
+    (run / "confirm").mkdir()
+    (run / "confirm" / "source.txt").write_text("data=/elsewhere images=4 offset=300000\n")
+    done = subprocess.run([*confirm, "images=2"], capture_output=True, text=True)
+    assert done.returncode == 2 and "made with data=/elsewhere" in done.stderr, done.stderr
+    assert not (tmp_path / "confirm_data").exists()
