@@ -42,13 +42,19 @@ from seglight.errors import ConfigError, SeglightError  # noqa: E402
 STAGES = ("round1", "round2")
 
 
-def _options(argv: list[str]) -> tuple[list[Path], dict[str, str]]:
+def _options(argv: list[str]) -> tuple[list[Path], dict]:
     runs = [Path(a) for a in argv if "=" not in a]
-    options = dict(a.split("=", 1) for a in argv if "=" in a)
-    unknown = set(options) - {"images", "offset", "data"}
+    given = dict(a.split("=", 1) for a in argv if "=" in a)
+    unknown = set(given) - {"images", "offset", "data"}
     if unknown:
         raise ConfigError(f"{sorted(unknown)[0]}=: not an option; the options are images=, "
                           "offset= and data= (see --help)")
+    options: dict = {"data": Path(given["data"]) if "data" in given else None}
+    for key, default in (("images", 24), ("offset", 200_000)):
+        value = given.get(key, str(default))
+        if not value.isdigit() or (key == "images" and int(value) == 0):
+            raise ConfigError(f"{key}={value}: give a whole number (default {default})")
+        options[key] = int(value)
     if not runs:
         raise ConfigError("name at least one run folder of run.py (see --help)")
     for folder in runs:
@@ -68,14 +74,19 @@ def _benchmark(cfgs: list[DictConfig]) -> DictConfig:
     if any({k: b[k] for k in keys} != {k: bench[0][k] for k in keys} for b in bench):
         raise ConfigError("the runs were made on different benchmarks (data.benchmark.seed or "
                           "shape_zyx differ); confirm them separately")
-    return cfgs[0].data.benchmark
+    # the indices the runs used: the largest pool and held-out set of them
+    largest = {key: max(int(b[key]) for b in bench) for key in ("n_pool", "n_heldout")}
+    return OmegaConf.merge(cfgs[0].data.benchmark, largest)
 
 
 def fresh_set(folder: Path, bench: DictConfig, images: int, offset: int) -> dict:
     from seglight.data.benchmark import write_benchmark
 
-    root = write_benchmark(folder, 0, images, list(bench.shape_zyx), int(bench.seed),
-                           heldout_offset=offset)
+    try:
+        root = write_benchmark(folder, 0, images, list(bench.shape_zyx), int(bench.seed),
+                               heldout_offset=offset)
+    except ValueError as err:  # the folder holds other images
+        raise ConfigError(str(err)) from None
     split = root / "heldout"
     return {"raw": split / "raw", "truth": split / "truth", "cells": split / "cells",
             "kinds": split / "cells.csv"}
@@ -145,9 +156,7 @@ def main(argv: list[str]) -> int:
         return 0
     try:
         runs, options = _options(argv)
-        folders = confirm(runs, int(options.get("images", 24)),
-                          int(options.get("offset", 200_000)),
-                          Path(options["data"]) if "data" in options else None)
+        folders = confirm(runs, **options)
     except SeglightError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -28,7 +28,8 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from seglight.data.demo import DEMO_SPACING_UM, _nucleus, camera_noise, uneven_background
-from seglight.io.image import write_ome_tiff
+from seglight.io.atomic import atomic_path
+from seglight.io.image import read_image, write_ome_tiff
 
 KINDS = ("interphase", "touching", "dim", "mitotic")
 
@@ -215,11 +216,14 @@ def write_benchmark(folder: str | Path, n_pool: int = 12, n_heldout: int = 6,
             paths = {part: folder / split / part / f"{name}.ome.tif"
                      for part in ("raw", "truth", "cells")}
             if all(p.exists() for p in paths.values()):
+                if not np.array_equal(read_image(paths["truth"]).data, sample.truth):
+                    raise ValueError(f"{paths['truth']}: not image {offset[split] + i} of this "
+                                     f"benchmark (seed {seed}, shape {list(shape_zyx)}); the "
+                                     "folder holds another benchmark's images: use another one")
                 continue
             write_ome_tiff(paths["truth"], sample.truth, DEMO_SPACING_UM)
             write_ome_tiff(paths["cells"], sample.cells, DEMO_SPACING_UM)
             write_ome_tiff(paths["raw"], sample.image, DEMO_SPACING_UM)
-        table = folder / split / "cells.csv"
-        with open(table, "w", newline="") as f:
+        with atomic_path(folder / split / "cells.csv") as tmp, open(tmp, "w", newline="") as f:
             csv.writer(f).writerows([("image", "label", "kind"), *rows])
     return folder

@@ -85,8 +85,14 @@ def test_a_fresh_heldout_set_shares_no_image_with_the_first(tmp_path):
                                       shape_zyx=(16, 64, 64), heldout_offset=200_000)
                       / "heldout" / "raw" / "heldout_000.ome.tif").data
     assert np.array_equal(same, read_image(fresh / "heldout" / "raw" / "heldout_000.ome.tif").data)
+    # a folder of other images is refused, not mixed: its kinds still describe its images
+    table = (fresh / "heldout" / "cells.csv").read_text()
+    with pytest.raises(ValueError, match="heldout_000.ome.tif: not image 20 of this benchmark"):
+        write_benchmark(fresh, n_pool=0, n_heldout=2, shape_zyx=(16, 64, 64), heldout_offset=20)
+    assert (fresh / "heldout" / "cells.csv").read_text() == table
 
 
 def test_a_heldout_offset_inside_the_pool_is_refused(tmp_path):
     with pytest.raises(ValueError, match="heldout_offset=3"):
         write_benchmark(tmp_path, n_pool=4, n_heldout=1, heldout_offset=3)
+
