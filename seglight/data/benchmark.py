@@ -193,9 +193,10 @@ def write_benchmark(folder: str | Path, n_pool: int = 12, n_heldout: int = 6,
 
     Each set has ``raw/<name>.ome.tif``, ``truth/<name>.ome.tif`` (true lamina),
     ``cells/<name>.ome.tif`` (cell regions) and ``cells.csv`` (image, label, kind). Images
-    already written are kept, so an interrupted run resumes. A set of no images is not
-    written. ``heldout_offset`` moves the held-out images' indices: a second, fresh held-out
-    set (e.g. ``n_pool=0, heldout_offset=200_000``) shares no image with the first.
+    already written are kept, so an interrupted run resumes (a folder holding another
+    benchmark's images is refused: ``ValueError``). A set of no images is not written.
+    ``heldout_offset`` moves the held-out images' indices: a second, fresh held-out set (e.g.
+    ``n_pool=0, heldout_offset=200_000``) shares no image with the first.
 
     Returns:
         The folder.
