@@ -95,8 +95,7 @@ def fresh_set(folder: Path, bench: DictConfig, images: int, offset: int) -> dict
 def _row(stage: str, network: str, min_size: int, pred: Path, held: dict,
          cfg: DictConfig) -> dict:
     return {"stage": stage, "network": network, "min_size": min_size,
-            **experiment.evaluate(pred, held["truth"], *experiment._objects(cfg)),
-            **experiment.kind_dice(pred, held)}
+            **experiment.score(pred, held, cfg)}
 
 
 def confirm(runs: list[Path], images: int = 24, offset: int = 200_000,

@@ -321,6 +321,11 @@ def kind_dice(pred_dir: Path, data: dict) -> dict[str, float]:
     return {f"dice_{kind}": (a / b if b else 1.0) for kind, (a, b) in sorted(sums.items())}
 
 
+def score(pred_dir: Path, data: dict, cfg: DictConfig) -> dict[str, float]:
+    """Every column of the table for a folder of masks of ``data``'s images."""
+    return {**evaluate(pred_dir, data["truth"], *_objects(cfg)), **kind_dice(pred_dir, data)}
+
+
 def curves(runs: dict[str, Path], path: Path) -> None:
     """Validation Dice (against the curated labels) per epoch of every training run."""
     import matplotlib
@@ -426,8 +431,7 @@ def train_and_score(cfg: DictConfig, where: Path, curated: Path, overrides: list
     min_size = choose_min_size(where / "pool", pool["truth"], cfg, where / "min_size.csv")
     binarize(held["raw"], where / "heldout", cfg, ckpt=ckpt, min_size=min_size)
     return {"min_size": min_size,
-            **evaluate(where / "heldout", held["truth"], *_objects(cfg)),
-            **kind_dice(where / "heldout", held)}
+            **score(where / "heldout", held, cfg)}
 
 
 def run(cfg: DictConfig) -> list[dict]:
@@ -446,8 +450,7 @@ def run(cfg: DictConfig) -> list[dict]:
     second = (binarize(pool["raw"], out / "classic2" / "pool", cfg, model=cfg.classic.second)
               if cfg.classic.second else first)
     rows = [{"stage": "classic", "network": cfg.classic.first, "min_size": 0,
-             **evaluate(out / "classic" / "heldout", held["truth"], *_objects(cfg)),
-             **kind_dice(out / "classic" / "heldout", held)}]
+             **score(out / "classic" / "heldout", held, cfg)}]
     print(f"classic: {rows[-1]}", flush=True)
     round1 = curate_round(pool, [first], out / "round1", cfg)
     runs = {}
