@@ -2,7 +2,7 @@
 
 Each workflow runs in the reference (``aicssegmentation==0.5.3``, installed by
 ``scripts/install_oracles.sh``) and in seglight on the same image in one process: by
-default each workflow's structure-like image (``tests/classic/structures.py``); with
+default each workflow's structure-like image (``seglight/data/structures.py``); with
 ``--image PATH`` one real image (TIFF, HDF5, .npy) for all 25; with ``--synthetic`` one of
 the matrix images of ``tests/parity/matrix.py`` (bright hiPSC-like nuclei, a dim yeast
 mitochondria-like stack). The table shows the seconds of each, the speed-up and the masks'
@@ -56,8 +56,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from seglight.classic import list_workflows, run_workflow  # noqa: E402
+from seglight.data.structures import BENCH_SHAPE, STRUCTURE_OF, structure_image  # noqa: E402
 from seglight.errors import SeglightError  # noqa: E402
-from tests.classic.structures import BENCH_SHAPE, STRUCTURE_OF, structure_image  # noqa: E402
 from tests.parity.matrix import dim_mitochondria, hipsc_nuclei  # noqa: E402
 
 SYNTHETIC = {"nuclei": hipsc_nuclei, "dim_mito": dim_mitochondria}

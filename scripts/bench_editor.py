@@ -3,7 +3,7 @@ a change of each parameter, on the whole stack and on a z-range around one slice
 
 Drives :class:`seglight.editor.session.EditorSession` — what the napari widget runs in its
 worker thread — without Qt. The image is a synthetic ER-like stack (the structure sec61b
-is tuned for; ``tests/classic/structures.py``) of 65x624x924 voxels unless ``--image`` gives
+is tuned for; ``seglight/data/structures.py``) of 65x624x924 voxels unless ``--image`` gives
 a real one. For each run it prints the steps' wall seconds (from the engine's StepEvents)
 and the run's wall and CPU seconds; the baseline is the same workflow run once without the
 cache, as ``python -m seglight.predict`` runs it (``ClassicBinarizer.predict_mask``), in the
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         image = np.asarray(read_image(args.image).data)
         source = f"{args.image} {image.shape}"
     else:
-        from tests.classic.structures import STRUCTURE_OF, structure_image
+        from seglight.data.structures import STRUCTURE_OF, structure_image
 
         shape = tuple(int(v) for v in args.shape.split("x"))
         start = time.perf_counter()

@@ -3,7 +3,7 @@
 Each thumbnail shows the middle slice of a synthetic image of the structure the workflow
 was made for, with the workflow's mask outlined: a user picks the workflow whose picture
 looks most like their structure. The PNGs ship in ``seglight/editor/thumbnails/``; they are
-rendered from the repository's structure-like test images (``tests/classic/structures.py``)
+rendered from the repository's structure-like test images (``seglight/data/structures.py``)
 by::
 
     python -m seglight.editor.gallery          # from the repository root
@@ -15,7 +15,6 @@ The descriptions are the first comment line of each ``conf/model/classic/<name>.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -59,15 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=THUMBNAILS)
     parser.add_argument("--shape", default="16x96x96", help="ZYX of the synthetic images")
     args = parser.parse_args(argv)
-    root = Path(__file__).resolve().parents[2]
-    sys.path.insert(0, str(root))
-    try:
-        from tests.classic.structures import structure_image
-    except ImportError:
-        print("run from a clone of the repository: the images come from tests/classic/",
-              file=sys.stderr)
-        return 2
     from seglight.classic import run_workflow
+    from seglight.data.structures import structure_image
     from seglight.viz import save_png
 
     shape = tuple(int(v) for v in args.shape.split("x"))

@@ -18,9 +18,9 @@ from seglight.classic import (
 from seglight.classic.intermediates import QC_NAME, save_intermediates
 from seglight.classic.registry import get_pipeline
 from seglight.classic.validation import MIN_SHAPE_ZYX, STRICT_KEY
+from seglight.data.structures import STRUCTURE_OF, structure_image
 from seglight.errors import ConfigError, SeglightError
 from seglight.io import ImageZYX, read_image
-from tests.classic.structures import STRUCTURE_OF, structure_image
 
 STRUCTURES = [
     "actb", "actn1", "atp2a2", "cetn2", "ctnnb1", "dsp", "fbl", "gja1", "h2b_interphase",

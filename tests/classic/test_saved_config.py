@@ -14,8 +14,8 @@ from seglight.classic import (
     load_workflow_config,
     save_workflow_config,
 )
+from seglight.data.structures import structure_image
 from seglight.errors import ConfigError, SeglightError
-from tests.classic.structures import structure_image
 
 STEPS = {"smoothed": {"block": "gaussian_3d", "params": {"sigma": 1.5}},
          "size_filtered_2d": {"enabled": False}}

@@ -17,8 +17,8 @@ from seglight.classic import (
 )
 from seglight.classic.registry import get_pipeline
 from seglight.classic.steps import BLOCKS, needed_steps
+from seglight.data.structures import structure_image, two_touching_dots
 from seglight.errors import ConfigError
-from tests.classic.structures import structure_image, two_touching_dots
 
 SHAPE = (10, 48, 48)
 SEC61B_STEPS = ["normalized", "smoothed", "vesselness", "filament", "size_filtered",

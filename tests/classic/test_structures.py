@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.classic.structures import STRUCTURE_OF, structure_image
+from seglight.data.structures import STRUCTURE_OF, structure_image
 
 GENERATORS = sorted({fn.__name__: name for name, fn in STRUCTURE_OF.items()}.values())
 

@@ -17,8 +17,8 @@ from seglight.classic.validation import (
     check_params,
     parameter_kinds,
 )
+from seglight.data.structures import structure_image
 from seglight.errors import ConfigError, SeglightError
-from tests.classic.structures import structure_image
 
 
 def test_kinds_come_from_the_blocks_annotations():

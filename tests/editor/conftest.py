@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from seglight.data.structures import structure_image
 from seglight.io import write_ome_tiff
-from tests.classic.structures import structure_image
 
 SHAPE = (10, 64, 64)
 SPACING = (0.29, 0.108, 0.108)

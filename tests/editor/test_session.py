@@ -153,8 +153,8 @@ def test_the_python_example_of_the_docs_runs(er_image, tmp_path, monkeypatch):
 
 
 def test_a_workflow_with_its_own_labels_numbers_as_the_cli_does():
+    from seglight.data.structures import structure_image
     from seglight.predict.runner import object_labels
-    from tests.classic.structures import structure_image
 
     image = structure_image("cetn2", (10, 64, 64), seed=2)
     session = EditorSession(image, "cetn2")

@@ -185,7 +185,7 @@ def test_npe2_manifest_lists_the_workflow_editor():
     npe2 = pytest.importorskip("npe2")
     from importlib.resources import files
 
-    manifest = npe2.PluginManifest.from_file(files("seglight.curate") / "napari.yaml")
+    manifest = npe2.PluginManifest.from_file(files("seglight") / "napari.yaml")
     manifest.validate_imports()
     assert "Workflow editor" in [w.display_name for w in manifest.contributions.widgets]
 

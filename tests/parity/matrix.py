@@ -1,6 +1,6 @@
 """Images that vary what real data varies, for the parity matrix of the classic workflows.
 
-The structure-like images of :mod:`tests.classic.structures` are all of one kind: uint16,
+The structure-like images of :mod:`seglight.data.structures` are all of one kind: uint16,
 a background of ~450 counts, a few hundred counts of signal, 24 slices. Real stacks differ
 in ways that change what a workflow computes (the normalization bounds, the thresholds, the
 size of the objects the filters see), so each *case* here takes a workflow's image and
@@ -25,7 +25,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage as ndi
 
-from tests.classic.structures import _ellipsoids, structure_image
+from seglight.data.structures import _ellipsoids, structure_image
 
 Shape = tuple[int, int, int]
 #: The yx size of the matrix images: small, so the reference runs in a fraction of a second.

@@ -15,7 +15,7 @@ import pytest
 from seglight.classic import morphology as morph
 from seglight.classic.postprocess import size_filter
 from seglight.classic.workflows.filament_spot import prune_z
-from tests.classic.structures import structure_image
+from seglight.data.structures import structure_image
 from tests.classic.test_size_boundaries import N, filled, holes, lines, survivors
 from tests.oracle import reference_module, reference_workflow
 

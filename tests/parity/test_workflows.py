@@ -1,7 +1,7 @@
 """Parity of every classic workflow with the reference Allen Cell Structure Segmenter.
 
 Each workflow runs in seglight and in ``aicssegmentation==0.5.3`` on its structure-like
-image (:mod:`tests.classic.structures`); the masks must agree to Dice >= 0.99. Skipped
+image (:mod:`seglight.data.structures`); the masks must agree to Dice >= 0.99. Skipped
 when the reference is not installed (``scripts/install_oracles.sh``).
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from seglight.classic import run_workflow
-from tests.classic.structures import STRUCTURE_OF, structure_image
+from seglight.data.structures import STRUCTURE_OF, structure_image
 from tests.oracle import reference_workflow
 
 #: Small enough for CI (the reference takes ~25 s for all 25 at this size on 2 cores).

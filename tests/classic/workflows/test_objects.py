@@ -8,7 +8,7 @@ from scipy import ndimage as ndi
 
 from seglight.classic import load_params, run_workflow
 from seglight.classic.filters import filament_2d_slice, spot_response_2d
-from tests.classic.structures import two_touching_dots
+from seglight.data.structures import two_touching_dots
 
 
 @pytest.mark.parametrize("name", ["dsp", "slc25a17"])
