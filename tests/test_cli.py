@@ -18,7 +18,7 @@ from seglight import CONF_DIR
 from seglight.cli import prepare_overrides, trainer_arguments
 from seglight.errors import ConfigError
 from seglight.io import write_ome_tiff
-from tests.cli_utils import REPO, run_module
+from tests.helpers.cli_utils import REPO, run_module
 
 LAB_PATHS = ["/data/iné", "/data/My experiment", "/data/µm 0.108/Zellkern ü", "/数据/细胞 1"]
 
