@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,28 @@ def test_shell_scripts_do_not_import_tests():
     offenders = [str(p.relative_to(REPO)) for p in sorted((REPO / "scripts").glob("*.sh"))
                  if "from tests" in p.read_text() or "import tests" in p.read_text()]
     assert not offenders
+
+
+_CITED_FILE = re.compile(r"``([\w.-]+(?:/[\w.-]+)+\.(?:md|py|yaml|sh|toml))``")
+
+
+def _docstrings(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    nodes = [tree, *(n for n in ast.walk(tree)
+                     if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef))]
+    return [doc for node in nodes if (doc := ast.get_docstring(node))]
+
+
+def test_docstrings_cite_only_files_of_the_repository():
+    """A user's clone has the repository only: every file a docstring names must be in it
+    (a run folder's own files, ``.hydra/...``, are not the repository's)."""
+    missing = sorted({
+        f"{path.relative_to(REPO)}: {cited}"
+        for path in (REPO / "seglight").rglob("*.py")
+        for doc in _docstrings(path)
+        for cited in _CITED_FILE.findall(doc)
+        if not cited.startswith(".")
+        and not (REPO / cited).exists() and not (REPO / "seglight" / cited).exists()
+    })
+    assert not missing, "docstrings cite files that are not in the repository:\n" + "\n".join(
+        missing)

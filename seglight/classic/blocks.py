@@ -8,7 +8,7 @@ the editor check). A block of the same input and output kinds can replace anothe
 custom workflow (``steps: {smoothed: {block: gaussian_3d}}``), so the smoothing, response,
 threshold and size-filter blocks share argument names (``sigma``, ``cutoff``, ``min_size``).
 
-Notation (``shared/classic-workflows.md``): ``N`` normalization, ``G3``/``G2`` Gaussian,
+Notation (``docs/classic-steps.md``): ``N`` normalization, ``G3``/``G2`` Gaussian,
 ``EPS`` edge-preserving smoothing, ``F3``/``F2`` filament filter, ``S3``/``S2`` spot
 filter, ``MO`` masked-object threshold, ``SF``/``SF2D`` size filter.
 """
