@@ -19,8 +19,8 @@ import torch
 from hydra.utils import instantiate
 
 from seglight.config import to_plain
-from seglight.metrics import MaskedDiceIoU
 from seglight.networks.base import SegmentationNetwork, center_crop
+from seglight.training.metrics import MaskedDiceIoU
 
 
 class SegmentationModule(L.LightningModule):
@@ -28,11 +28,11 @@ class SegmentationModule(L.LightningModule):
 
     Args:
         net: config of the network (``_target_`` plus arguments).
-        loss: config of the loss, e.g. :class:`~seglight.losses.MultiHeadLoss`.
+        loss: config of the loss, e.g. :class:`~seglight.training.losses.MultiHeadLoss`.
         optimizer: config of a partial optimizer (``_partial_: true``), given the parameters.
         scheduler: optional config of a partial LR scheduler, given the optimizer (and
             ``total_steps``, the run's optimizer steps, when it takes that argument, as the
-            schedules of :mod:`seglight.schedules` do); given ``val/dice`` when it is
+            schedules of :mod:`seglight.training.schedules` do); given ``val/dice`` when it is
             ``ReduceLROnPlateau``.
         scheduler_interval: ``"step"`` (every optimizer step) or ``"epoch"``.
         channels_last: train in the ``channels_last_3d`` memory layout (channels innermost),

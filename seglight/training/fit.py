@@ -16,9 +16,9 @@ from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf
 
-from seglight.checkpoint import safe_checkpoint_loading
-from seglight.precision import select_precision
-from seglight.training_checks import validate_train_config
+from seglight.io.checkpoint import safe_checkpoint_loading
+from seglight.training.checks import validate_train_config
+from seglight.training.precision import select_precision
 
 log = logging.getLogger("seglight.train")
 
