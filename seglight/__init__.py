@@ -15,6 +15,10 @@ predict | curate | evaluate``.
 
 from pathlib import Path
 
+from seglight import _moved
+
+_moved.install()  # module paths stored in checkpoints and configs before a move keep working
+
 __version__ = "0.1.0"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent

@@ -149,7 +149,7 @@ def test_readme_user_config_folder_adds_an_architecture(tmp_path):
          "--cfg", "job"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "_target_: mynets.tiny.TinyNet" in result.stdout
-    assert "_target_: seglight.module.SegmentationModule" in result.stdout  # from _module
+    assert "_target_: seglight.training.module.SegmentationModule" in result.stdout  # from _module
 
 
 @pytest.mark.slow

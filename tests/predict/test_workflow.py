@@ -60,7 +60,7 @@ def test_a_saved_workflow_runs_from_the_cli_as_model_classic_with_its_params(raw
         (None, "no such file"),
         ("_target_: [unclosed\n", "not valid YAML"),
         ("- a list\n", "expected a mapping"),
-        ("_target_: seglight.module.SegmentationModule\nworkflow: sec61b\n", "_target_="),
+        ("_target_: seglight.training.module.SegmentationModule\nworkflow: sec61b\n", "_target_="),
         ("_target_: seglight.classic.ClassicBinarizer\nworkflow: sec61b\nparms: {}\n",
          "parms: unknown key"),
         ("_target_: seglight.classic.ClassicBinarizer\nworkflow: nope\nparams: {}\n", "nope"),

@@ -22,7 +22,7 @@ from seglight.errors import SeglightError
 
 #: What ``torch.load(weights_only=True)`` accepts besides tensors, plain containers, strings
 #: and numbers. A seglight checkpoint holds nothing else: its hyperparameters are stored as
-#: plain containers (:mod:`seglight.module`) and Lightning's loop and callback states are
+#: plain containers (:mod:`seglight.training.module`) and Lightning's loop and callback states are
 #: dicts of numbers, strings and tensors (tests/test_checkpoint.py loads real ones). A type
 #: added here is one a checkpoint may construct while loading, so add only plain data types.
 SAFE_GLOBALS: list[type] = []

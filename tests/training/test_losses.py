@@ -3,7 +3,7 @@ import torch
 import torch.nn.functional as F
 
 from seglight.errors import ConfigError
-from seglight.losses import (
+from seglight.training.losses import (
     MultiHeadLoss,
     weighted_cross_entropy,
     weighted_dice_ce,

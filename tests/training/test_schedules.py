@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from seglight.schedules import warmup_cosine, warmup_poly
+from seglight.training.schedules import warmup_cosine, warmup_poly
 
 
 def _lrs(make, total_steps, **kwargs):

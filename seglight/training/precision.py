@@ -10,7 +10,7 @@ Mixed precision pays only where the hardware computes in 16 bits natively:
   (``scripts/bench_train.py`` prints the numbers).
 
 An explicit ``trainer.precision`` (``32-true``, ``bf16-mixed``, ``16-mixed``, ...) is used as
-given. Losses compute in float32 whatever the precision (:mod:`seglight.losses`).
+given. Losses compute in float32 whatever the precision (:mod:`seglight.training.losses`).
 """
 
 from __future__ import annotations

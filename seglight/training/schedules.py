@@ -6,7 +6,7 @@ or ``max_epochs`` × batches per epoch), so the decay ends where training ends.
 
 Config (``model.scheduler``)::
 
-    _target_: seglight.schedules.warmup_poly
+    _target_: seglight.training.schedules.warmup_poly
     _partial_: true
     warmup_steps: 20
 """

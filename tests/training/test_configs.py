@@ -105,7 +105,7 @@ def test_invalid_patch_names_nearest_valid_size(tmp_path, curated):
                                    "data.patch_zyx=[40,100,101]"], tmp_path)
     with open_dict(cfg):
         cfg.data.path = str(curated)
-    from seglight.training_checks import validate_train_config
+    from seglight.training.checks import validate_train_config
 
     with pytest.raises(ConfigError, match=r"data.patch_zyx=\[40, 100, 101\].*\[40, 100, 108\]"):
         validate_train_config(cfg)

@@ -1,6 +1,6 @@
 import torch
 
-from seglight.metrics import MaskedDiceIoU
+from seglight.training.metrics import MaskedDiceIoU
 
 
 def test_dice_and_iou_count_only_supervised_voxels():

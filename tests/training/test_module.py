@@ -10,11 +10,11 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from seglight.module import SegmentationModule
+from seglight.training.module import SegmentationModule
 
 NET = {"_target_": "seglight.networks.UNetXY", "width": 2, "padded": True, "aux_heads": False,
        "norm": "instance"}
-LOSS = {"_target_": "seglight.losses.MultiHeadLoss", "kind": "ce", "head_weights": [1.0]}
+LOSS = {"_target_": "seglight.training.losses.MultiHeadLoss", "kind": "ce", "head_weights": [1.0]}
 OPTIMIZER = {"_target_": "torch.optim.Adam", "_partial_": True, "lr": 1e-3}
 
 
@@ -54,7 +54,7 @@ def _module(**kwargs) -> SegmentationModule:
     return SegmentationModule(
         net={"_target_": "seglight.networks.UNetXY", "width": 2, "padded": True,
              "norm": "instance"},
-        loss={"_target_": "seglight.losses.MultiHeadLoss", "kind": "dice_ce",
+        loss={"_target_": "seglight.training.losses.MultiHeadLoss", "kind": "dice_ce",
               "head_weights": [1.0, 0.5, 0.25]},
         optimizer={"_target_": "torch.optim.AdamW", "_partial_": True, "lr": 1e-3},
         **kwargs,
@@ -107,7 +107,7 @@ def test_channels_last_gives_the_same_heads():
 @pytest.mark.parametrize("interval", ["step", "epoch"])
 def test_a_schedule_is_given_the_runs_total_steps(interval):
     module = _module(
-        scheduler={"_target_": "seglight.schedules.warmup_poly", "_partial_": True,
+        scheduler={"_target_": "seglight.training.schedules.warmup_poly", "_partial_": True,
                    "warmup_steps": 2},
         scheduler_interval=interval,
     )
