@@ -135,7 +135,7 @@ def test_cli_predicts_between_folders_with_accents_and_spaces(tmp_path):
 @pytest.mark.slow
 def test_readme_user_config_folder_adds_an_architecture(tmp_path):
     """README: `PYTHONPATH=. python -m seglight.train --config-dir my_conf model=tiny`."""
-    from tests.test_extend import TOY_CONFIG, TOY_MODULE
+    from tests.training.test_extend import TOY_CONFIG, TOY_MODULE
 
     (tmp_path / "mynets").mkdir()
     (tmp_path / "mynets" / "__init__.py").write_text("")

@@ -36,8 +36,8 @@ TARGETS = sorted({
 def test_the_targets_are_found():
     """The search sees nested ones too (``net:`` inside ``model:``)."""
     names = {target for target, _ in TARGETS}
-    assert {"seglight.classic.ClassicBinarizer", "seglight.schedules.warmup_poly",
-            "seglight.losses.MultiHeadLoss", "seglight.networks.UNetXY",
+    assert {"seglight.classic.ClassicBinarizer", "seglight.training.schedules.warmup_poly",
+            "seglight.training.losses.MultiHeadLoss", "seglight.networks.UNetXY",
             "hydra_plugins.hydra_optuna_sweeper.optuna_sweeper.OptunaSweeper"} <= names
     assert len(names) >= 20
 
