@@ -68,3 +68,12 @@ def test_the_checkpoint_records_the_curated_images_voxel_size(tmp_path):
                           **tiny)
     hparams = torch.load(ckpt, map_location="cpu", weights_only=True)["hyper_parameters"]
     assert hparams["spacing_um"] == [0.235, 0.15, 0.15]
+
+
+def test_importing_the_command_modules_does_not_hide_the_functions():
+    import importlib
+
+    importlib.import_module("seglight.train")
+    importlib.import_module("seglight.evaluate")
+    assert callable(seglight.train) and seglight.train.__module__ == "seglight.api"
+    assert callable(seglight.evaluate)
