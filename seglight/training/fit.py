@@ -14,6 +14,7 @@ from pathlib import Path
 import lightning as L
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ProgressBar
+from lightning.pytorch.loggers import TensorBoardLogger
 from omegaconf import DictConfig, OmegaConf
 
 from seglight.io.checkpoint import safe_checkpoint_loading
@@ -84,7 +85,8 @@ def fit(cfg: DictConfig) -> TrainResult:
                      float(score) if score is not None else float("nan"))
         elif callback.monitor is None and callback.best_model_path:  # the latest one kept
             last = Path(callback.best_model_path)
-    log_dir = Path(loggers[0].save_dir).resolve() if loggers else None
+    boards = [lg for lg in loggers if isinstance(lg, TensorBoardLogger)]
+    log_dir = Path(boards[0].save_dir).resolve() if boards else None
     if log_dir is not None:
         log.info("curves and image panels: tensorboard --logdir %s", log_dir)
     return TrainResult(float(metric) if metric is not None else None, best, last, log_dir)

@@ -123,10 +123,11 @@ class SegmentationModule(L.LightningModule):
         self.log("val/dice", scores["dice"], prog_bar=True)
         self.log("val/iou", scores["iou"])
         self.val_metric.reset()
-        experiment = getattr(self.logger, "experiment", None)
-        if self._panels and hasattr(experiment, "add_image") and not self.trainer.sanity_checking:
+        # At the global step, as the scalars are; to whichever logger shows images.
+        writers = [lg.experiment for lg in self.loggers if hasattr(lg.experiment, "add_image")]
+        if self._panels and writers and not self.trainer.sanity_checking:
             for i, rgb in enumerate(self._panels):
-                experiment.add_image(f"val/panel_{i}", rgb, self.current_epoch, dataformats="HWC")
+                writers[0].add_image(f"val/panel_{i}", rgb, self.global_step, dataformats="HWC")
         self._panels = []
 
     def configure_optimizers(self) -> Any:

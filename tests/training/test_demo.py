@@ -65,6 +65,9 @@ def test_demo_run_writes_checkpoints_and_tensorboard_images(demo_run):
     assert "val/dice" in events.Tags()["scalars"]
     assert "train/loss_epoch" in events.Tags()["scalars"]
     assert any(tag.startswith("val/panel") for tag in events.Tags()["images"])
+    # image panels at the global step, as the scalars are (not at the epoch)
+    panel_steps = [e.step for e in events.Images("val/panel_0")]
+    assert panel_steps == [e.step for e in events.Scalars("val/dice")] and panel_steps[-1] > 6
 
 
 def test_resume_continues_epochs_and_optimizer_state(demo_run, tmp_path):
