@@ -22,6 +22,7 @@ from seglight.sweep import one_line, record_traceback
 from seglight.training.checks import validate_train_config
 from seglight.training.precision import select_precision
 from seglight.training.record import MetricHistory, RunRecord, log_hparams, metric_mode
+from seglight.training.resume import RngStates, continue_in_run_folder, keep_csv_rows
 
 log = logging.getLogger("seglight.train")
 
@@ -57,7 +58,8 @@ def fit(cfg: DictConfig) -> TrainResult:
         ConfigError: the config cannot work (checked before any work starts).
         SeglightError: a data file or the resume checkpoint is unusable (names the file).
     """
-    with RunRecord(cfg.paths.output_dir, cfg.optimized_metric) as record:
+    continues = continue_in_run_folder(cfg)  # a resumed run writes on in its own folder
+    with RunRecord(cfg.paths.output_dir, cfg.optimized_metric, continues) as record:
         return _fit(cfg, record)
 
 
@@ -76,7 +78,7 @@ def _fit(cfg: DictConfig, record: RunRecord) -> TrainResult:
     if cfg.trainer.get("enable_progress_bar") is False:  # the user's switch wins over the config
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
     history = MetricHistory(cfg.optimized_metric, metric_mode(cfg.optimized_metric, callbacks))
-    callbacks.append(history)
+    callbacks += [history, RngStates()]
     precision = select_precision(cfg.trainer.get("precision"),
                                  cfg.trainer.get("accelerator", "auto"))
     log.info("training precision: %s (trainer.precision=%s)", precision,
@@ -84,7 +86,7 @@ def _fit(cfg: DictConfig, record: RunRecord) -> TrainResult:
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False,
                                      precision=precision)
     ckpt_path = cfg.get("ckpt_path")
-    with safe_checkpoint_loading(ckpt_path):
+    with safe_checkpoint_loading(ckpt_path), keep_csv_rows(cfg.paths.output_dir, ckpt_path):
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
 
     best = last = best_score = None
