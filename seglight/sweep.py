@@ -257,7 +257,10 @@ class SweepSummary(Callback):
 
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         from hydra.core.utils import JobStatus
+        from hydra.types import RunMode
 
+        if config.hydra.mode != RunMode.MULTIRUN:  # a single run: nothing to gather
+            return
         folder = Path(config.hydra.runtime.output_dir)
         result = read_result(folder)
         if job_return.status == JobStatus.FAILED:  # raised past the task (not a train job)
