@@ -88,6 +88,7 @@ def test_optuna_is_told_each_trials_best_checkpoint_score_and_keeps_the_study(tm
     assert done.returncode == 0, done.stderr[-3000:]
     (sweep,) = (tmp_path / "runs" / "train" / "multirun").iterdir()
     assert "sweep: 2 job(s), 0 failed" in done.stdout
+    assert "--logdir" not in done.stdout + done.stderr  # no TensorBoard hint without its logs
 
     def trials():
         study = optuna.load_study(study_name="seglight",
