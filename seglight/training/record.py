@@ -8,7 +8,8 @@ job number), ``overrides`` (the run's command-line overrides), ``metric`` (the o
 metric's name), ``mode`` (``max`` or ``min``), ``best`` (its best value over the run: the
 score of ``best.ckpt`` when that checkpoint monitors it), ``best_step``/``best_epoch`` (where
 it was reached), ``last`` (its last value), ``wall_s``/``cpu_s`` (this process's seconds,
-summed over resumed parts), ``best_checkpoint``/``last_checkpoint`` and ``started``/``ended``.
+summed over resumed parts), ``best_checkpoint``/``last_checkpoint``, ``started``/``ended`` and,
+after a resume, ``resumed_with`` (the resuming command's overrides).
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class RunRecord:
     Use as a context manager around the run; an exception leaves ``status: failed`` (or
     ``interrupted``) with its one-line error and propagates. With ``continues`` (a resumed
     run in its own folder), the times of the earlier parts (the folder's ``result.json``) are
-    added, and its start and job number kept.
+    added, and its start, job number and overrides kept (the resuming command's are in
+    ``resumed_with``).
     """
 
     def __init__(self, folder: str | Path, metric: str, continues: bool = False):
@@ -110,6 +112,8 @@ class RunRecord:
         }
         if earlier.get("job") is not None and job is None:
             self.result["job"] = earlier["job"]
+        if earlier.get("overrides"):  # the run's own; the resuming command's beside them
+            self.result.update(overrides=earlier["overrides"], resumed_with=overrides)
         self._earlier = (float(earlier.get("wall_s") or 0), float(earlier.get("cpu_s") or 0))
         self._t0 = (time.perf_counter(), time.process_time())
 
