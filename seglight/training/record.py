@@ -122,10 +122,10 @@ class RunRecord:
         return self
 
     def __exit__(self, kind, err, tb) -> None:
-        if err is not None:
-            self.result["status"] = ("interrupted" if isinstance(err, KeyboardInterrupt)
-                                     else "failed")
-            self.result["error"] = one_line(err)
+        if isinstance(err, KeyboardInterrupt | SystemExit):  # Lightning exits 1 on Ctrl+C
+            self.result.update(status="interrupted", error="interrupted")
+        elif err is not None:
+            self.result.update(status="failed", error=one_line(err))
         elif self.result["status"] == "running":
             self.result["status"] = "done"
         try:
