@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
+import inspect
 from pathlib import Path
 
 import torch
-from hydra.utils import instantiate
+from hydra.utils import get_object, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seglight.errors import ConfigError
@@ -22,12 +24,42 @@ def _model_name(cfg: DictConfig) -> str:
         return cfg.model.net.get("_target_", "?").rsplit(".", 1)[-1]
 
 
+#: Arguments seglight passes itself: the optimizer gets the parameters; a scheduler gets the
+#: optimizer (and ``total_steps`` where it takes it, see ``SegmentationModule``).
+_GIVEN = {"model.optimizer": ("params",), "model.scheduler": ("optimizer", "total_steps")}
+
+
+def check_call_arguments(key: str, node: DictConfig | None) -> None:
+    """Raise :class:`ConfigError` if the config ``node`` at ``key`` names a ``_target_`` that
+    cannot be imported, or an argument its callable does not take (naming the nearest)."""
+    if not node or "_target_" not in node:
+        return
+    target = str(node["_target_"])
+    try:
+        func = get_object(target)
+    except Exception:  # ImportError, AttributeError, Hydra's wrappers of them
+        raise ConfigError(f"{key}._target_={target}: cannot be imported (a typo?)") from None
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: nothing to check
+        return
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    valid = [n for n in params if n != "self" and n not in _GIVEN.get(key, ())]
+    for name in node:
+        if str(name).startswith("_") or name in valid:
+            continue
+        near = difflib.get_close_matches(str(name), valid, n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(near)}?" if near else f"its arguments: {', '.join(valid)}"
+        raise ConfigError(f"{key}.{name}: {target} has no argument {name!r}; {hint}")
+
+
 def validate_train_config(cfg: DictConfig) -> None:
     """Raise :class:`ConfigError` with a readable message if ``cfg`` cannot train.
 
     Checks the data folder (unless the demo will fill it), the normalization recipe, that
-    the patch size is a valid input of the network, the loss head weights, the split, the
-    accelerator and the resume checkpoint.
+    the patch size is a valid input of the network, the loss head weights, the optimizer's
+    and scheduler's arguments, the split, the accelerator and the resume checkpoint.
     """
     data = cfg.data
     path = Path(str(data.path))
@@ -52,6 +84,8 @@ def validate_train_config(cfg: DictConfig) -> None:
             f"data.batch_size={data.batch_size} and data.samples_per_epoch="
             f"{data.samples_per_epoch}: need 1 <= batch_size <= samples_per_epoch"
         )
+    for key in _GIVEN:
+        check_call_arguments(key, OmegaConf.select(cfg, key))
     net = instantiate(cfg.model.net)
     patch = [int(p) for p in data.patch_zyx]
     try:

