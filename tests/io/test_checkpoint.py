@@ -64,7 +64,7 @@ def test_resume_refuses_a_checkpoint_that_would_run_code(evil_ckpt, tmp_path):
     from omegaconf import open_dict
 
     from seglight.training import train
-    from tests.hydra_utils import compose_config
+    from tests.helpers.hydra_utils import compose_config
 
     path, marker = evil_ckpt
     cfg = compose_config("train", ["model.net.width=2", "data.demo.n_images=2",
@@ -97,7 +97,7 @@ def test_a_checkpoint_from_before_the_training_move_resumes(tmp_path):
     from omegaconf import open_dict
 
     from seglight.training import fit
-    from tests.hydra_utils import compose_config
+    from tests.helpers.hydra_utils import compose_config
 
     cfg = compose_config("train", ["model=unet_xy_tiny", "model.net.width=2",
                                    "data.demo.n_images=2", "data.demo.shape_zyx=[16,64,64]",

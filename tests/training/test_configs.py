@@ -10,7 +10,7 @@ from omegaconf import open_dict
 from seglight.errors import ConfigError, SeglightError
 from seglight.io import write_triplet
 from seglight.training import train
-from tests.hydra_utils import compose_config, options
+from tests.helpers.hydra_utils import compose_config, options
 
 MODELS = options("model")
 DATA = options("data")

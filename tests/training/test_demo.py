@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from seglight.training import train
-from tests.hydra_utils import compose_config
+from tests.helpers.hydra_utils import compose_config
 
 pytestmark = pytest.mark.slow  # end to end: trains a network
 

@@ -11,7 +11,7 @@ import torch
 
 from seglight.io import write_triplet
 from seglight.training import train
-from tests.hydra_utils import compose_config
+from tests.helpers.hydra_utils import compose_config
 
 pytestmark = pytest.mark.slow  # end to end: trains a network
 

@@ -76,7 +76,7 @@ def test_fine_tuning_keeps_the_sources_network_records_its_parent_and_freezes(tm
 
     from seglight.io.checkpoint import load_checkpoint
     from seglight.training import fit
-    from tests.hydra_utils import compose_config
+    from tests.helpers.hydra_utils import compose_config
 
     cfg = compose_config("train", ["data.demo.n_images=2", "data.demo.shape_zyx=[16,64,64]",
                                    "data.patch_zyx=[16,64,64]", "data.num_workers=0",

@@ -9,7 +9,7 @@ from skimage.segmentation import find_boundaries
 
 from seglight.io import write_triplet
 from seglight.training import train
-from tests.hydra_utils import compose_config
+from tests.helpers.hydra_utils import compose_config
 
 pytestmark = pytest.mark.slow  # end to end: trains a network
 

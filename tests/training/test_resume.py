@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from seglight.training import fit
-from tests.hydra_utils import compose_config
+from tests.helpers.hydra_utils import compose_config
 
 pytestmark = pytest.mark.slow  # trains networks
 

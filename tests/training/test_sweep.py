@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.cli_utils import run_module
+from tests.helpers.cli_utils import run_module
 
 pytestmark = pytest.mark.slow  # end to end: trains networks
 
