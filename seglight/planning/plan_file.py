@@ -7,8 +7,8 @@ record what the plan saw and measured; training ignores them.
 
 ``python -m seglight.train plan=plan.yaml [key=value ...]`` turns the overrides into Hydra
 overrides placed *before* the command line's, so a user's ``key=value`` wins; a user's
-group choice (``model=unet_xy``) replaces the plan's and drops the plan's settings under it
-(they were planned for the other choice).
+group choice (``model=unet_xy``) replaces the plan's and drops the plan's network settings
+(``model.net.*``: they were planned for the other network).
 """
 
 from __future__ import annotations
@@ -59,12 +59,12 @@ def write_plan(path: str | Path, rows: Sequence[tuple[str, Any, str]], header: S
     """Write ``plan.yaml`` atomically: the overrides with their reasons, then ``sections``."""
     from seglight.io.atomic import atomic_path
 
-    width = max((len(k) + len(yaml_value(v)) for k, v, _ in rows), default=0) + 4
+    width = min(max((len(k) + len(yaml_value(v)) for k, v, _ in rows), default=0) + 4, 52)
     lines = [f"# {h}" for h in header]
     lines.append("overrides:")
     for key, value, reason in rows:
         entry = f"  {key}: {yaml_value(value)}"
-        lines.append(f"{entry:<{width}}# {reason}")
+        lines.append(f"{entry:<{width}}  # {reason}")
     body = "\n".join(lines) + "\n"
     body += yaml.safe_dump(sections, sort_keys=False, default_flow_style=None, width=100)
     path = Path(path)
@@ -106,15 +106,12 @@ def merge_plan(plan: Sequence[tuple[str, Any]], args: Sequence[str]) -> tuple[li
         (the arguments to compose with, one line per plan setting the user's choices dropped)
     """
     user_keys = {k for k in map(_key_of, args) if k}
-    user_groups = {k for k in user_keys if k in GROUPS}
     out, dropped = [], []
     for key, value in plan:
-        group = next((g for g in sorted(user_groups, key=len, reverse=True)
-                      if key == g or key.startswith(g + ".") or key.startswith(g + "/")), None)
         if key in user_keys:
             continue  # the user's value follows and wins; one value per key keeps Hydra quiet
-        if group is not None:
-            dropped.append(f"{key}={hydra_value(value)} (planned for another {group})")
+        if "model" in user_keys and key.startswith("model.net."):
+            dropped.append(f"{key}={hydra_value(value)} (planned for another network)")
             continue
         out.append(f"{key}={hydra_value(value)}")
     return out + list(args), dropped

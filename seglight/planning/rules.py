@@ -175,7 +175,8 @@ def decide_geometry(fp: Fingerprint) -> tuple[Topology, list[int], list[Decision
         rows.append(Decision("model.net.norm", "instance",
                              "batch statistics of a few small patches are too noisy"))
     else:
-        topo = pooled_topology(spacing, fp.median_shape)
+        want = [min(max(2 * e, 32), n) for e, n in zip(extent_vox, fp.median_shape, strict=True)]
+        topo = pooled_topology(spacing, want)
         rows.append(Decision("model", "dynunet",
                              f"voxels near isotropic (z/xy = {aniso:.1f}) and {z_shape} slices: "
                              "a U-Net pooling z with xy (nnU-Net's rule) sees objects in 3D"))
