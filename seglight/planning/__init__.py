@@ -28,7 +28,8 @@ def plan_table(plan: Plan, width: int | None = None) -> str:
     k = max(len(r[0]) for r in rows)
     v = min(max(len(r[1]) for r in rows), 34)
     reason_width = max(30, width - k - v - 4)
-    lines = [f"{'setting':<{k}}  {'value':<{v}}  reason", "-" * min(width, k + v + 4 + reason_width)]
+    lines = [f"{'setting':<{k}}  {'value':<{v}}  reason",
+             "-" * min(width, k + v + 4 + reason_width)]
     for key, value, reason in rows:
         wrapped = textwrap.wrap(reason, reason_width) or [""]
         value_lines = textwrap.wrap(value, v) or [""]

@@ -12,7 +12,7 @@ Object shape, in micrometres (the distance transform uses the voxel size):
   background voxel (the diameter of the largest ball that fits), median over ridge voxels;
 - **extent**: the bounding box of each connected object (26-connected), per axis, median
   over objects of at least :data:`MIN_OBJECT_VOXELS` voxels;
-- **kind**: ``blob`` when the thickness is at least a third of the smallest extent (a filled
+- **kind**: ``blob`` when the thickness is at least a third of the largest extent (a filled
   object), else ``shell`` when filling each object's holes in xy at least doubles its volume
   (a wall around a cavity, such as a nuclear envelope), else ``filament`` (thin and open:
   fibres, tubules, sheets).
@@ -175,7 +175,7 @@ def classify(thickness_um: float, extent_um: Sequence[float], fill_ratio: float)
     """``blob``, ``shell`` or ``filament`` (see the module docstring); ``none`` if no object."""
     if not extent_um or not np.isfinite(thickness_um):
         return "none"
-    if thickness_um >= min(extent_um) / 3:
+    if thickness_um >= max(extent_um) / 3:
         return "blob"
     return "shell" if fill_ratio >= 2 else "filament"
 

@@ -66,7 +66,8 @@ def write_plan(path: str | Path, rows: Sequence[tuple[str, Any, str]], header: S
         entry = f"  {key}: {yaml_value(value)}"
         lines.append(f"{entry:<{width}}  # {reason}")
     body = "\n".join(lines) + "\n"
-    body += yaml.safe_dump(sections, sort_keys=False, default_flow_style=None, width=100)
+    if sections:
+        body += yaml.safe_dump(sections, sort_keys=False, default_flow_style=None, width=100)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:

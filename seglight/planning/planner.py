@@ -19,6 +19,7 @@ from seglight.planning.fingerprint import MAX_SHAPE_IMAGES, Fingerprint, fingerp
 from seglight.planning.plan_file import GROUPS, hydra_value
 from seglight.planning.rules import Decision, Plan, Request
 from seglight.planning.timing import (
+    ACTIVATION_HEADROOM,
     DATA_BYTES_PER_VOXEL,
     MemoryModel,
     StepMeasure,
@@ -234,7 +235,8 @@ def make_plan(
     if steps < 20:
         raise ConfigError(
             f"budget={budget}: only {steps} steps of {step_s:.2f} s fit (the smallest plan); "
-            f"give at least budget={math.ceil(rules.MIN_STEPS * step_s / 60 / rules.STEP_SHARE)}min")
+            f"give at least budget="
+            f"{math.ceil(rules.MIN_STEPS * step_s / 60 / rules.STEP_SHARE)}min")
     decisions += size_rows
     if not topo.model.startswith("unet_xy"):
         decisions += rules.dynunet_overrides(topo, width)
@@ -260,7 +262,8 @@ def make_plan(
                  "patches drawn in the training process (CPU cores do the training)"
                  if device == "cpu" else "patches drawn beside the GPU"),
         Decision("model.optimizer._target_", "torch.optim.AdamW", "Adam with decoupled decay"),
-        Decision("model.optimizer.lr", lr, f"{'3e-3 for a narrow' if width <= 8 else '1e-3 for a wide'} network"),
+        Decision("model.optimizer.lr", lr,
+                 "3e-3 for a narrow network" if width <= 8 else "1e-3 for a wide network"),
         Decision("model.optimizer.weight_decay", 1e-4, "light decay"),
         Decision("model.scheduler", {"_target_": "seglight.training.schedules.warmup_cosine",
                                      "_partial_": True,
@@ -276,7 +279,7 @@ def make_plan(
     decisions.append(Decision(
         "memory (GB)", round(need / 1e9, 2),
         f"predicted peak of training: {model.bytes_per_voxel:.0f} B per batch voxel measured "
-        f"(activations x{1.5}) + parameters, optimizer state"
+        f"(activations x{ACTIVATION_HEADROOM:g}) + parameters, optimizer state"
         + (", runtime and the images in RAM" if device == "cpu" else ""), applied=False))
     return Plan(decisions, fp, request, measured, notes=list(fp.notes) + [
         f"probe steps: width {w}: {m.wall_s:.3f} s, {m.activation_bytes / m.voxels:.0f} B/voxel"

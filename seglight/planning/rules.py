@@ -22,7 +22,7 @@ from typing import Any
 
 from seglight.errors import ConfigError
 from seglight.planning.fingerprint import Fingerprint
-from seglight.planning.timing import DATA_BYTES_PER_VOXEL, MemoryModel, StepMeasure
+from seglight.planning.timing import DATA_BYTES_PER_VOXEL, StepMeasure
 
 #: z voxel size over xy from which the data count as anisotropic: the network pools xy only.
 ANISOTROPIC = 2.0
@@ -164,10 +164,11 @@ def decide_geometry(fp: Fingerprint) -> tuple[Topology, list[int], list[Decision
             zoom_why = (f"objects span {extent_vox[1]:.0f} px in xy, over the "
                         f"{unet_xy_topology().receptive_field()[1]} px receptive field, and are "
                         f"{thin_xy:.0f} px thick: the input is pooled 2x in xy first")
-        else:
+        elif extent_vox[1] <= topo.receptive_field()[1]:
             zoom_why = (f"the {topo.receptive_field()[1]} px xy receptive field covers the "
-                        f"{extent_vox[1]:.0f} px objects" if extent_vox[1] <= topo.receptive_field()[1]
-                        else f"objects are {thin_xy:.1f} px thick: pooling xy first would erase them")
+                        f"{extent_vox[1]:.0f} px objects")
+        else:
+            zoom_why = f"objects are {thin_xy:.1f} px thick: pooling xy first would erase them"
         rows.append(Decision("model", "unet_xy_padded",
                              f"{why}: a U-Net pooling xy only (z never pooled), same-padded "
                              "so every voxel of a patch is supervised"))

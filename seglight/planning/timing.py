@@ -32,7 +32,7 @@ from seglight.training.precision import autocast_dtype, resolve_accelerator
 TRAIN_BYTES_PER_PARAM = 16
 #: Headroom over the counted activations: backward's temporaries (each layer's input and
 #: output gradients live at once), convolution workspaces and the allocator's slack.
-ACTIVATION_HEADROOM = 1.5
+ACTIVATION_HEADROOM = 2.0
 #: Bytes one voxel of curated data takes in memory while training: float32 image and
 #: costmap, uint8 ground truth, and the int64 index of each foreground voxel (counted for all).
 DATA_BYTES_PER_VOXEL = 4 + 4 + 1
