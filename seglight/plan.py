@@ -28,7 +28,7 @@ def main(cfg: DictConfig) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     spacing = OmegaConf.to_container(cfg.spacing_um) if cfg.spacing_um else None
     plan = make_plan(cfg.data.path, budget=cfg.budget, device=cfg.device,
-                     memory_gb=cfg.memory_gb, spacing_um=spacing)
+                     memory_gb=cfg.memory_gb, spacing_um=spacing, clock=cfg.clock)
     command = "python -m seglight.plan " + " ".join(sys.argv[1:])
     path = save_plan(plan, cfg.out, command)
     print(plan_table(plan))

@@ -36,7 +36,7 @@ def plan_for_auto(args: Sequence[str]) -> Path:
     auto = cfg.get("auto") or {}
     budget = cfg.get("budget") or auto.get("budget") or "30min"
     plan = make_plan(folder, budget=budget, device=auto.get("device", "auto"),
-                     memory_gb=auto.get("memory_gb"))
+                     memory_gb=auto.get("memory_gb"), clock=auto.get("clock", "wall"))
     stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
     path = Path(str(cfg.paths.log_dir)) / str(cfg.task_name) / "plans" / f"{stamp}_plan.yaml"
     save_plan(plan, path, "python -m seglight.train " + " ".join(args))

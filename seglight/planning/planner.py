@@ -124,7 +124,8 @@ class CostModel:
         return seconds, memory
 
 
-def _data_seconds(cfg: DictConfig, fp: Fingerprint, batch: int, patch: Sequence[int]) -> float:
+def _data_seconds(cfg: DictConfig, fp: Fingerprint, batch: int, patch: Sequence[int],
+                  now=time.perf_counter) -> float:
     """Seconds to draw and augment one batch of patches from a real image (one thread)."""
     from hydra.utils import instantiate
 
@@ -137,10 +138,10 @@ def _data_seconds(cfg: DictConfig, fp: Fingerprint, batch: int, patch: Sequence[
     sample.image = Normalizer(instantiate(cfg.data.normalization))(sample.image)
     aug = Augmentation(**cfg.data.augmentation) if cfg.data.augmentation else None
     dataset = RandomPatchDataset(PatchSampler([sample], patch, 0.5), 4 * batch, aug)
-    t0 = time.perf_counter()
+    t0 = now()
     for i in range(2 * batch):
         dataset[i]
-    return (time.perf_counter() - t0) / 2
+    return (now() - t0) / 2
 
 
 def make_plan(
@@ -151,8 +152,12 @@ def make_plan(
     spacing_um: Sequence[float] | None = None,
     has_budget_key: bool | None = None,
     progress: bool = True,
+    clock: str = "wall",
 ) -> Plan:
     """Fingerprint ``folder`` and plan a training run for ``device`` within ``budget``.
+
+    ``clock="cpu"`` counts the budget in process CPU seconds (steps timed in CPU time): on a
+    machine shared with other work, wall time says more about the others than about the run.
 
     Raises:
         ConfigError: the budget or the memory cannot fit even the smallest plan (one line).
@@ -161,9 +166,12 @@ def make_plan(
     import torch
 
     budget_s = parse_duration(budget)
-    t_read = time.perf_counter()
+    if clock not in ("wall", "cpu"):
+        raise ConfigError(f"clock={clock}: use wall or cpu")
+    now = time.process_time if clock == "cpu" else time.perf_counter
+    t_read = now()
     fp = fingerprint(folder, spacing_um, progress=progress)
-    t_read = time.perf_counter() - t_read
+    t_read = now() - t_read
     device = resolve_accelerator(device)
     if device == "mps":
         device = "cpu"
@@ -229,8 +237,9 @@ def make_plan(
         raise ConfigError(
             f"memory: the planned step needs {need / 1e9:.2f} GB but {room / 1e9:.2f} GB is "
             f"free ({source}); give more memory (memory_gb=) or another device")
-    data_s = _data_seconds(cfg, fp, batch, patch) if device == "cpu" else 0.0
-    step_s = measured.wall_s * (batch / measured.batch_size) + data_s
+    data_s = _data_seconds(cfg, fp, batch, patch, now) if device == "cpu" else 0.0
+    compute_s = measured.cpu_s if clock == "cpu" else measured.wall_s
+    step_s = compute_s * (batch / measured.batch_size) + data_s
     steps = rules._steps(budget_s, step_s, overhead(step_s, batch))
     if steps < 20:
         raise ConfigError(
@@ -242,11 +251,12 @@ def make_plan(
         decisions += rules.dynunet_overrides(topo, width)
     decisions += rules.decide_augmentation(fp, patch)
     per_epoch = max(1, math.ceil(steps / rules.VALIDATIONS))
+    unit = "CPU s" if clock == "cpu" else "s"
     lr = 3e-3 if width <= 8 else 1e-3
     decisions += [
         Decision("trainer.max_steps", steps,
-                 f"{budget} x {rules.STEP_SHARE:.0%} / {step_s:.2f} s per step (measured: "
-                 f"{measured.wall_s:.2f} s compute + {data_s:.2f} s patches), less start-up "
+                 f"{budget} x {rules.STEP_SHARE:.0%} / {step_s:.2f} {unit} per step (measured: "
+                 f"{compute_s:.2f} s compute + {data_s:.2f} s patches), less start-up "
                  "and validation" + ("" if steps >= rules.MIN_STEPS else
                                      f"; WARNING: under {rules.MIN_STEPS} steps, a short run")),
         Decision("trainer.max_epochs", -1, "the step count ends the run"),
