@@ -34,12 +34,14 @@ def _image(mask: np.ndarray, rng: np.random.Generator, sigma) -> np.ndarray:
 
 
 def _balls(shape, n, radius_vox, rng) -> np.ndarray:
-    grid = np.indices(shape, sparse=True)
     mask = np.zeros(shape, bool)
     for _ in range(n):
         r = rng.uniform(*radius_vox)
         c = [rng.uniform(r, s - r) if s > 2 * r else s / 2 for s in shape]
-        mask |= sum(((g - ci) / r) ** 2 for g, ci in zip(grid, c, strict=True)) <= 1
+        box = tuple(slice(max(0, int(ci - r)), min(s, int(ci + r) + 2))
+                    for ci, s in zip(c, shape, strict=True))
+        grid = np.ogrid[box]
+        mask[box] |= sum(((g - ci) / r) ** 2 for g, ci in zip(grid, c, strict=True)) <= 1
     return mask
 
 

@@ -37,8 +37,8 @@ COMMON = ["logger=csv", "callbacks.progress_bar=null"]
 
 def hand_overrides() -> list[str]:
     setting = OmegaConf.load(SMALL)
-    OmegaConf.resolve(setting)
-    return [*setting.train, *setting.networks.unet_xy_tiny]
+    return [*OmegaConf.to_container(setting.train, resolve=True),
+            *OmegaConf.to_container(setting.networks.unet_xy_tiny, resolve=True)]
 
 
 def launch(args: list[str], log: Path) -> subprocess.Popen:

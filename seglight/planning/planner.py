@@ -103,9 +103,11 @@ class CostModel:
     """Seconds per step and bytes of a (width, batch, patch), from steps measured at two
     widths on a small patch: time per voxel a·w + b·w², memory per voxel α + β·w."""
 
-    def __init__(self, probes: Sequence[StepMeasure], device: str, widths: Sequence[int]):
+    def __init__(self, probes: Sequence[StepMeasure], device: str, widths: Sequence[int],
+                 clock: str = "wall"):
         (m1, m2), (w1, w2) = probes, widths
-        t1, t2 = m1.wall_s / m1.voxels, m2.wall_s / m2.voxels
+        seconds = [m.cpu_s if clock == "cpu" else m.wall_s for m in probes]
+        t1, t2 = seconds[0] / m1.voxels, seconds[1] / m2.voxels
         # Solve t = a w + b w^2 through both points (b >= 0: never cheaper when wider).
         b = max((t2 / w2 - t1 / w1) / (w2 - w1), 0.0)
         self.a, self.b = max(t1 / w1 - b * w1, 0.0), b
@@ -208,7 +210,7 @@ def make_plan(
     log.info("timing training steps on the %s (%d threads)...", device, request.threads)
     probes = [measure_step(config_at(w, 1, probe_patch), 1, probe_patch, precision, device)
               for w in PROBE_WIDTHS]
-    cost = CostModel(probes, device, PROBE_WIDTHS)
+    cost = CostModel(probes, device, PROBE_WIDTHS, clock)
     n_val = 0 if fp.n_images < 2 else max(1, round(0.2 * fp.n_images))
     n_val_images = n_val or 1
     val_per_image = max(1, min(8, 32 // n_val_images))
@@ -283,7 +285,7 @@ def make_plan(
     ]
     if has_budget_key is None:
         has_budget_key = "budget" in compose_train([])
-    if has_budget_key:
+    if has_budget_key and clock == "wall":  # budget= ends training on wall time
         decisions.append(Decision("budget", budget if isinstance(budget, str) else
                                   f"{int(budget_s)}s", "training also ends on time"))
     decisions.append(Decision(
