@@ -21,6 +21,7 @@ from seglight.planning.rules import Decision, Plan, Request
 from seglight.planning.timing import (
     ACTIVATION_HEADROOM,
     DATA_BYTES_PER_VOXEL,
+    RUNTIME_BYTES,
     MemoryModel,
     StepMeasure,
     measure_step,
@@ -180,6 +181,11 @@ def make_plan(
     if device == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device=cuda but no CUDA GPU is visible; use device=cpu or auto")
     memory, source = device_memory(device, memory_gb)
+    floor = (RUNTIME_BYTES + fp.total_voxels * DATA_BYTES_PER_VOXEL) if device == "cpu" else 0
+    if memory <= floor:  # before any step is timed
+        raise ConfigError(
+            f"memory: {memory / 1e9:.2f} GB ({source}) does not hold even the runtime and the "
+            f"curated images ({floor / 1e9:.2f} GB); give more memory_gb= or fewer images")
     request = Request(budget_s, device, memory, source, torch.get_num_threads())
     precision = select_precision("auto", device)
     flags = ("AVX512-BF16/AMX" if cpu_has_native_bf16() else "no bf16 units (AVX2)") \
@@ -193,7 +199,7 @@ def make_plan(
     decisions += geometry
     decisions.append(rules.decide_normalization(fp))
     decisions.append(rules.decide_sampling(fp))
-    n_heads = 3 if topo.model.startswith("unet_xy") else 1 + (2 if len(topo.strides) > 3 else 1)
+    n_heads = 3 if topo.model.startswith("unet_xy") else rules.dynunet_heads(topo)
     decisions += rules.decide_loss(fp, n_heads)
     decisions.append(Decision("trainer.precision", precision,
                               f"{'bf16' if 'bf16' in precision else 'float32'}: {flags}"))

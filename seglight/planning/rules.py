@@ -362,6 +362,12 @@ def decide_size(
     return width, batch, patch, rows
 
 
+def dynunet_heads(topo: Topology) -> int:
+    """Heads of the planned DynUNet: the main one and up to two deep-supervision heads (it
+    needs two decoder levels below the main one to have any)."""
+    return 1 + min(2, len(topo.strides) - 2) if len(topo.strides) > 2 else 1
+
+
 def dynunet_overrides(topo: Topology, width: int) -> list[Decision]:
     """The DynUNet keys of a pooled topology at a base width (doubling, capped at 320)."""
     n = len(topo.strides)
@@ -376,6 +382,7 @@ def dynunet_overrides(topo: Topology, width: int) -> list[Decision]:
         Decision("model.net.divisor", topo.divisor, "input sizes must be multiples of this"),
         Decision("model.net.net.deep_supervision", n > 2, "auxiliary heads at the two finest "
                  "decoder levels below the main one (when the network has them)"),
-        Decision("model.net.net.deep_supr_num", max(1, min(2, n - 2)), "deep supervision heads"),
-        Decision("model.net.n_heads", 1 + min(2, n - 2) if n > 2 else 1, "main + auxiliary"),
+        Decision("model.net.net.deep_supr_num", max(1, dynunet_heads(topo) - 1),
+                 "deep supervision heads"),
+        Decision("model.net.n_heads", dynunet_heads(topo), "main + auxiliary"),
     ]
