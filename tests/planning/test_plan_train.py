@@ -90,3 +90,16 @@ def test_experiment_auto_plans_and_trains_in_one_command(shells, tmp_path):
     planned = yaml.safe_load(plan.read_text())["overrides"]
     assert composed["data"]["patch_zyx"] == planned["data.patch_zyx"]
     assert composed["trainer"]["max_steps"] == 1  # the command line wins over the plan
+
+
+def test_plan_help_and_bad_folders_are_one_line(tmp_path):
+    helped = run_module("seglight.plan", "--help", cwd=tmp_path)
+    assert helped.returncode == 0 and "data.path=DIR" in helped.stdout
+    for args, message in ((["budget=1h"], "data.path= is missing"),
+                          ([f"data.path={tmp_path / 'nope'}"], "no such folder"),
+                          ([f"data.path={tmp_path}", "budget=soon"], "")):
+        result = run_module("seglight.plan", *args, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+    trained = run_module("seglight.train", f"plan={tmp_path / 'none.yaml'}", cwd=tmp_path)
+    assert trained.returncode == 2 and "no such file" in trained.stderr
