@@ -112,16 +112,19 @@ def main() -> None:
     parser.add_argument("--budget", default="10min")
     parser.add_argument("--out", default="runs/plan_examples", type=Path)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--memory-gb", type=float, default=None)
+    parser.add_argument("--memory-gb", type=float, default=None,
+                        help="memory to plan for (default: measured free memory)")
+    parser.add_argument("--sets", default="demo,anisotropic,isotropic,large")
     args = parser.parse_args()
     folders = write_sets(args.out)
     rows = []
-    for name, folder in folders.items():
+    for name in args.sets.split(","):
         t0 = time.perf_counter()
-        plan = make_plan(folder, budget=args.budget, device=args.device,
+        plan = make_plan(folders[name], budget=args.budget, device=args.device,
                          memory_gb=args.memory_gb, progress=False)
         rows.append(row(name, plan))
-        print(f"{name}: planned in {time.perf_counter() - t0:.0f} s", flush=True)
+        print(f"{name}: planned in {time.perf_counter() - t0:.0f} s: "
+              + " | ".join(rows[-1]), flush=True)
     device = (f"CPU, {torch.get_num_threads()} thread(s), "
               f"{'AVX512-BF16/AMX' if cpu_has_native_bf16() else 'no bf16 units'}"
               if args.device == "cpu" else torch.cuda.get_device_name())

@@ -7,6 +7,7 @@ import math
 import pytest
 import yaml
 
+from seglight.cli import prepare_overrides
 from seglight.errors import ConfigError
 from seglight.planning import make_plan, overrides
 from seglight.planning.timing import MemoryModel, measure_step
@@ -27,7 +28,7 @@ def test_every_plan_is_a_config_that_trains(folder, model, request, tmp_path):
                      progress=False)
     assert plan.get("model") == model
     assert plan.get("trainer.max_steps") >= 20
-    cfg = compose_config("train", overrides(plan) + ONE_STEP, tmp_path / "run")
+    cfg = compose_config("train", prepare_overrides(overrides(plan) + ONE_STEP), tmp_path / "run")
     assert list(cfg.data.patch_zyx) == plan.get("data.patch_zyx")
     train(cfg)
     assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
@@ -40,7 +41,7 @@ def test_a_planned_step_fits_the_memory_it_planned_for(shells, tmp_path):
     plan = make_plan(shells, budget="10min", device="cpu", memory_gb=memory_gb,
                      progress=False)
     assert plan.get("memory (GB)") <= memory_gb
-    cfg = compose_config("train", overrides(plan), tmp_path / "run")
+    cfg = compose_config("train", prepare_overrides(overrides(plan)), tmp_path / "run")
     batch, patch = plan.get("data.batch_size"), plan.get("data.patch_zyx")
     step = measure_step(cfg, batch, patch, plan.get("trainer.precision"), "cpu", steps=1)
     counted = MemoryModel.from_measure(step, "cpu").bytes(batch, patch)
@@ -77,6 +78,14 @@ def test_plan_then_train_from_the_command_line_user_keys_win(shells, tmp_path):
     assert composed["data"]["patch_zyx"] == planned["data.patch_zyx"]  # the plan's
     assert composed["model"]["net"]["width"] == planned["model.net.width"]
     assert composed["plan"] == str(plan)
+    # the same from Python: the plan chooses the network, the keyword arguments win
+    import seglight
+
+    ckpt = seglight.train(plan=str(plan), paths__root_dir=str(tmp_path / "api"),
+                          trainer__max_steps=1, trainer__limit_val_batches=1, logger="csv")
+    composed = yaml.safe_load((ckpt.parents[1] / ".hydra" / "config.yaml").read_text())
+    assert composed["data"]["patch_zyx"] == planned["data.patch_zyx"]
+    assert composed["trainer"]["max_steps"] == 1
 
 
 def test_experiment_auto_plans_and_trains_in_one_command(shells, tmp_path):
