@@ -223,8 +223,8 @@ def fingerprint(folder: str | Path, spacing_um: Sequence[float] | None = None,
     ridge, extents, fills = [], [], []
     analysed = _spread(triplets, MAX_SHAPE_IMAGES)
     dtype = ""
-    for triplet in tqdm(analysed, desc="fingerprint", unit="image", disable=not progress,
-                        leave=False):
+    bar = None if progress else True  # None: only on a terminal (a log gets no bar)
+    for triplet in tqdm(analysed, desc="fingerprint", unit="image", disable=bar, leave=False):
         sample = load_triplet(triplet)
         dtype = dtype or str(open_image(triplet.image).dtype)
         crop = _central_crop(sample.image.shape, MAX_SHAPE_VOXELS)
