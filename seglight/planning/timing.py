@@ -36,7 +36,8 @@ ACTIVATION_HEADROOM = 2.0
 #: Bytes one voxel of curated data takes in memory while training: float32 image and
 #: costmap, uint8 ground truth, and the int64 index of each foreground voxel (counted for all).
 DATA_BYTES_PER_VOXEL = 4 + 4 + 1
-#: What the process needs besides (Python, torch, Lightning, data loaders), measured about 1 GB.
+#: What the process needs besides (Python, torch, Lightning, data loaders): training processes
+#: on the team's machine held 0.6-0.9 GB resident; rounded up.
 RUNTIME_BYTES = 1.0e9
 
 
