@@ -171,14 +171,16 @@ def _override_value(value: Any) -> str:
 
 
 def train(
-    data_path: str | Path | None = None, model: str = "unet_xy_tiny", data: str | None = None,
+    data_path: str | Path | None = None, model: str | None = None, data: str | None = None,
     **overrides: Any,
 ) -> Path:
     """Train a network as ``python -m seglight.train`` does, from the same configs.
 
     Args:
         data_path: a folder of curated triplets; ``None`` trains on the embedded demo data.
-        model: a ``conf/model/`` option (``unet_xy``, ``unet_xy_padded``, ``basic_unet``...).
+        model: a ``conf/model/`` option (``unet_xy``, ``unet_xy_padded``, ``basic_unet``...);
+            default ``unet_xy_tiny``, or the plan's with ``plan="plan.yaml"`` (a plan from
+            ``python -m seglight.plan``, whose settings these arguments override).
         data: a ``conf/data/`` option; default ``lamin`` with ``data_path`` (any curated
             folder), ``demo`` without.
         **overrides: any other setting, dots written as ``__``
@@ -205,16 +207,20 @@ def train(
     from seglight.cli import explain_composition_error, prepare_overrides
     from seglight.config import register_resolvers
     from seglight.errors import SeglightError
+    from seglight.planning.plan_file import expand_plan_argument
     from seglight.training.fit import fit
 
-    data = data or ("demo" if data_path is None else "lamin")
-    args = [f"model={model}", f"data={data}"]
+    planned = overrides.get("plan") is not None  # the plan chooses model and data unless given
+    data = data or (None if planned else "demo" if data_path is None else "lamin")
+    model = model or (None if planned else "unet_xy_tiny")
+    args = [f"{key}={value}" for key, value in (("model", model), ("data", data)) if value]
     if data_path is not None:
         args.append(f"data.path={_override_value(str(data_path))}")
     for key, value in overrides.items():
         key = key.replace("__", ".")
         is_group = (CONF_DIR / key).is_dir()
         args.append(f"{key}={value}" if is_group else f"{key}={_override_value(value)}")
+    args = expand_plan_argument(args)  # plan="plan.yaml": its settings first, these after
     register_resolvers()
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):

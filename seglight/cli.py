@@ -37,7 +37,7 @@ from seglight.errors import ConfigError, exit_on_user_error
 PATH_KEYS = frozenset({
     "input", "output", "ckpt_path", "path", "raw", "seg", "seg1", "seg2", "out", "mask",
     "merge_mask", "decisions", "log", "pred", "gt", "costmap", "model_package", "root_dir",
-    "uncertainty_ckpt", "uncertainty_seg", "workflow",
+    "uncertainty_ckpt", "uncertainty_seg", "workflow", "plan",
     "data_dir", "log_dir", "output_dir", "default_root_dir",
 })
 

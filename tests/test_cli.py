@@ -34,7 +34,8 @@ def _compose(config_name: str, args: list[str]):
     ("config_name", "keys"),
     [
         ("predict", ["input", "output", "ckpt_path", "paths.root_dir"]),
-        ("train", ["data.path", "ckpt_path", "paths.root_dir"]),
+        ("train", ["data.path", "ckpt_path", "paths.root_dir", "plan"]),
+        ("plan", ["data.path", "out"]),
         ("curate", ["raw", "seg", "seg1", "seg2", "out", "mask", "merge_mask", "decisions", "log"]),
     ],
 )
