@@ -222,7 +222,7 @@ def test_help_lists_only_the_groups_and_options_the_command_accepts(command, mon
     assert "_module" not in groups["model"] and "_curated" not in out.split("== Config")[0]
     if command == "train":
         assert "unet_xy_tiny" in groups["model"] and "classic" not in groups["model"]
-        assert groups["data"] == "demo, lamin"
+        assert groups["data"] == "curated, demo, lamin"
     else:
         assert groups["model"].startswith("classic/{actb, actn1,")
         assert "unet_xy" not in groups["model"] and "trainer" not in groups

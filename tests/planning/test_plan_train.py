@@ -12,8 +12,8 @@ from seglight.errors import ConfigError
 from seglight.planning import make_plan, overrides
 from seglight.planning.timing import MemoryModel, measure_step
 from seglight.training import train
-from tests.cli_utils import run_module
-from tests.hydra_utils import compose_config
+from tests.helpers.cli_utils import run_module
+from tests.helpers.hydra_utils import compose_config
 
 pytestmark = pytest.mark.slow
 
