@@ -438,9 +438,9 @@ def train_and_score(cfg: DictConfig, where: Path, curated: Path, overrides: list
 
 def round2_training(cfg: DictConfig, round1: Path, overrides: list[str]
                     ) -> tuple[DictConfig, list[str]]:
-    """Round 2's setting and overrides: by default it fine-tunes the round-1 network
-    (``init_from=``) for a third of the recipe's epochs (``round2.epochs``); with
-    ``round2.init=scratch`` it trains anew with the whole recipe, as round 1 did."""
+    """Round 2's setting and overrides: with ``round2.init=scratch`` (the default) it trains
+    anew with the whole recipe, as round 1 did; with ``round2.init=round1`` it fine-tunes the
+    round-1 network (``init_from=``) for ``round2.epochs`` (default: a third of the recipe's)."""
     init = str(cfg.get("round2", {}).get("init", "scratch"))
     if init == "scratch":
         return cfg, overrides
