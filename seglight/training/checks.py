@@ -25,8 +25,9 @@ def _model_name(cfg: DictConfig) -> str:
 
 
 #: Arguments seglight passes itself: the optimizer gets the parameters; a scheduler gets the
-#: optimizer (and ``total_steps`` where it takes it, see ``SegmentationModule``).
-_GIVEN = {"model.optimizer": ("params",), "model.scheduler": ("optimizer", "total_steps")}
+#: optimizer. (``total_steps`` is passed where the config does not give it, and a config may:
+#: ``OneCycleLR(total_steps=16)`` stepped per epoch, as the iterative experiment does.)
+_GIVEN = {"model.optimizer": ("params",), "model.scheduler": ("optimizer",)}
 
 
 def check_call_arguments(key: str, node: DictConfig | None) -> None:

@@ -146,3 +146,14 @@ def test_valid_optimizer_and_scheduler_arguments_pass(tmp_path):
 
     cfg = compose_config("train", ["experiment=nnunet_recipe"], tmp_path)
     validate_train_config(cfg)
+
+
+def test_a_scheduler_given_its_own_total_steps_passes(tmp_path):
+    """The iterative experiment's OneCycleLR(total_steps=epochs), stepped per epoch."""
+    from seglight.cli import prepare_overrides
+    from seglight.training.checks import validate_train_config
+
+    cfg = compose_config("train", prepare_overrides([
+        "model.scheduler={_target_:torch.optim.lr_scheduler.OneCycleLR,_partial_:true,"
+        "max_lr:0.003,total_steps:16,pct_start:0.15}"]), tmp_path)
+    validate_train_config(cfg)
