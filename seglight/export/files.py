@@ -13,6 +13,7 @@ one file serves every valid input size where the trace allows it (the metadata's
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -64,7 +65,11 @@ def write_onnx(module: nn.Module, example: torch.Tensor, path: str | Path, *, in
     spatial_in = {2: "z", 3: "y", 4: "x"} if dynamic_zyx else {}
     spatial_out = ({output_rank - 3 + i: a for i, a in enumerate("zyx")} if dynamic_zyx
                    else {})
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # Not actionable: a traced module has no Python signature to read; instance norm
+        # without running statistics computes them per input, in eval mode too, as exported.
+        warnings.filterwarnings("ignore", message="no signature found")
+        warnings.filterwarnings("ignore", message=".*instance_norm.*")
         torch.onnx.export(
             module, (example,), str(path), input_names=[input_name], output_names=[output_name],
             dynamic_axes={input_name: {0: "batch", **spatial_in},
@@ -120,7 +125,6 @@ def export_checkpoint(
     hp = {k: to_plain(v) for k, v in module.hparams.items()}
     window = net.valid_input_shape(window_zyx or hp.get("patch_zyx") or (16, 64, 64))
     traced, dynamic = trace_probability(net, window, size_rule(net))
-    model = _FirstChannel(traced).eval()
     meta = {
         "normalization": hp.get("normalization") or [],
         "threshold": float(hp.get("threshold", 0.5)),
@@ -136,11 +140,11 @@ def export_checkpoint(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad(), atomic_path(out, suffix=out.suffix) as tmp:
+        scripted = torch.jit.trace(_FirstChannel(traced).eval(), example, check_trace=False)
         if format == "torchscript":
-            scripted = torch.jit.trace(model, example, check_trace=False)
             torch.jit.save(scripted, str(tmp), _extra_files={"seglight.json": json.dumps(meta)})
         else:
-            write_onnx(model, example, tmp, input_name="image", output_name="probability",
+            write_onnx(scripted, example, tmp, input_name="image", output_name="probability",
                        output_rank=4, dynamic_zyx=dynamic, meta=meta)
     return out
 

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from pydantic import ValidationError
 
 from seglight.bioimageio import require_bioimageio
 from seglight.config import to_plain
@@ -289,10 +290,17 @@ def export_package(
         np.save(root / "test_output.npy", expected)
         _cover(root / "cover.png", crop, expected[0, 0], threshold)
         (root / "README.md").write_text(_readme(meta), encoding="utf-8")
-        descr = _describe(
-            root, meta, window, rules if general else None, recipe, preprocessing,
-            authors=authors, license=license, cite=cite, tags=tags, hp=hp, net_name=net_name,
-        )
+        try:
+            descr = _describe(
+                root, meta, window, rules if general else None, recipe, preprocessing,
+                authors=authors, license=license, cite=cite, tags=tags, hp=hp,
+                net_name=net_name,
+            )
+        except ValidationError as err:  # a field the spec refuses (name, license, ...)
+            first = err.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "description"
+            raise ConfigError(f"the bioimage.io spec refuses {field}: "
+                              f"{first['msg'].splitlines()[0]}") from None
         _save(descr, out)
     return out
 
