@@ -20,20 +20,26 @@ def camera_image(rng: np.random.Generator) -> np.ndarray:
     return np.clip(image, 0, 65535).astype(np.uint16)
 
 
-def export_with_config(args: list[str]) -> Path:
-    """``python -m seglight.export <args>``'s work, in this process (config composed as the
-    command line composes it)."""
+def compose_export(args: list[str]):
+    """``conf/export.yaml`` composed from a command line as ``python -m seglight.export``
+    composes it (free-text settings quoted)."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
 
     from seglight import CONF_DIR
     from seglight.cli import prepare_overrides
-    from seglight.export.__main__ import TEXT_KEYS, export
+    from seglight.export.__main__ import TEXT_KEYS
 
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("export", overrides=prepare_overrides(args, TEXT_KEYS))
-    return export(cfg)
+        return compose("export", overrides=prepare_overrides(args, TEXT_KEYS))
+
+
+def export_with_config(args: list[str]) -> Path:
+    """``python -m seglight.export <args>``'s work, in this process."""
+    from seglight.export.__main__ import export
+
+    return export(compose_export(args))
 
 
 @pytest.fixture(scope="session")
