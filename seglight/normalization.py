@@ -71,15 +71,9 @@ def clipped_zscore(img: np.ndarray, lower_std: float, upper_std: float) -> np.nd
     bioimage.io operation can express: this is the spec's ``zero_mean_unit_variance``,
     ``clip(−a, b)`` and ``scale_linear(1/(a+b), a/(a+b))``, computed in the same float32
     order, so a package exported from a network trained with it gives the checkpoint's mask.
-    ``m`` and ``s`` are the mean and the std (ddof 0) of all voxels.
-
-    Args:
-        img: any-dimensional image.
-        lower_std: ``a``, standard deviations below the mean kept.
-        upper_std: ``b``, standard deviations above the mean kept.
-
-    Returns:
-        float32 image in [0, 1].
+    ``m`` and ``s`` are the mean and the std (ddof 0) of all voxels; ``a`` is
+    ``lower_std``, ``b`` ``upper_std`` (as in :func:`auto_contrast`). Returns float32 in
+    [0, 1].
     """
     x = np.asarray(img, dtype=np.float32)
     return zscore_clip_scale(x, float(x.mean(dtype=np.float64)), float(x.std(dtype=np.float64)),
