@@ -48,8 +48,8 @@ def cpu_flags() -> str:
 
 
 def recipe_override(recipe: list[dict]) -> str:
-    steps = ", ".join("{" + ", ".join(f"{k}: {v}" for k, v in s.items()) + "}" for s in recipe)
-    return f"data.normalization=[{steps}]"
+    flow = yaml.safe_dump(recipe, default_flow_style=True, sort_keys=False).strip()
+    return f"data.normalization={flow}"
 
 
 def train(run: Path, recipe: list[dict], seed: int, data_dir: Path, epochs: int) -> Path:
