@@ -109,9 +109,12 @@ def main() -> None:
     parser.add_argument("--ovule", type=Path,
                         default=REPO.parent / "shared" / "data" / "sample_ovule.h5")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--epochs-other", type=int, default=4,
+    parser.add_argument("--epochs-other", type=int, default=2,
                         help="epochs for the recipes of part 2 other than the two defaults")
-    parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--epochs-default", type=int, default=8,
+                        help="epochs for the old and new default (part 1)")
+    parser.add_argument("--skip-accuracy", action="store_true", help="part 2 only")
+    parser.add_argument("--skip-packages", action="store_true", help="part 1 only")
     args = parser.parse_args()
     import h5py
 
@@ -130,14 +133,14 @@ def main() -> None:
     recipes = {"auto_contrast (old default)": OLD_DEFAULT,
                "clipped_zscore (new default)": yaml.safe_load(
                    (CONF_DIR / "data" / "normalization" / "clipped_zscore.yaml").read_text())}
-    ckpts: dict[tuple[str, int], Path] = {}
     if not args.skip_accuracy:
         rows = []
         for seed in args.seeds:
             for name, recipe in recipes.items():
                 key = name.split()[0]
-                ckpts[key, seed] = train(out / f"{key}_s{seed}", recipe, seed, data_dir, 8)
-                scores = [dice(checkpoint_mask(ckpts[key, seed], b.image), b.truth)
+                ckpt = train(out / f"{key}_s{seed}", recipe, seed, data_dir,
+                             args.epochs_default)
+                scores = [dice(checkpoint_mask(ckpt, b.image), b.truth)
                           for b in heldout]
                 rows.append((name, seed, float(np.mean(scores))))
         used = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -150,6 +153,8 @@ def main() -> None:
         print(f"training CPU: {(used.ru_utime + used.ru_stime) / 60:.1f} min "
               f"(children), wall {(time.time() - start) / 60:.1f} min\n", flush=True)
 
+    if args.skip_packages:
+        return
     # 2. packages vs checkpoints
     with h5py.File(args.ovule, "r") as f:
         ovule = f["raw"][:]
@@ -164,10 +169,9 @@ def main() -> None:
           "mask fraction | bioimageio test |\n|---|---|---|---|---|---|---|")
     for name, recipe in [*group.items(), ("auto_contrast (old)", OLD_DEFAULT)]:
         key = name.split()[0]
-        if key == "clipped_zscore" and ("clipped_zscore", args.seeds[0]) in ckpts:
-            ckpt = ckpts["clipped_zscore", args.seeds[0]]
-        elif key == "auto_contrast" and ("auto_contrast", args.seeds[0]) in ckpts:
-            ckpt = ckpts["auto_contrast", args.seeds[0]]
+        if key in ("clipped_zscore", "auto_contrast"):  # part 1's networks (first seed)
+            ckpt = train(out / f"{key}_s{args.seeds[0]}", recipe, args.seeds[0], data_dir,
+                         args.epochs_default)
         else:
             ckpt = train(out / f"recipe_{key}", recipe, args.seeds[0], data_dir,
                          args.epochs_other)
