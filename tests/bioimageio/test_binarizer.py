@@ -37,7 +37,7 @@ def test_runner_with_a_package_skips_resumes_and_reports_broken_files(package, r
                                                                       tmp_path, caplog):
     """``python -m seglight.predict model_package=...`` (its config, in this process)."""
     from seglight.predict.__main__ import predict
-    from tests.hydra_utils import compose_config
+    from tests.helpers.hydra_utils import compose_config
 
     path, _ = package
     out = tmp_path / "seg"

@@ -8,7 +8,7 @@ import pytest
 from seglight.errors import ConfigError
 from seglight.export.__main__ import export, package_arguments
 from tests.bioimageio.conftest import compose_export
-from tests.cli_utils import run_module
+from tests.helpers.cli_utils import run_module
 
 
 def test_free_text_settings_are_taken_as_typed():
