@@ -23,6 +23,9 @@ MOVED: dict[str, str] = {
     "seglight.schedules": "seglight.training.schedules",
     "seglight.losses": "seglight.training.losses",
     "seglight.checkpoint": "seglight.io.checkpoint",
+    "seglight.bioimageio.export": "seglight.export.package",
+    "seglight.bioimageio.network": "seglight.export.network",
+    "seglight.bioimageio.preprocessing": "seglight.export.preprocessing",
 }
 
 

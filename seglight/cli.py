@@ -5,8 +5,9 @@ Hydra's override grammar is strict where a shell user is not: a path with an acc
 not list (``trainer.max_steps=2``) needs Hydra's ``++`` prefix. :func:`hydra_entry` wraps a
 task so that
 
-* path-valued overrides (:data:`PATH_KEYS`) are quoted for Hydra, so any path a user types
-  works, spaces and non-ASCII characters included;
+* path-valued overrides (:data:`PATH_KEYS`), and a task's free-text ones (``text_keys``:
+  export's ``authors="Ada Lovelace,Alan Turing"``), are quoted for Hydra, so any path or
+  text a user types works, spaces, commas and non-ASCII characters included;
 * ``trainer.<argument>=`` (and ``model.optimizer.<argument>=`` / ``model.scheduler.<...>=``)
   accept every argument of their target without ``+``; a misspelt Trainer argument is one
   line naming the nearest valid ones;
@@ -28,7 +29,7 @@ import logging
 import re
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from seglight.errors import ConfigError, exit_on_user_error
@@ -37,7 +38,7 @@ from seglight.errors import ConfigError, exit_on_user_error
 PATH_KEYS = frozenset({
     "input", "output", "ckpt_path", "path", "raw", "seg", "seg1", "seg2", "out", "mask",
     "merge_mask", "decisions", "log", "pred", "gt", "costmap", "model_package", "root_dir",
-    "uncertainty_ckpt", "uncertainty_seg", "workflow", "plan",
+    "uncertainty_ckpt", "uncertainty_seg", "workflow", "plan", "test_image",
     "data_dir", "log_dir", "output_dir", "default_root_dir",
 })
 
@@ -107,11 +108,12 @@ def _check_trainer_argument(name: str, override: str) -> None:
     raise ConfigError(f"{override}: lightning.Trainer has no argument {name!r}; {hint}")
 
 
-def prepare_overrides(args: Sequence[str]) -> list[str]:
+def prepare_overrides(args: Sequence[str], text_keys: Collection[str] = ()) -> list[str]:
     """Rewrite a command line's overrides so Hydra takes them as a user meant them.
 
     Args:
         args: ``sys.argv[1:]``: Hydra flags and ``key=value`` overrides.
+        text_keys: top-level keys whose value is free text, quoted like paths.
 
     Returns:
         The same arguments, with path values quoted and free-form keys given ``++``.
@@ -136,7 +138,7 @@ def prepare_overrides(args: Sequence[str]) -> list[str]:
             out.append(arg)  # Hydra reports what it is
             continue
         prefix, key, value = match["prefix"], match["key"], match["value"]
-        if key.rsplit(".", 1)[-1] in PATH_KEYS:
+        if key.rsplit(".", 1)[-1] in PATH_KEYS or key in text_keys:
             value = _quote_path(value, multirun)
         free = _free_form_key(key)
         if free is not None and not prefix:
@@ -288,8 +290,11 @@ def quiet_warnings() -> None:
     logging.getLogger("bioio").setLevel(logging.ERROR)
 
 
-def hydra_entry(config_name: str) -> Callable[[Callable[[Any], Any]], Callable[[], Any]]:
+def hydra_entry(config_name: str, text_keys: Collection[str] = (),
+                ) -> Callable[[Callable[[Any], Any]], Callable[[], Any]]:
     """Decorate ``task(cfg)`` into a command-line ``main()`` composing ``conf/<config_name>``.
+
+    ``text_keys``: the task's free-text keys, taken literally (see :func:`prepare_overrides`).
 
     The task's :class:`~seglight.errors.SeglightError` become one line and exit code 2.
     """
@@ -306,7 +311,7 @@ def hydra_entry(config_name: str) -> Callable[[Callable[[Any], Any]], Callable[[
         def main() -> Any:
             register_resolvers()
             try:
-                sys.argv[1:] = args = prepare_overrides(sys.argv[1:])
+                sys.argv[1:] = args = prepare_overrides(sys.argv[1:], text_keys)
                 flags = {a for a in args if a.startswith("-")}
                 if config_name in COMMAND_GROUPS and flags in ({"--help"}, {"-h"}):
                     print(command_help(config_name, args))

@@ -3,6 +3,11 @@
 The functions follow the Allen Cell Structure Segmenter's published definitions (see
 ``docs/classic-steps.md``), so the classic workflows and the Trainer share them:
 
+- :func:`clipped_zscore` — the default: ``(x − mean) / std`` clipped to ``[−a, b]`` and
+  scaled to [0, 1]; exactly what bioimage.io's preprocessing operations compute, so an
+  exported package normalizes as training did (docs/export.md);
+- :func:`percentile_range` — ``(x − p_low) / (p_high − p_low)`` (CARE's percentile
+  normalization), also exact in a package;
 - :func:`auto_contrast` — ``N[a, b]``: clip to mean − a·std … mean + b·std, scale to [0, 1];
 - :func:`min_max` — ``N[v]`` / ``N[0]``: min–max scaling, optionally with an upper bound;
 - :func:`auto_contrast_range` — ``N4[a, b, c, d]``: std of the voxels inside (c, d);
@@ -24,6 +29,9 @@ from scipy import ndimage as ndi
 from seglight.errors import ConfigError
 
 _EPS = 1e-8
+#: The epsilon of bioimage.io's ``zero_mean_unit_variance`` and ``scale_range`` (their
+#: default; ``bioimageio.core`` 0.11 applies the default whatever a package declares).
+SPEC_EPS = 1e-6
 
 
 def clip_and_scale(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -53,6 +61,55 @@ def auto_contrast(img: np.ndarray, lower_std: float, upper_std: float) -> np.nda
     lo = max(m - lower_std * s, float(img.min()))
     hi = min(m + upper_std * s, float(img.max()))
     return clip_and_scale(img, lo, hi)
+
+
+def clipped_zscore(img: np.ndarray, lower_std: float, upper_std: float) -> np.ndarray:
+    """The default recipe: ``z = (x − m) / (s + 1e-6)``, clipped to ``[−a, b]``, scaled to
+    [0, 1] as ``(z + a) / (a + b)``.
+
+    Like :func:`auto_contrast` without its "within the image range" rule, which no
+    bioimage.io operation can express: this is the spec's ``zero_mean_unit_variance``,
+    ``clip(−a, b)`` and ``scale_linear(1/(a+b), a/(a+b))``, computed in the same float32
+    order, so a package exported from a network trained with it gives the checkpoint's mask.
+    ``m`` and ``s`` are the mean and the std (ddof 0) of all voxels; ``a`` is
+    ``lower_std``, ``b`` ``upper_std`` (as in :func:`auto_contrast`). Returns float32 in
+    [0, 1].
+    """
+    x = np.asarray(img, dtype=np.float32)
+    return zscore_clip_scale(x, float(x.mean(dtype=np.float64)), float(x.std(dtype=np.float64)),
+                             lower_std, upper_std)
+
+
+def zscore_clip_scale(img: np.ndarray, mean: float, std: float, lower_std: float,
+                      upper_std: float) -> np.ndarray:
+    """:func:`clipped_zscore` with given statistics (the per-voxel map, shared by the
+    window-by-window normalization of large images)."""
+    a, b = float(lower_std), float(upper_std)
+    z = (np.asarray(img, dtype=np.float32) - np.float32(mean)) / np.float32(std + SPEC_EPS)
+    z = np.clip(z, np.float32(-a), np.float32(b))
+    return (z * np.float32(1 / (a + b)) + np.float32(a / (a + b))).astype(np.float32, copy=False)
+
+
+def percentile_range(img: np.ndarray, lower_percentile: float = 1.0,
+                     upper_percentile: float = 99.8) -> np.ndarray:
+    """``(x − p_low) / (p_high − p_low + 1e-6)``, the percentiles of all voxels by linear
+    interpolation (numpy's default, and bioimage.io's ``scale_range``). Not clipped: voxels
+    below ``p_low`` are negative, above ``p_high`` above 1.
+
+    Args:
+        img: any-dimensional image.
+        lower_percentile: the percentile mapped to 0 (0 to 100).
+        upper_percentile: the percentile mapped to 1.
+
+    Returns:
+        float32 image.
+    """
+    if not 0 <= lower_percentile < upper_percentile <= 100:
+        raise ConfigError(f"percentile_range: percentiles {lower_percentile}, "
+                          f"{upper_percentile}; need 0 <= lower < upper <= 100")
+    x = np.asarray(img, dtype=np.float32)
+    lo, hi = np.percentile(x, [lower_percentile, upper_percentile], method="linear")
+    return ((x - np.float32(lo)) / np.float32(hi - lo + SPEC_EPS)).astype(np.float32, copy=False)
 
 
 def min_max(img: np.ndarray, upper: float | None = None, above_upper: str = "min") -> np.ndarray:
@@ -102,6 +159,8 @@ def background_subtract(img: np.ndarray, sigma: float | Sequence[float]) -> np.n
 
 
 OPS: dict[str, Callable[..., np.ndarray]] = {
+    "clipped_zscore": clipped_zscore,
+    "percentile_range": percentile_range,
     "auto_contrast": auto_contrast,
     "min_max": min_max,
     "auto_contrast_range": auto_contrast_range,

@@ -42,3 +42,40 @@ def test_normalizer_applies_steps_in_order_and_validates():
         Normalizer([{"op": "gamma"}])
     with pytest.raises(ConfigError, match=r"unknown parameter\(s\) \['k'\]"):
         Normalizer([{"op": "auto_contrast", "k": 2}])
+
+
+def test_clipped_zscore_is_the_clipped_standard_score_scaled_to_unit_range(rng):
+    from seglight.normalization import clipped_zscore
+
+    img = rng.normal(100, 10, (8, 32, 32)).astype(np.float32)
+    img[0, 0, :4] = [0, 400, 50, 160]
+    out = clipped_zscore(img, 2.5, 10)
+    z = (img - img.mean(dtype=np.float64)) / (img.std(dtype=np.float64) + 1e-6)
+    np.testing.assert_allclose(out, (np.clip(z, -2.5, 10) + 2.5) / 12.5, atol=1e-6)
+    assert out.dtype == np.float32  # float32 as the spec computes it: 0 and 1 within 1e-7
+    assert abs(out[0, 0, 0]) < 1e-7 and abs(out[0, 0, 1] - 1) < 1e-7
+
+
+def test_percentile_range_maps_the_percentiles_to_zero_and_one(rng):
+    from seglight.normalization import percentile_range
+
+    img = rng.normal(100, 10, (8, 32, 32)).astype(np.float32)
+    lo, hi = np.percentile(img, [1, 99.8])
+    out = percentile_range(img, 1, 99.8)
+    np.testing.assert_allclose(out, (img - lo) / (hi - lo + 1e-6), atol=1e-6)
+    with pytest.raises(ConfigError, match="percentiles"):
+        percentile_range(img, 50, 10)
+
+
+def test_a_checkpoint_written_with_the_former_default_normalizes_as_it_did(rng):
+    """auto_contrast is no longer the default; a checkpoint that recorded it still uses it."""
+    from pathlib import Path
+
+    from seglight.predict.network import NetworkBinarizer
+
+    old = Path(__file__).parent / "fixtures" / "unet_xy_tiny_w2_before_training_move.ckpt"
+    binarizer = NetworkBinarizer.from_checkpoint(old, precision="32")
+    assert binarizer.normalize.steps == [{"op": "auto_contrast", "lower_std": 2.5,
+                                          "upper_std": 10}]
+    img = rng.integers(900, 1100, (8, 32, 32)).astype(np.uint16)
+    np.testing.assert_array_equal(binarizer.normalize(img), auto_contrast(img, 2.5, 10))

@@ -1,13 +1,11 @@
-"""BioImage Model Zoo (bioimage.io) model packages: export a checkpoint, predict with a package.
+"""BioImage Model Zoo (bioimage.io) model packages, the reading side: predict with a package.
 
-- :mod:`~seglight.bioimageio.network`: a network as the traceable ``(B, 1, Z, Y, X)`` ->
-  foreground-probability module a package carries, and its size rule in the spec's terms;
-- :mod:`~seglight.bioimageio.preprocessing`: normalization recipes as the spec's
-  preprocessing operations;
-- :mod:`~seglight.bioimageio.export`: ``export_package``, a checkpoint to a 0.5.x package
-  (TorchScript + ONNX weights, test tensors, cover, README);
 - :mod:`~seglight.bioimageio.binarizer`: :class:`PackageBinarizer`, any local 3D package as a
-  :class:`~seglight.binarizer.Binarizer` for the predict runner and ``seglight.binarize``.
+  :class:`~seglight.binarizer.Binarizer` for the predict runner and ``seglight.binarize``
+  (``model_package=``).
+
+Writing a package is an export format: :mod:`seglight.export.package`
+(``python -m seglight.export format=bioimageio``).
 
 They need the optional ``bioimageio`` extra (``pip install 'seglight[bioimageio]'``):
 ``bioimageio.core`` 0.11 / ``bioimageio.spec`` 0.5 and ``onnx``/``onnxruntime``. Nothing is

@@ -53,6 +53,13 @@ def ratio(num: float, den: float, both_empty: bool) -> float:
     return 1.0 if both_empty else math.nan
 
 
+def dice(pred: np.ndarray, gt: np.ndarray) -> float:
+    """The voxel Dice of two masks (voxels > 0 are foreground); 1 when both are empty."""
+    pred, gt = np.asarray(pred) > 0, np.asarray(gt) > 0
+    both = int(pred.sum()) + int(gt.sum())
+    return ratio(2 * int((pred & gt).sum()), both, both == 0)
+
+
 def scores_from_counts(counts: dict[str, float]) -> dict[str, float]:
     """Voxel and object scores from (possibly pooled) counts; see the module table."""
     tp, fp, fn = counts["tp_voxels"], counts["fp_voxels"], counts["fn_voxels"]

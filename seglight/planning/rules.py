@@ -231,19 +231,20 @@ def shrink(topo: Topology, patch: Sequence[int], spacing: Sequence[float]) -> li
 
 def decide_normalization(fp: Fingerprint) -> Decision:
     fg, bg = fp.foreground, fp.background
-    lo, hi = bg.mean - 2.5 * bg.std, bg.mean + 10 * bg.std  # auto_contrast's default window
+    lo, hi = bg.mean - 2.5 * bg.std, bg.mean + 10 * bg.std  # clipped_zscore's default window
     if fp.dtype.startswith("float") and bg.p00_5 >= -0.05 and fg.p99_5 <= 1.05:
         return Decision("data/normalization", "none",
                         f"the images are already scaled to [0, 1] ({fp.dtype})")
-    if fp.background_unevenness > 1.5:
-        return Decision("data/normalization", "background_auto_contrast",
+    if fp.background_unevenness > 1.5:  # a flattening step would not travel to a package
+        return Decision("data/normalization", "clipped_zscore",
                         f"the background's level varies by {fp.background_unevenness:.1f} "
-                        "std across the field: flatten it, then auto-contrast")
+                        "std across the field; flattening it (background_subtract) has no "
+                        "bioimage.io equivalent, so the network learns it (docs/export.md)")
     if fg.p50 > hi:
         return Decision("data/normalization", "min_max",
                         f"the structure (median {fg.p50:.4g}) is brighter than auto-contrast's "
                         f"upper clip ({hi:.4g}): min-max keeps it unsaturated")
-    return Decision("data/normalization", "auto_contrast",
+    return Decision("data/normalization", "clipped_zscore",
                     f"the default: structure median {fg.p50:.4g} within the clip window "
                     f"[{lo:.4g}, {hi:.4g}] (contrast {fp.contrast:.1f} background std)")
 

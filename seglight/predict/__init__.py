@@ -10,7 +10,6 @@
   saved editor workflow, bioimage.io package);
 - :mod:`~seglight.predict.lightning`: Lightning's predict loop splits the files across
   processes (DDP);
-- :mod:`~seglight.predict.export`: a checkpoint to TorchScript or ONNX.
 
 Command line: ``python -m seglight.predict``; Python: :func:`seglight.binarize` and
 :func:`seglight.predict_files`.

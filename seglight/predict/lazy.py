@@ -6,10 +6,12 @@ output folder; the mask is thresholded slab by slab into another memory map, whi
 OME-TIFF writer streams out.
 
 Normalization is the one whole-image step. A recipe of at most one intensity-scaling step
-(``auto_contrast``, ``min_max`` with or without an outlier bound, ``auto_contrast_range``)
+(``clipped_zscore``, ``auto_contrast``, ``min_max`` with or without an outlier bound,
+``auto_contrast_range``)
 is a per-voxel map whose constants come from whole-image statistics; they are computed with
 dask in one streaming pass, and each window is then normalized exactly as the in-memory path
-would. A background subtraction (a wide blur of the whole image) is not streamed.
+would. A background subtraction (a wide blur of the whole image) and percentiles (an exact
+percentile needs every voxel at once) are not streamed.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from seglight.errors import SeglightError
 from seglight.masks import kept_labels
 
 # The same clip-and-scale as the in-memory recipe, so both paths give the same voxels.
-from seglight.normalization import clip_and_scale
+from seglight.normalization import clip_and_scale, zscore_clip_scale
 
-STREAMABLE_OPS = ("auto_contrast", "min_max", "auto_contrast_range")
+STREAMABLE_OPS = ("clipped_zscore", "auto_contrast", "min_max", "auto_contrast_range")
 
 
 def lazy_normalizer(steps: Sequence[dict], image) -> Callable[[np.ndarray], np.ndarray]:
@@ -59,7 +61,7 @@ def lazy_normalizer(steps: Sequence[dict], image) -> Callable[[np.ndarray], np.n
     # Every statistic the recipe needs, in one dask computation: one read of the image.
     data = image.astype(np.float64)
     stats = {"lowest": data.min(), "highest": data.max()}
-    if op == "auto_contrast":
+    if op in ("auto_contrast", "clipped_zscore"):
         stats |= {"mean": data.mean(), "std": data.std()}
     elif op == "auto_contrast_range":
         within = (data > step["low"]) & (data < step["high"])
@@ -71,6 +73,9 @@ def lazy_normalizer(steps: Sequence[dict], image) -> Callable[[np.ndarray], np.n
         warnings.simplefilter("ignore", RuntimeWarning)
         v = dict(zip(stats, (float(x) for x in da.compute(*stats.values())), strict=True))
     lowest, highest = v["lowest"], v["highest"]
+    if op == "clipped_zscore":
+        return lambda block: zscore_clip_scale(block, v["mean"], v["std"], step["lower_std"],
+                                               step["upper_std"])
     if op == "min_max":
         if not upper:
             return lambda block: clip_and_scale(np.asarray(block), lowest, highest)

@@ -80,9 +80,9 @@ def test_loss_and_sampling_follow_the_structure():
 
 
 def test_normalization_prefers_the_default():
-    assert rules.decide_normalization(fingerprint()).value == "auto_contrast"
+    assert rules.decide_normalization(fingerprint()).value == "clipped_zscore"
     uneven = fingerprint(background_unevenness=3.0)
-    assert rules.decide_normalization(uneven).value == "background_auto_contrast"
+    assert rules.decide_normalization(uneven).value == "clipped_zscore"  # flattening: no package
     scaled = fingerprint(dtype="float32", foreground=IntensityStats(0.3, 0.6, 0.95, 0.6, 0.1, 9),
                          background=IntensityStats(0.0, 0.1, 0.3, 0.1, 0.05, 9))
     assert rules.decide_normalization(scaled).value == "none"

@@ -27,6 +27,7 @@ def raw():
 
 @pytest.mark.parametrize("steps", [
     [],
+    [{"op": "clipped_zscore", "lower_std": 2.5, "upper_std": 10}],
     [{"op": "auto_contrast", "lower_std": 2.5, "upper_std": 10}],
     [{"op": "min_max"}],
     [{"op": "min_max", "upper": 4000, "above_upper": "min"}],

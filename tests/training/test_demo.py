@@ -56,7 +56,7 @@ def test_demo_run_writes_checkpoints_and_tensorboard_images(demo_run):
     assert best.is_file() and last.is_file()
     hparams = torch.load(best, map_location="cpu", weights_only=False)["hyper_parameters"]
     # self-contained: what prediction needs is in the checkpoint
-    assert hparams["normalization"][0]["op"] == "auto_contrast"
+    assert hparams["normalization"][0]["op"] == "clipped_zscore"
     assert hparams["net"]["_target_"] == "seglight.networks.UNetXY"
     assert hparams["threshold"] == 0.5 and hparams["spacing_um"] == [0.29, 0.108, 0.108]
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

@@ -4,14 +4,15 @@ The package (a ``.zip``, or a folder) holds:
 
 - ``rdf.yaml``: the description: input ``raw`` with axes batch, channel, z, y, x (voxel size
   in micrometres from training), its preprocessing (the normalization recipe in the spec's
-  operations, :mod:`seglight.bioimageio.preprocessing`), the valid input sizes
+  operations, :mod:`seglight.export.preprocessing`), the valid input sizes
   (``min + n*step`` per axis) and output ``probability`` whose size is the input's plus an
   offset (an unpadded network's negative offset is the halo it crops), authors, license,
   citations, and a ``config.seglight`` block with the threshold and the recipe;
 - ``weights.pt`` (TorchScript) and ``weights.onnx`` (ONNX, converted from the same module);
-- ``test_input.npy`` / ``test_output.npy``: a crop of a real image and seglight's own
+- ``test_input.npy`` / ``test_output.npy``: a crop of a real image and the checkpoint's own
   probability for it (normalized by seglight, not by the package, so ``bioimageio test``
-  checks that the package's preprocessing reproduces training's);
+  checks that the package's preprocessing reproduces training's; for a recipe exported with
+  ``allow_inexact=true``, the package's own probability, and the README gives the agreement);
 - ``cover.png`` and ``README.md`` (with the "Validation" section the spec asks for).
 
 The weights are not also stored as ``pytorch_state_dict``: that format names a Python class
@@ -37,17 +38,20 @@ from typing import Any
 
 import numpy as np
 import torch
+from pydantic import ValidationError
 
 from seglight.bioimageio import require_bioimageio
-from seglight.bioimageio.network import AxisRule, size_rule, trace_probability
-from seglight.bioimageio.preprocessing import (
+from seglight.config import to_plain
+from seglight.errors import ConfigError, SeglightError
+from seglight.evaluation.scores import dice
+from seglight.export.files import ONNX_OPSET, write_onnx
+from seglight.export.network import AxisRule, size_rule, trace_probability
+from seglight.export.preprocessing import (
+    check_travels,
     describe,
     package_normalize,
     spec_preprocessing,
-    unmapped_step,
 )
-from seglight.config import to_plain
-from seglight.errors import ConfigError, SeglightError
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +101,6 @@ def _crop(image: np.ndarray, size_zyx: Sequence[int]) -> np.ndarray:
     return image[tuple(slice(a, a + s) for a, s in zip(starts, size_zyx, strict=True))]
 
 
-def _dice(a: np.ndarray, b: np.ndarray) -> float:
-    total = int(a.sum()) + int(b.sum())
-    return 1.0 if total == 0 else 2.0 * int((a & b).sum()) / total
-
-
 def _cover(path: Path, crop: np.ndarray, proba: np.ndarray, threshold: float) -> None:
     from seglight.viz import panel, save_png
 
@@ -120,10 +119,16 @@ def _readme(meta: dict) -> str:
             f" The network is unpadded: its output is the input minus a halo of "
             f"{[-o // 2 for o in offset]} voxels per side (ZYX), so tiles must overlap by "
             "that much; deepImageJ and bioimageio.core do this from the package.")
-    prep = ("The package normalizes each image itself (its `preprocessing`), as training "
-            "did." if meta["preprocessing"] else
-            "**The package does not normalize**: normalize each image beforehand with the "
-            f"recipe above (`seglight.normalization.Normalizer({meta['recipe']})`).")
+    if not meta["preprocessing"]:
+        prep = ("**The package does not normalize**: normalize each image beforehand with the "
+                f"recipe above (`seglight.normalization.Normalizer({meta['recipe']})`).")
+    elif meta["exact"]:
+        prep = ("The package normalizes each image itself (its `preprocessing`), exactly as "
+                "training did.")
+    else:
+        prep = ("The package normalizes each image itself (its `preprocessing`) with an "
+                "**approximation** of the training recipe (exported with "
+                "`allow_inexact=true`); its masks can differ from the checkpoint's.")
     return f"""# {meta['name']}
 
 {meta['description']}
@@ -181,6 +186,7 @@ def export_package(
     tags: Sequence[str] = (),
     window_zyx: Sequence[int] | None = None,
     preprocessing: str = "auto",
+    allow_inexact: bool = False,
 ) -> Path:
     """Write a checkpoint as a bioimage.io model package (0.5.x).
 
@@ -200,16 +206,19 @@ def export_package(
         tags: extra tags.
         window_zyx: the test crop's size (rounded up to a valid one); default the training
             patch.
-        preprocessing: ``auto``: the normalization recipe as spec operations (an error names a
-            step without equivalent); ``none``: no preprocessing in the package (users
-            normalize beforehand; the README says how).
+        preprocessing: ``auto``: the normalization recipe as spec operations (a recipe
+            without exact equivalent is refused, naming the ones that travel); ``none``: no
+            preprocessing in the package (users normalize beforehand; the README says how).
+        allow_inexact: export ``auto_contrast`` (seglight's default before
+            ``clipped_zscore``) with its approximate spec form; the agreement of the two
+            masks on the test crop is returned in the log, the README and the description.
 
     Returns:
         The written package.
 
     Raises:
-        ConfigError: a bad argument, a recipe step without spec equivalent, or the extra is
-            not installed.
+        ConfigError: a bad argument, a recipe without exact spec equivalent (see
+            ``allow_inexact``), or the extra is not installed.
     """
     require_bioimageio()
     if preprocessing not in PREPROCESSING:
@@ -222,8 +231,7 @@ def export_package(
     net = module.net.eval()
     hp = {k: to_plain(v) for k, v in module.hparams.items()}
     recipe = list(hp.get("normalization") or [])
-    if preprocessing == "auto" and unmapped_step(recipe) is not None:
-        spec_preprocessing(recipe)  # raises, naming the step
+    exact = preprocessing == "none" or check_travels(recipe, allow_inexact) == "exact"
     threshold = float(hp.get("threshold", 0.5))
     window = net.valid_input_shape(window_zyx or hp.get("patch_zyx") or (16, 64, 64))
     rules = size_rule(net)
@@ -239,14 +247,17 @@ def export_package(
         trained = traced(torch.from_numpy(Normalizer(recipe)(crop))[None, None]).numpy()
         if preprocessing == "auto":
             packaged = torch.from_numpy(package_normalize(crop, recipe))[None, None]
-            expected = traced(packaged).numpy().astype(np.float32)
+            computed = traced(packaged).numpy().astype(np.float32)
         else:  # the package takes normalized images: its test input is one
-            crop, expected = Normalizer(recipe)(crop), trained.astype(np.float32)
-    agreement = _dice(expected > threshold, trained > threshold)
-    if agreement < 0.99:
-        log.warning("%s: on the test crop, the package's preprocessing gives a mask at Dice "
-                    "%.3f with the checkpoint's (see docs/bioimageio.md, normalization)",
-                    out, agreement)
+            crop, computed = Normalizer(recipe)(crop), trained.astype(np.float32)
+    agreement = dice(computed > threshold, trained > threshold)
+    # The test output is the checkpoint's own, so that `bioimageio test` checks that the
+    # package reproduces it; an inexact package is tested against what it computes.
+    expected = trained.astype(np.float32) if exact else computed
+    if not exact:
+        log.warning("%s: normalization %s exported as an approximation: on the test crop, "
+                    "the package's mask agrees with the checkpoint's at Dice %.4f", out,
+                    describe(recipe), agreement)
     net_cfg = hp.get("net") or {}
     net_name = str(net_cfg.get("_target_", type(net).__name__)).rsplit(".", 1)[-1]
     meta = {
@@ -266,33 +277,32 @@ def export_package(
         "recipe_text": describe(recipe),
         "preprocessing": preprocessing == "auto" and bool(recipe),
         "agreement": agreement,
+        "exact": exact,
     }
     out = Path(out)
     with tempfile.TemporaryDirectory(prefix="seglight-bioimageio-") as tmp:
         root = Path(tmp)
         torch.jit.save(traced, str(root / "weights.pt"))
-        _export_onnx(traced, torch.from_numpy(crop)[None, None], root / "weights.onnx", general)
+        write_onnx(traced, torch.from_numpy(crop)[None, None], root / "weights.onnx",
+                   input_name=INPUT_ID, output_name=OUTPUT_ID, output_rank=5,
+                   dynamic_zyx=general)
         np.save(root / "test_input.npy", crop[None, None])
         np.save(root / "test_output.npy", expected)
         _cover(root / "cover.png", crop, expected[0, 0], threshold)
         (root / "README.md").write_text(_readme(meta), encoding="utf-8")
-        descr = _describe(
-            root, meta, window, rules if general else None, recipe, preprocessing,
-            authors=authors, license=license, cite=cite, tags=tags, hp=hp, net_name=net_name,
-        )
+        try:
+            descr = _describe(
+                root, meta, window, rules if general else None, recipe, preprocessing,
+                authors=authors, license=license, cite=cite, tags=tags, hp=hp,
+                net_name=net_name,
+            )
+        except ValidationError as err:  # a field the spec refuses (name, license, ...)
+            first = err.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "description"
+            raise ConfigError(f"the bioimage.io spec refuses {field}: "
+                              f"{first['msg'].splitlines()[0]}") from None
         _save(descr, out)
     return out
-
-
-def _export_onnx(traced: torch.jit.ScriptModule, example: torch.Tensor, path: Path,
-                 general: bool) -> None:
-    spatial = {2: "z", 3: "y", 4: "x"} if general else {}
-    with torch.no_grad():
-        torch.onnx.export(
-            traced, (example,), str(path), input_names=[INPUT_ID], output_names=[OUTPUT_ID],
-            dynamic_axes={INPUT_ID: {0: "batch", **spatial}, OUTPUT_ID: {0: "batch", **spatial}},
-            dynamo=False, opset_version=17,
-        )
 
 
 def _describe(root: Path, meta: dict, window: Sequence[int], rules: Sequence[AxisRule] | None,
@@ -356,7 +366,7 @@ def _describe(root: Path, meta: dict, window: Sequence[int], rules: Sequence[Axi
             weights=v0_5.WeightsDescr(
                 torchscript=v0_5.TorchscriptWeightsDescr(
                     source=root / "weights.pt", pytorch_version=v0_5.Version(version)),
-                onnx=v0_5.OnnxWeightsDescr(source=root / "weights.onnx", opset_version=17,
+                onnx=v0_5.OnnxWeightsDescr(source=root / "weights.onnx", opset_version=ONNX_OPSET,
                                            parent="torchscript"),
             ),
             config=v0_5.Config(
@@ -372,6 +382,8 @@ def _describe(root: Path, meta: dict, window: Sequence[int], rules: Sequence[Axi
                     "spacing_um": meta["spacing"],
                     "net": hp.get("net"),
                     "preprocessing": preprocessing,
+                    "exact_preprocessing": meta["exact"],
+                    "agreement_dice": round(meta["agreement"], 6),
                 },
             ),
         )
