@@ -1,0 +1,49 @@
+"""Measure how long the Qt event loop is blocked: a timer that should fire every few
+milliseconds records the largest gap between two firings. A gap longer than the interval
+is time the GUI could not answer (a stall)."""
+
+from __future__ import annotations
+
+import time
+
+from qtpy.QtCore import QObject, QTimer
+
+
+class StallMeter(QObject):
+    """A heartbeat on the GUI thread.
+
+    Args:
+        interval_ms: how often the timer asks to fire.
+
+    Attributes:
+        max_stall_ms: the longest gap minus the interval, since :meth:`reset`.
+        beats: how many times it fired.
+    """
+
+    def __init__(self, interval_ms: int = 10):
+        super().__init__()
+        self.interval_ms = interval_ms
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._beat)
+        self.reset()
+
+    def reset(self) -> None:
+        self.max_stall_ms = 0.0
+        self.beats = 0
+        self._last = time.perf_counter()
+
+    def start(self) -> StallMeter:
+        self.reset()
+        self._timer.start()
+        return self
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _beat(self) -> None:
+        now = time.perf_counter()
+        gap_ms = (now - self._last) * 1000 - self.interval_ms
+        self.max_stall_ms = max(self.max_stall_ms, gap_ms)
+        self.beats += 1
+        self._last = now
