@@ -16,6 +16,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+from napari.qt.threading import create_worker
 from qtpy.QtCore import QSignalBlocker, Qt
 from qtpy.QtWidgets import (
     QApplication,
@@ -94,6 +95,12 @@ class ApplyWidget(QWidget):
 
     def __init__(self, napari_viewer):
         super().__init__()
+        # torch and the network code load when the widget opens, not in the first run's
+        # worker: loading them in any thread holds the interpreter long enough to stall
+        # the viewer for seconds (measured); napari opening a dock widget blocks anyway.
+        import seglight.predict.build  # noqa: F401
+        import seglight.predict.network  # noqa: F401
+
         self.viewer = napari_viewer
         self.proba: np.ndarray | None = None  # the probability map on screen
         self.mask_layer = None
@@ -235,8 +242,6 @@ class ApplyWidget(QWidget):
         layer = self.viewer.layers[name]
         image = np.asarray(layer.data)
         spacing = spacing_of(layer)
-        from napari.qt.threading import create_worker
-
         def job():
             from seglight.binarizer import SpacingAware
 

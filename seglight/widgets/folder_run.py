@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from napari.qt.threading import create_worker
 from qtpy.QtCore import QObject, Qt, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -105,8 +106,6 @@ class FolderRunBox(QGroupBox):
         except SeglightError as err:
             self.status.setText(str(err))
             return
-        from napari.qt.threading import create_worker
-
         options = {key: box.isChecked() for key, box in self.options.items()}
         glob = self.glob.text().strip() or "*"
         self.stop_requested = False

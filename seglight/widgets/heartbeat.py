@@ -18,11 +18,13 @@ class StallMeter(QObject):
     Attributes:
         max_stall_ms: the longest gap minus the interval, since :meth:`reset`.
         beats: how many times it fired.
+        stalls: ``(seconds since start, stall ms)`` of each stall over ``report_ms``.
     """
 
-    def __init__(self, interval_ms: int = 10):
+    def __init__(self, interval_ms: int = 10, report_ms: float = 100):
         super().__init__()
         self.interval_ms = interval_ms
+        self.report_ms = report_ms
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._beat)
@@ -31,7 +33,8 @@ class StallMeter(QObject):
     def reset(self) -> None:
         self.max_stall_ms = 0.0
         self.beats = 0
-        self._last = time.perf_counter()
+        self.stalls: list[tuple[float, float]] = []
+        self._start = self._last = time.perf_counter()
 
     def start(self) -> StallMeter:
         self.reset()
@@ -45,5 +48,7 @@ class StallMeter(QObject):
         now = time.perf_counter()
         gap_ms = (now - self._last) * 1000 - self.interval_ms
         self.max_stall_ms = max(self.max_stall_ms, gap_ms)
+        if gap_ms > self.report_ms:
+            self.stalls.append((round(self._last - self._start, 3), round(gap_ms, 1)))
         self.beats += 1
         self._last = now

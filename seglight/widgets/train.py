@@ -17,6 +17,11 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+# Imported with the widget, not in the first log read: a worker thread importing them holds
+# the interpreter long enough to stall the viewer (seconds, measured).
+import matplotlib.backends.backend_agg  # noqa: F401
+import tensorboard.backend.event_processing.event_accumulator  # noqa: F401
+from napari.qt.threading import create_worker
 from qtpy.QtCore import QProcess, QProcessEnvironment, Qt, QTimer
 from qtpy.QtGui import QPixmap
 from qtpy.QtWidgets import (
@@ -334,8 +339,6 @@ class TrainWidget(QWidget):
             self._reader = LogReader(self.run_dir)
         if self._reading or self._reader is None:
             return
-        from napari.qt.threading import create_worker
-
         reader, width = self._reader, max(320, self.width() - 20)
 
         def job():
