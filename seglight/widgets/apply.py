@@ -37,6 +37,7 @@ from seglight.curate.napari_widget import FolderField
 from seglight.errors import SeglightError
 from seglight.widgets import recent
 from seglight.widgets.folder_run import FolderRunBox, error_line
+from seglight.widgets.heartbeat import import_in_background
 
 #: The kinds of binarizer, with the ``predict_files`` argument each fills and its file filter.
 SOURCES = {
@@ -95,12 +96,9 @@ class ApplyWidget(QWidget):
 
     def __init__(self, napari_viewer):
         super().__init__()
-        # torch and the network code load when the widget opens, not in the first run's
-        # worker: loading them in any thread holds the interpreter long enough to stall
-        # the viewer for seconds (measured); napari opening a dock widget blocks anyway.
-        import seglight.predict.build  # noqa: F401
-        import seglight.predict.network  # noqa: F401
-
+        self.warm_up = import_in_background(  # what the first run needs, loaded meanwhile
+            "seglight.predict.build", "seglight.predict.network", "seglight.module",
+            "monai.inferers", "seglight.networks.monai_nets")
         self.viewer = napari_viewer
         self.proba: np.ndarray | None = None  # the probability map on screen
         self.mask_layer = None

@@ -52,3 +52,24 @@ class StallMeter(QObject):
             self.stalls.append((round(self._last - self._start, 3), round(gap_ms, 1)))
         self.beats += 1
         self._last = now
+
+
+def import_in_background(*modules: str):
+    """Import ``modules`` in a napari worker thread and return the worker (``.is_running``).
+
+    A widget calls it when it opens, so that its first run does not pay for loading torch,
+    MONAI or TensorBoard (seconds on a busy machine): the widget shows at once, and the
+    first run finds the modules loaded. Loading a compiled extension holds the interpreter,
+    so the viewer can still pause while this runs (measured by ``scripts/napari_stalls.py``).
+    """
+    import importlib
+
+    from napari.qt.threading import create_worker
+
+    def job() -> None:
+        for name in modules:
+            importlib.import_module(name)
+
+    worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+    worker.start()
+    return worker

@@ -17,10 +17,6 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-# Imported with the widget, not in the first log read: a worker thread importing them holds
-# the interpreter long enough to stall the viewer (seconds, measured).
-import matplotlib.backends.backend_agg  # noqa: F401
-import tensorboard.backend.event_processing.event_accumulator  # noqa: F401
 from napari.qt.threading import create_worker
 from qtpy.QtCore import QProcess, QProcessEnvironment, Qt, QTimer
 from qtpy.QtGui import QPixmap
@@ -41,6 +37,7 @@ from qtpy.QtWidgets import (
 
 from seglight.curate.napari_widget import FolderField
 from seglight.widgets import recent
+from seglight.widgets.heartbeat import import_in_background
 from seglight.widgets.training_run import (
     LogReader,
     Progress,
@@ -76,6 +73,9 @@ class TrainWidget(QWidget):
     def __init__(self, napari_viewer):
         super().__init__()
         self.viewer = napari_viewer
+        self.warm_up = import_in_background(  # what reading the logs needs, loaded meanwhile
+            "tensorboard.backend.event_processing.event_accumulator",
+            "matplotlib.backends.backend_agg")
         self.keys = train_keys()
         self.process: QProcess | None = None
         self.run_dir: Path | None = None
