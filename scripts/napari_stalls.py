@@ -86,7 +86,7 @@ def main() -> None:
     train = TrainWidget(ViewerModel())
     open_train = time.perf_counter() - t0
     phase("Train widget: loading its modules in the background", lambda: None,
-          lambda: not train.warm_up.is_running)
+          lambda: train.warm_up.loaded)
     train.limit_combo.setCurrentIndex(train.limit_combo.findData("steps"))
     train.amount.setValue(args.steps)
     train.extra.setText("model.net.width=4 data.demo.n_images=2 data.demo.shape_zyx=[16,64,64] "
@@ -105,7 +105,7 @@ def main() -> None:
     apply = ApplyWidget(viewer)
     open_apply = time.perf_counter() - t0
     phase("Apply widget: loading torch/MONAI in the background", lambda: None,
-          lambda: not apply.warm_up.is_running)
+          lambda: apply.warm_up.loaded)
     apply.use_checkpoint(checkpoint)
     phase(f"apply the network to a {'x'.join(map(str, args.size))} layer",
           apply.apply_to_layer, lambda: not apply.busy)

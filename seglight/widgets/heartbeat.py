@@ -55,7 +55,8 @@ class StallMeter(QObject):
 
 
 def import_in_background(*modules: str):
-    """Import ``modules`` in a napari worker thread and return the worker (``.is_running``).
+    """Import ``modules`` in a napari worker thread and return the worker (its ``loaded``
+    attribute turns true when done).
 
     A widget calls it when it opens, so that its first run does not pay for loading torch,
     MONAI or TensorBoard (seconds on a busy machine): the widget shows at once, and the
@@ -71,5 +72,7 @@ def import_in_background(*modules: str):
             importlib.import_module(name)
 
     worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+    worker.loaded = False
+    worker.finished.connect(lambda: setattr(worker, "loaded", True))
     worker.start()
     return worker
