@@ -19,8 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "sample_ovule.h5"
 SPACING = (0.29, 0.108, 0.108)
 
@@ -70,17 +68,28 @@ def main() -> None:
         picture.quantize(128).save(path, optimize=True)
         print(f"{path}: {path.stat().st_size // 1024} KB", flush=True)
 
+    docked = []
+
     def dock(widget, name: str):
-        return viewer.window.add_dock_widget(widget, name=name, area="right")
+        widget.setMaximumWidth(560)  # leave the canvas most of the window
+        docked.append(viewer.window.add_dock_widget(widget, name=name, area="right"))
+        return docked[-1]
 
     def clear() -> None:
+        """Close the widgets of the last step, then drop their layers."""
+        while docked:
+            viewer.window.remove_dock_widget(docked.pop())
+        wait(lambda: True)
         viewer.layers.clear()
-        for name in list(viewer.window._dock_widgets):
-            viewer.window.remove_dock_widget(viewer.window._dock_widgets[name])
+        wait(lambda: True)
+
+    def open_raw(name: str) -> None:
+        viewer.open(work / "raw" / f"{name}.tif", name=name, plugin="napari")
+        viewer.layers[name].scale = SPACING
+        viewer.dims.set_current_step(0, viewer.layers[name].data.shape[0] // 2)
 
     # 1. editor: tune lmnb1_interphase on one image, run it on the folder (round 1 masks)
-    viewer.open(work / "raw" / "cell_00.tif", name="cell_00", plugin="napari")
-    viewer.layers[0].scale = SPACING
+    open_raw("cell_00")
     editor = WorkflowEditor(viewer)
     dock(editor, "Workflow editor")
     editor.workflow_combo.setCurrentText("lmnb1_interphase")
@@ -91,6 +100,7 @@ def main() -> None:
     editor.run_folder()
     wait(lambda: not editor.folder_busy)
     shot("napari_editor.png")
+    editor.shut_down()
     workflow = work / "seg1" / "lmnb1_interphase_editor.yaml"
 
     # 2. Curator: sort the round-1 masks into training triplets
@@ -126,8 +136,7 @@ def main() -> None:
     train.apply_widget = apply
     train.hand_to_apply()
     dock(apply, "Apply")
-    viewer.open(work / "raw" / "cell_05.tif", name="cell_05", plugin="napari")
-    viewer.layers[0].scale = SPACING
+    open_raw(f"cell_{args.images - 1:02d}")
     apply._refresh_images()
     apply.apply_to_layer()
     wait(lambda: not apply.busy)
@@ -146,6 +155,7 @@ def main() -> None:
             spacing = tuple(float(v) for v in f["raw"].attrs["element_size_um"])
         viewer.layers.clear()
         viewer.add_image(raw, name="ovule", scale=spacing)
+        viewer.dims.set_current_step(0, raw.shape[0] // 2)
         apply.kind.setCurrentIndex(list(SOURCES).index("classic"))
         apply.classic.setCurrentText("sec61b")
         apply.apply_to_layer()
