@@ -145,7 +145,7 @@ class TrainWidget(QWidget):
         self.cancel_button.setToolTip("stop after the current step; last.ckpt keeps the state")
         self.resume_button.setToolTip("continue the last run from its last.ckpt (a new run "
                                       "folder, the same curves)")
-        self.start_button.clicked.connect(self.start)
+        self.start_button.clicked.connect(lambda: self.start())
         self.cancel_button.clicked.connect(self.cancel)
         self.resume_button.clicked.connect(self.resume)
         buttons = QHBoxLayout()
@@ -236,7 +236,7 @@ class TrainWidget(QWidget):
         ``ckpt_path`` if given)."""
         if self.running:
             return
-        request = self.request(ckpt_path if isinstance(ckpt_path, Path) else None)
+        request = self.request(ckpt_path)
         argv = command(request)
         self.command_line.setText(shell_line(argv))
         log_dir = Path(request.log_dir or Path.cwd() / "runs")
