@@ -100,11 +100,14 @@ def main() -> None:
     editor.run_folder()
     wait(lambda: not editor.folder_busy)
     shot("napari_editor.png")
-    editor.shut_down()
+    editor.shut_down()  # its own window closes with it: a user would close the dock
+    viewer.close()
+    docked.clear()
+    viewer = napari.Viewer(show=True)
+    viewer.window.resize(1500, 950)
     workflow = work / "seg1" / "lmnb1_interphase_editor.yaml"
 
     # 2. Curator: sort the round-1 masks into training triplets
-    clear()
     curator = SortingWidget(viewer)
     dock(curator, "Curator (sorting)")
     for key, folder in (("raw", "raw"), ("seg", "seg1"), ("out", "curated")):

@@ -57,6 +57,8 @@ from seglight.widgets.training_run import (
 
 #: How often the run's logs are read while it runs (ms).
 POLL_MS = 1500
+#: Heights of the curves and of the validation panel in the widget (pixels).
+CHART_HEIGHT, PANEL_HEIGHT = 200, 240
 #: How long Cancel waits for the run to save and exit before killing it (ms).
 KILL_AFTER_MS = 60_000
 LIMITS = {"epochs": "epochs", "steps": "optimizer steps", "minutes": "minutes (wall time)",
@@ -159,7 +161,7 @@ class TrainWidget(QWidget):
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.chart = QLabel()
         self.chart.setAlignment(Qt.AlignCenter)
-        self.chart.setMinimumHeight(120)
+        self.chart.setFixedHeight(CHART_HEIGHT + 4)
         self.panel = QLabel()
         self.panel.setAlignment(Qt.AlignCenter)
         self.panel_caption = QLabel("")
@@ -343,7 +345,7 @@ class TrainWidget(QWidget):
 
         def job():
             logs = reader.read()
-            return logs, render_chart(logs, width, 200)
+            return logs, render_chart(logs, width, CHART_HEIGHT)
 
         self._reading = True
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
@@ -363,9 +365,9 @@ class TrainWidget(QWidget):
         if logs.panel is not None:
             panel = QPixmap()
             panel.loadFromData(logs.panel)
-            width = max(320, self.width() - 20)
-            self.panel.setPixmap(panel.scaledToWidth(min(width, panel.width() * 3),
-                                                     Qt.SmoothTransformation))
+            width = min(max(320, self.width() - 20), panel.width() * 3)
+            self.panel.setPixmap(panel.scaled(width, PANEL_HEIGHT, Qt.KeepAspectRatio,
+                                              Qt.SmoothTransformation))
             self.panel_caption.setText(f"latest validation panel (epoch {logs.panel_epoch}): "
                                        "input, ground truth, prediction, costmap")
 
