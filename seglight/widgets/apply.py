@@ -133,7 +133,7 @@ class ApplyWidget(QWidget):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
-        pick = QFormLayout()
+        self.pick = pick = QFormLayout()
         pick.addRow("binarizer", self.kind)
         pick.addRow("file", self.path_field)
         pick.addRow("workflow", self.classic)
@@ -170,8 +170,8 @@ class ApplyWidget(QWidget):
 
     def _kind_changed(self) -> None:
         kind = self.kind.currentData()
-        self.path_field.setVisible(kind != "classic")
-        self.classic.setVisible(kind == "classic")
+        self.pick.setRowVisible(self.path_field, kind != "classic")
+        self.pick.setRowVisible(self.classic, kind == "classic")
         self.path_field.file_filter = SOURCES[kind][2]
         self.path_field.edit.setPlaceholderText(SOURCES[kind][0])
 
@@ -326,6 +326,9 @@ class ApplyWidget(QWidget):
         if self.mask_layer not in self.viewer.layers:
             return
         self.mask_layer.data = (self.proba > threshold).astype(np.uint8)
+        self.status.setText(f"{self.mask_layer.name}: {int(self.mask_layer.data.sum())} "
+                            f"foreground voxels at threshold {threshold:g} (re-cut from the "
+                            "probability map; the network did not run again)")
 
     # --- a folder ------------------------------------------------------------------------
 
