@@ -19,7 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "sample_ovule.h5"
+#: The team's sample, in a ``shared/`` folder beside the clone (or above a worktree).
+SAMPLE = next((p / "shared" / "data" / "sample_ovule.h5" for p in Path(__file__).resolve().parents
+               if (p / "shared" / "data" / "sample_ovule.h5").exists()),
+              Path("shared/data/sample_ovule.h5"))
 SPACING = (0.29, 0.108, 0.108)
 
 
