@@ -54,7 +54,7 @@ class StallMeter(QObject):
         self._last = now
 
 
-def import_in_background(*modules: str):
+def import_in_background(*modules: str, then=None):
     """Import ``modules`` in a napari worker thread and return the worker (its ``loaded``
     attribute turns true when done).
 
@@ -62,6 +62,8 @@ def import_in_background(*modules: str):
     MONAI or TensorBoard (seconds on a busy machine): the widget shows at once, and the
     first run finds the modules loaded. Loading a compiled extension holds the interpreter,
     so the viewer can still pause while this runs (measured by ``scripts/napari_stalls.py``).
+    ``then()``, if given, runs after the imports in the same thread (a first call that
+    loads what the modules import lazily).
     """
     import importlib
 
@@ -70,6 +72,8 @@ def import_in_background(*modules: str):
     def job() -> None:
         for name in modules:
             importlib.import_module(name)
+        if then is not None:
+            then()
 
     worker = create_worker(job, _start_thread=False, _ignore_errors=True)
     worker.loaded = False

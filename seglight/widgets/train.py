@@ -77,7 +77,7 @@ class TrainWidget(QWidget):
         self.viewer = napari_viewer
         self.warm_up = import_in_background(  # what reading the logs needs, loaded meanwhile
             "tensorboard.backend.event_processing.event_accumulator",
-            "matplotlib.backends.backend_agg")
+            "matplotlib.backends.backend_agg", then=lambda: render_chart(RunLogs()))
         self.keys = train_keys()
         self.process: QProcess | None = None
         self.run_dir: Path | None = None
@@ -342,9 +342,12 @@ class TrainWidget(QWidget):
         if self._reading or self._reader is None:
             return
         reader, width = self._reader, max(320, self.width() - 20)
+        shown = self.logs if not self.chart.pixmap().isNull() else None
 
         def job():
             logs = reader.read()
+            if logs == shown:
+                return None  # nothing new: no drawing (it holds the interpreter)
             return logs, render_chart(logs, width, CHART_HEIGHT)
 
         self._reading = True
@@ -357,6 +360,8 @@ class TrainWidget(QWidget):
         self._reading = False
 
     def _show_logs(self, returned) -> None:
+        if returned is None:
+            return
         logs, chart = returned
         self.logs = logs
         pixmap = QPixmap()

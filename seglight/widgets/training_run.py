@@ -250,7 +250,7 @@ def render_chart(logs: RunLogs, width_px: int = 420, height_px: int = 220) -> by
         axis.title.set_fontsize(9)
         axis.tick_params(labelsize=7)
         axis.xaxis.label.set_fontsize(8)
-    figure.tight_layout(pad=0.4)
+    figure.subplots_adjust(left=0.09, right=0.98, bottom=0.2, top=0.88, wspace=0.25)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
