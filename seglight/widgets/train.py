@@ -193,6 +193,9 @@ class TrainWidget(QWidget):
         layout.addWidget(self.output)
         layout.addStretch(1)
 
+        self.kill_timer = QTimer(self)
+        self.kill_timer.setSingleShot(True)
+        self.kill_timer.timeout.connect(self._kill)
         self.poll_timer = QTimer(self)
         self.poll_timer.setInterval(POLL_MS)
         self.poll_timer.timeout.connect(self.poll)
@@ -278,9 +281,12 @@ class TrainWidget(QWidget):
         self._cancelled = True
         self.status.setText("cancelling: saving the checkpoint so far…")
         self.process.terminate()  # SIGTERM (Windows: WM_CLOSE)
-        process = self.process
-        QTimer.singleShot(KILL_AFTER_MS, lambda: process.state() != QProcess.NotRunning
-                          and process.kill())
+        self.kill_timer.start(KILL_AFTER_MS)
+
+    def _kill(self) -> None:
+        """Cancel's last resort: the run did not stop in time (nothing is saved)."""
+        if self.process is not None:
+            self.process.kill()
 
     def resume(self) -> None:
         """Continue the last run (this session's, else the newest in the runs folder) from
@@ -421,6 +427,7 @@ class TrainWidget(QWidget):
         self._enable()
 
     def _cleanup(self) -> None:
+        self.kill_timer.stop()
         if self.process is not None:
             self.process.deleteLater()
         self.process = None
