@@ -53,8 +53,8 @@ def _reference_step(net, x, out_shape):
 def run_one(name: str, patch: list[int], batch: int, steps: int, device: str, width: int,
             precision: str = "auto", channels_last: bool = False,
             compile_net: bool = False) -> dict:
-    from seglight.losses import MultiHeadLoss
     from seglight.networks import UNetXY
+    from seglight.training.losses import MultiHeadLoss
 
     torch.manual_seed(0)
     if name == "reference":
@@ -67,7 +67,7 @@ def run_one(name: str, patch: list[int], batch: int, steps: int, device: str, wi
         net = UNetXY(width=width, padded=name == "unet_xy_padded")
         in_shape = list(net.valid_input_shape(patch))
         out_shape = net.output_shape(in_shape)
-    from seglight.precision import autocast_dtype, select_precision
+    from seglight.training.precision import autocast_dtype, select_precision
 
     precision = "32-true" if name == "reference" else select_precision(precision, device)
     dtype = autocast_dtype(precision)
@@ -218,7 +218,7 @@ class _DiceClock:
                 time.perf_counter() - self.wall0 - self.paused_wall)
 
     def evaluate(self, trainer, module, step: int) -> None:
-        from seglight.metrics import MaskedDiceIoU
+        from seglight.training.metrics import MaskedDiceIoU
 
         cpu, wall = self.elapsed()
         if module.device.type == "cuda":
@@ -276,7 +276,7 @@ def _fit(cfg, callbacks, max_steps: int):
     from hydra.utils import instantiate
     from omegaconf import OmegaConf, open_dict
 
-    from seglight.precision import select_precision
+    from seglight.training.precision import select_precision
 
     with open_dict(cfg):
         cfg.trainer.max_steps = max_steps
@@ -299,7 +299,7 @@ def run_recipe(recipe: str, folder: str, device: str, budget_s: float, patch: li
 
     import lightning as L
 
-    from seglight.precision import select_precision
+    from seglight.training.precision import select_precision
 
     curated, heldout = _benchmark_data(folder, n_pool, n_heldout)
     cfg = _compose(recipe, curated, f"{folder}/{recipe}", device, patch, extra)

@@ -19,12 +19,13 @@ WHEEL="$(ls "$WORK"/dist/seglight-*.whl)"
 grep -q "seglight/conf/model/classic/sec61b.yaml" "$WORK/wheel.txt" \
     || { echo "check_wheel: the wheel has no seglight/conf/ configs"; exit 1; }
 
-# The dependencies come from the environment the README's first command made (it resolved
-# them from the same pyproject.toml); the venv gets its own, non-editable seglight.
-echo "check_wheel: installing it into a fresh virtual environment"
-"$PYTHON" -m venv --system-site-packages "$WORK/venv"
+# A user's install: a new virtual environment (no system site-packages) and the wheel's own
+# dependencies, resolved now by pip from the wheel's metadata (torch pinned to the CPU build on
+# disk, as the README says). Nothing is borrowed from the environment that built the wheel.
+echo "check_wheel: installing it and its dependencies into a fresh virtual environment"
+"$PYTHON" -m venv "$WORK/venv"
 VPY="$WORK/venv/bin/python"
-"$VPY" -m pip install -q --no-deps --force-reinstall "$WHEEL"
+"$VPY" -m pip install -q torch==2.13.0 "$WHEEL"
 
 mkdir -p "$WORK/user é"
 cd "$WORK/user é"  # outside the clone; a folder name a lab might use

@@ -13,7 +13,13 @@ notebook, napari): ``seglight.binarize``, ``seglight.predict_files``, ``seglight
 predict | curate | evaluate``.
 """
 
+import sys
+import types
 from pathlib import Path
+
+from seglight import _moved
+
+_moved.install()  # module paths stored in checkpoints and configs before a move keep working
 
 __version__ = "0.1.0"
 
@@ -26,6 +32,20 @@ CONF_DIR = (_PACKAGE_DIR / "conf" if (_PACKAGE_DIR / "conf").is_dir()
 
 _API = ("binarize", "predict_files", "train", "evaluate")
 __all__ = ["CONF_DIR", *_API]
+
+
+class _Package(types.ModuleType):
+    """``seglight.train`` and ``seglight.evaluate`` are the Python functions even after their
+    command modules (``seglight/train.py``, ``seglight/evaluate.py``) have been imported:
+    importing a submodule sets it as an attribute of its package, which would hide them."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _API and isinstance(value, types.ModuleType):
+            return  # the module stays reachable as sys.modules["seglight.<name>"]
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):

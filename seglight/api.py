@@ -205,7 +205,7 @@ def train(
     from seglight.cli import explain_composition_error, prepare_overrides
     from seglight.config import register_resolvers
     from seglight.errors import SeglightError
-    from seglight.training import fit
+    from seglight.training.fit import fit
 
     data = data or ("demo" if data_path is None else "lamin")
     args = [f"model={model}", f"data={data}"]

@@ -12,9 +12,13 @@ from omegaconf import OmegaConf
 
 def register_resolvers() -> None:
     """Register ``${seglight_cwd:}``: the working directory, where ``data/`` and ``runs/`` go
-    by default (``paths.root_dir=DIR`` chooses another folder; never the install location)."""
+    by default (``paths.root_dir=DIR`` chooses another folder; never the install location);
+    and ``${seglight_job_dir:...}``, the name of a sweep job's folder (:mod:`seglight.sweep`)."""
     if not OmegaConf.has_resolver("seglight_cwd"):
         OmegaConf.register_new_resolver("seglight_cwd", lambda: os.getcwd())
+    from seglight.sweep import register_resolver  # ${seglight_job_dir:...}: sweep job folders
+
+    register_resolver()
 
 
 register_resolvers()

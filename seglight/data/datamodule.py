@@ -9,6 +9,7 @@ from typing import Any
 
 import lightning as L
 import numpy as np
+import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
@@ -170,6 +171,10 @@ class CuratedDataModule(L.LightningDataModule):
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
             pin_memory=False,
+            # The workers' seeds from a generator of their own: starting an iterator does not
+            # draw from torch's global one, which the patches come from (a resumed run's
+            # patches then continue the interrupted run's: seglight.training.resume).
+            generator=torch.Generator().manual_seed(torch.initial_seed()),
         )
 
     def train_dataloader(self) -> DataLoader:

@@ -1,6 +1,6 @@
 """A trained network as a :class:`~seglight.binarizer.Binarizer`.
 
-A checkpoint written by :class:`~seglight.module.SegmentationModule` carries the network
+A checkpoint written by :class:`~seglight.training.module.SegmentationModule` carries the network
 config, the normalization recipe, the threshold, the training patch size and voxel size, so
 ``NetworkBinarizer.from_checkpoint(path)`` needs nothing else: it normalizes the image as
 training did, optionally resizes it, runs the sliding window and undoes the resize.
@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from seglight.binarizer import Record, no_record
-from seglight.checkpoint import safe_checkpoint_loading
 from seglight.errors import ConfigError, SeglightError
+from seglight.io.checkpoint import safe_checkpoint_loading
 from seglight.io.image import far_axes
 from seglight.networks.base import SegmentationNetwork
 from seglight.normalization import Normalizer
@@ -30,12 +30,12 @@ log = logging.getLogger(__name__)
 
 
 def load_module(ckpt_path: str | Path, map_location: str | torch.device = "cpu"):
-    """Rebuild the :class:`~seglight.module.SegmentationModule` stored in a checkpoint.
+    """Rebuild the :class:`~seglight.training.module.SegmentationModule` stored in a checkpoint.
 
     Raises:
         SeglightError: the file is missing or is not a seglight checkpoint.
     """
-    from seglight.module import SegmentationModule
+    from seglight.training.module import SegmentationModule
 
     path = Path(ckpt_path)
     if not path.is_file():

@@ -20,7 +20,8 @@ def test_a_classic_config_becomes_its_binarizer():
 @pytest.mark.parametrize("kwargs, message", [
     ({}, "no binarizer: pass ckpt_path="),
     ({"model": {"_target_": "x"}, "ckpt_path": "a.ckpt"}, "a run uses one binarizer"),
-    ({"model": {"_target_": "seglight.module.SegmentationModule"}}, "names a network to train"),
+    ({"model": {"_target_": "seglight.training.module.SegmentationModule"}},
+     "names a network to train"),
     ({"model": {"_target_": "collections.OrderedDict"}}, "not a binarizer"),
 ])
 def test_wrong_binarizer_configs_are_one_line_errors(kwargs, message):

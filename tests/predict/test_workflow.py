@@ -10,8 +10,8 @@ from seglight.classic import ClassicBinarizer, save_workflow_config
 from seglight.errors import SeglightError
 from seglight.io import read_image
 from seglight.predict.__main__ import predict
-from tests.cli_utils import REPO, run_module
-from tests.hydra_utils import compose_config
+from tests.helpers.cli_utils import REPO, run_module
+from tests.helpers.hydra_utils import compose_config
 
 TUNED = {"vesselness_cutoff": 0.05, "min_size": 4}
 
@@ -60,7 +60,7 @@ def test_a_saved_workflow_runs_from_the_cli_as_model_classic_with_its_params(raw
         (None, "no such file"),
         ("_target_: [unclosed\n", "not valid YAML"),
         ("- a list\n", "expected a mapping"),
-        ("_target_: seglight.module.SegmentationModule\nworkflow: sec61b\n", "_target_="),
+        ("_target_: seglight.training.module.SegmentationModule\nworkflow: sec61b\n", "_target_="),
         ("_target_: seglight.classic.ClassicBinarizer\nworkflow: sec61b\nparms: {}\n",
          "parms: unknown key"),
         ("_target_: seglight.classic.ClassicBinarizer\nworkflow: nope\nparams: {}\n", "nope"),
