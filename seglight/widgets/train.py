@@ -145,8 +145,8 @@ class TrainWidget(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.resume_button = QPushButton("Resume")
         self.cancel_button.setToolTip("stop after the current step; last.ckpt keeps the state")
-        self.resume_button.setToolTip("continue the last run from its last.ckpt (a new run "
-                                      "folder, the same curves)")
+        self.resume_button.setToolTip("continue the last run from its last.ckpt (in the same "
+                                      "run folder: the curves go on)")
         self.start_button.clicked.connect(lambda: self.start())
         self.cancel_button.clicked.connect(self.cancel)
         self.resume_button.clicked.connect(self.resume)
@@ -297,6 +297,8 @@ class TrainWidget(QWidget):
         if run is None:
             runs = runs_of(Path(self.runs_field.value() or Path.cwd() / "runs"))
             run = max(runs, key=lambda p: p.name) if runs else None
+            if run is not None and (run / "continues").exists():  # a resume's own folder
+                run = (run / "continues").resolve()
         checkpoint = resume_checkpoint(run) if run is not None else None
         if checkpoint is None:
             self.status.setText("no run with a checkpoint to resume (a run writes last.ckpt "

@@ -127,9 +127,14 @@ def runs_of(log_dir: Path, task: str = "train") -> set[Path]:
 
 
 def new_run(log_dir: Path, before: set[Path], task: str = "train") -> Path | None:
-    """The run folder that appeared since ``before`` (:func:`runs_of`), if any."""
-    fresh = sorted(runs_of(log_dir, task) - before)
-    return fresh[-1] if fresh else None
+    """The folder where the run started since ``before`` (:func:`runs_of`) writes, once it
+    writes: its own, or the run it resumes (its ``continues`` link), if any yet."""
+    for folder in sorted(runs_of(log_dir, task) - before, reverse=True):
+        if (folder / "continues").exists():
+            return (folder / "continues").resolve()
+        if (folder / "tensorboard").exists() or (folder / "checkpoints").exists():
+            return folder
+    return None
 
 
 def resume_checkpoint(run_dir: Path) -> Path | None:

@@ -63,7 +63,13 @@ def test_the_new_run_folder_and_its_resume_checkpoint(tmp_path):
     assert new_run(tmp_path, before) is None
     fresh = tmp_path / "train" / "2026-01-01_00-00-05"
     (fresh / ".hydra").mkdir(parents=True)
+    assert new_run(tmp_path, before) is None  # not writing yet
+    (fresh / "tensorboard").mkdir()
     assert new_run(tmp_path, before) == fresh
+    resuming = tmp_path / "train" / "2026-01-01_00-00-09"  # a resume writes into its run
+    (resuming / ".hydra").mkdir(parents=True)
+    (resuming / "continues").symlink_to(old, target_is_directory=True)
+    assert new_run(tmp_path, before | {fresh}) == old
     assert resume_checkpoint(fresh) is None
     (fresh / "checkpoints").mkdir()
     (fresh / "checkpoints" / "last.ckpt").write_bytes(b"x")
