@@ -19,7 +19,7 @@ from pathlib import Path
 
 from napari.qt.threading import create_worker
 from qtpy.QtCore import QProcess, QProcessEnvironment, Qt, QTimer
-from qtpy.QtGui import QPixmap
+from qtpy.QtGui import QImage, QPixmap
 from qtpy.QtWidgets import (
     QApplication,
     QComboBox,
@@ -356,7 +356,13 @@ class TrainWidget(QWidget):
             logs = reader.read()
             if logs == shown:
                 return None  # nothing new: no drawing (it holds the interpreter)
-            return logs, render_chart(logs, width, CHART_HEIGHT)
+            # decoded and scaled here (QImage may be used off the GUI thread; QPixmap not)
+            chart = QImage.fromData(render_chart(logs, width, CHART_HEIGHT), "PNG")
+            panel = QImage.fromData(logs.panel) if logs.panel is not None else None
+            if panel is not None:
+                panel = panel.scaled(min(width, panel.width() * 3), PANEL_HEIGHT,
+                                     Qt.KeepAspectRatio, Qt.SmoothTransformation)
+            return logs, chart, panel
 
         self._reading = True
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
@@ -370,17 +376,11 @@ class TrainWidget(QWidget):
     def _show_logs(self, returned) -> None:
         if returned is None:
             return
-        logs, chart = returned
+        logs, chart, panel = returned
         self.logs = logs
-        pixmap = QPixmap()
-        pixmap.loadFromData(chart, "PNG")
-        self.chart.setPixmap(pixmap)
-        if logs.panel is not None:
-            panel = QPixmap()
-            panel.loadFromData(logs.panel)
-            width = min(max(320, self.width() - 20), panel.width() * 3)
-            self.panel.setPixmap(panel.scaled(width, PANEL_HEIGHT, Qt.KeepAspectRatio,
-                                              Qt.SmoothTransformation))
+        self.chart.setPixmap(QPixmap.fromImage(chart))
+        if panel is not None:
+            self.panel.setPixmap(QPixmap.fromImage(panel))
             self.panel_caption.setText(f"latest validation panel (epoch {logs.panel_epoch}): "
                                        "input, ground truth, prediction, costmap")
 
