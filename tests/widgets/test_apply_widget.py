@@ -33,6 +33,7 @@ def open_widget(qtbot, image, scale=SPACING) -> tuple[ViewerModel, ApplyWidget]:
     viewer.add_image(image, name="cell", scale=scale)
     widget = ApplyWidget(viewer)
     qtbot.addWidget(widget)
+    qtbot.waitUntil(lambda: widget.warm_up.loaded, timeout=300_000)  # background imports
     return viewer, widget
 
 

@@ -29,6 +29,7 @@ def open_widget(qtbot, tmp_path, monkeypatch, limit: str, amount: float,
     monkeypatch.chdir(tmp_path)  # the demo data goes to ./data, as from a terminal
     widget = TrainWidget(ViewerModel())
     qtbot.addWidget(widget)
+    qtbot.waitUntil(lambda: widget.warm_up.loaded, timeout=300_000)  # background imports
     widget.data_field.edit.setText("")  # the demo data
     widget.model_combo.setCurrentText("unet_xy_tiny")
     widget.limit_combo.setCurrentIndex(widget.limit_combo.findData(limit))
