@@ -15,6 +15,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+@pytest.fixture(autouse=True)
+def private_widget_state(tmp_path_factory, monkeypatch):
+    """The napari widgets' record of recent folders (seglight.widgets.recent) goes to a
+    temporary folder, never the user's."""
+    monkeypatch.setenv("SEGLIGHT_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)

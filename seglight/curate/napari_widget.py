@@ -192,6 +192,9 @@ class CuratorWidget(QWidget):
         except SeglightError as err:
             self._note(f"error: {err}")
             return
+        from seglight.widgets.recent import remember  # the Train widget's default folder
+
+        remember("curated", self.curator.out)
         self.message.setText("")
         if self.curator.config.order == "uncertainty":
             self.progress.setText("Scoring the uncertainty of each image…")

@@ -146,7 +146,7 @@ def test_npe2_manifest_lists_the_three_widgets():
     manifest.validate_imports()
     assert [w.display_name for w in manifest.contributions.widgets] == [
         "Curator (sorting)", "Curator (merging)", "Curator (take all)",
-        "Workflow editor"]
+        "Workflow editor", "Train", "Apply"]
 
 
 def test_sorting_widget_resumes_after_the_folders_were_moved(qtbot, folders):

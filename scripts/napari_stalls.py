@@ -1,0 +1,143 @@
+"""How long the napari event loop is blocked while the Train and Apply widgets work.
+
+A heartbeat timer on the GUI thread (every 10 ms, :class:`seglight.widgets.heartbeat.
+StallMeter`) records the longest gap between two beats during: an idle loop (the baseline:
+what the OS scheduler alone costs on this machine, under its current load), a short
+training started from the Train widget (a real ``python -m seglight.train`` subprocess,
+with the widget reading its logs), a network applied from the Apply widget to an image
+layer, re-thresholding it, and a folder run. Opening each widget is timed apart (napari
+blocks while it builds a dock widget), and so is the loading of torch/MONAI/TensorBoard each
+widget starts in the background when it opens.
+
+    QT_QPA_PLATFORM=offscreen python scripts/napari_stalls.py [--steps 30] [--size 32 256 256]
+
+Prints the machine (CPU flags, cores, load average) and a table: max stall and the stalls
+over 100 ms per phase, and each phase's max stall over the idle baseline's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def cpu_line() -> str:
+    flags = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    wanted = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"CPU flags: {' '.join(wanted) or 'none of avx2/avx512/amx'}; {os.cpu_count()} "
+            f"cores; load average {load:.1f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=30, help="training steps")
+    parser.add_argument("--size", type=int, nargs=3, default=[32, 256, 256],
+                        help="ZYX of the image applied on screen")
+    parser.add_argument("--idle-s", type=float, default=10, help="baseline duration")
+    args = parser.parse_args()
+
+    from qtpy.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    from napari.components import ViewerModel
+
+    from seglight.data.structures import structure_image
+    from seglight.io import write_ome_tiff
+    from seglight.widgets.heartbeat import StallMeter
+
+    work = Path(tempfile.mkdtemp(prefix="napari_stalls_"))
+    os.chdir(work)
+    os.environ["SEGLIGHT_STATE_DIR"] = str(work / "state")
+    rows: list[tuple[str, float, float, list]] = []
+
+    def spin(until, meter: StallMeter, timeout_s: float = 1800) -> float:
+        started = time.perf_counter()
+        while not until() and time.perf_counter() - started < timeout_s:
+            app.processEvents()
+            time.sleep(0.001)
+        meter.stop()
+        return time.perf_counter() - started
+
+    def phase(name: str, action, until) -> None:
+        meter = StallMeter().start()
+        action()
+        seconds = spin(until, meter)
+        rows.append((name, seconds, meter.max_stall_ms, meter.stalls))
+
+    idle_end = time.perf_counter() + args.idle_s
+    phase("idle loop (baseline)", lambda: None, lambda: time.perf_counter() > idle_end)
+
+    t0 = time.perf_counter()
+    from seglight.widgets.train import TrainWidget
+
+    train = TrainWidget(ViewerModel())
+    open_train = time.perf_counter() - t0
+    phase("Train widget: loading its modules in the background", lambda: None,
+          lambda: train.warm_up.loaded)
+    train.limit_combo.setCurrentIndex(train.limit_combo.findData("steps"))
+    train.amount.setValue(args.steps)
+    train.extra.setText("model.net.width=4 data.demo.n_images=2 data.demo.shape_zyx=[16,64,64] "
+                        "data.patch_zyx=[8,32,32] data.batch_size=1 data.samples_per_epoch=10 "
+                        "data.val_patches_per_image=1 trainer.accelerator=cpu")
+    phase(f"training ({args.steps} steps, subprocess + live logs)", train.start,
+          lambda: not train.running and not train._reading)
+    checkpoint = train.best[0]
+
+    t0 = time.perf_counter()
+    from seglight.widgets.apply import ApplyWidget
+
+    viewer = ViewerModel()
+    image = structure_image("lmnb1_interphase", tuple(args.size), seed=0)
+    viewer.add_image(image, name="cell", scale=(0.29, 0.108, 0.108))
+    apply = ApplyWidget(viewer)
+    open_apply = time.perf_counter() - t0
+    phase("Apply widget: loading torch/MONAI in the background", lambda: None,
+          lambda: apply.warm_up.loaded)
+    apply.use_checkpoint(checkpoint)
+    phase(f"apply the network to a {'x'.join(map(str, args.size))} layer",
+          apply.apply_to_layer, lambda: not apply.busy)
+    values = iter([0.3, 0.5, 0.7, 0.9, 0.4])
+    sweep_end = [0.0]
+
+    def rethreshold_all() -> None:
+        for value in values:
+            apply.threshold_spin.setValue(value)
+            app.processEvents()
+        sweep_end[0] = time.perf_counter() + 0.5
+
+    phase("re-threshold live (5 values)", rethreshold_all,
+          lambda: time.perf_counter() > sweep_end[0])
+    raw = work / "raw"
+    for i in range(3):
+        write_ome_tiff(raw / f"cell{i}.tif", structure_image("lmnb1_interphase", (16, 128, 128),
+                                                             seed=i), (0.29, 0.108, 0.108))
+    apply.folder.fields["input"].edit.setText(str(raw))
+    apply.folder.fields["output"].edit.setText(str(work / "seg"))
+    phase("apply to a folder (3 images)", apply.folder.run, lambda: not apply.folder.busy)
+
+    print(cpu_line())
+    print(f"opening the Train widget: {open_train * 1000:.0f} ms; the Apply widget: "
+          f"{open_apply * 1000:.0f} ms (napari blocks while it builds a dock widget)")
+    baseline = rows[0][2]
+    print(f"{'phase':52s} {'s':>6s} {'max stall ms':>13s} {'x baseline':>10s}  stalls > 100 ms")
+    for name, seconds, worst, stalls in rows:
+        ratio = worst / baseline if baseline > 0 else float("nan")
+        listed = ", ".join(f"{ms:.0f}" for _, ms in stalls) or "none"
+        print(f"{name:52s} {seconds:6.1f} {worst:13.0f} {ratio:10.1f}  {listed}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,359 @@
+"""The Apply widget (*Plugins > seglight > Apply*): run a binarizer on the image on screen
+or on a folder, with the predict runner ``python -m seglight.predict`` uses.
+
+The binarizer is a trained network's checkpoint, a classic workflow, a workflow saved by the
+workflow editor, or a bioimage.io model package. On the image layer on screen, the result
+is a Labels layer (the mask) and, for a network, an Image layer of its probability map; the
+threshold slider re-thresholds that map live, without running the network again. On a
+folder, the runner writes what the command line writes (skipping images already done, so a
+cancelled run resumes; a broken file is one line and the others go on), with progress and
+Cancel. The work runs in a napari thread worker; the viewer stays responsive.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from napari.qt.threading import create_worker
+from qtpy.QtCore import QSignalBlocker, Qt
+from qtpy.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from seglight.classic import list_workflows
+from seglight.curate.napari_widget import FolderField
+from seglight.errors import SeglightError
+from seglight.widgets import recent
+from seglight.widgets.folder_run import FolderRunBox, error_line
+from seglight.widgets.heartbeat import import_in_background
+
+#: The kinds of binarizer, with the ``predict_files`` argument each fills and its file filter.
+SOURCES = {
+    "checkpoint": ("trained network (.ckpt)", "ckpt_path", "Checkpoints (*.ckpt)"),
+    "classic": ("classic workflow", "model", None),
+    "workflow": ("saved editor workflow (.yaml)", "workflow", "Workflows (*.yaml *.yml)"),
+    "package": ("bioimage.io package (.zip)", "model_package", "Model packages (*.zip)"),
+}
+#: Slider positions over the threshold range [0, 1].
+THRESHOLD_STEPS = 1000
+#: Marks the widget's own layers (never offered as the input image).
+OWN_LAYER = "seglight_apply"
+
+
+class _Collect(logging.Handler):
+    """Keeps the warning lines the binarizer logs while it runs, to show them."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage().splitlines()[0])
+
+
+def spacing_of(layer) -> tuple[float | None, float | None, float | None]:
+    """The layer's voxel size (ZYX µm) from its scale; a scale of all ones is unknown."""
+    scale = tuple(float(s) for s in layer.scale[-3:])
+    return (None, None, None) if all(s == 1.0 for s in scale) else scale
+
+
+def build(kind: str, value: str):
+    """The binarizer of a source, as ``python -m seglight.predict`` builds it.
+
+    Raises:
+        ConfigError: the file is not a checkpoint, workflow or package (one line).
+    """
+    from seglight.predict.build import build_binarizer
+
+    if kind == "classic":
+        from omegaconf import OmegaConf
+
+        from seglight import CONF_DIR
+
+        config = OmegaConf.load(CONF_DIR / "model" / "classic" / f"{value}.yaml")
+        return build_binarizer(OmegaConf.to_container(config, resolve=True))
+    return build_binarizer(**{SOURCES[kind][1]: value})
+
+
+class ApplyWidget(QWidget):
+    """Dock widget: a binarizer applied to the image on screen or to a folder.
+
+    Args:
+        napari_viewer: the viewer (napari passes it); any ``ViewerModel`` works.
+    """
+
+    def __init__(self, napari_viewer):
+        super().__init__()
+        self.warm_up = import_in_background(  # what the first run needs, loaded meanwhile
+            "seglight.predict.build", "seglight.predict.network", "seglight.module",
+            "monai.inferers", "seglight.networks.monai_nets")
+        self.viewer = napari_viewer
+        self.proba: np.ndarray | None = None  # the probability map on screen
+        self.mask_layer = None
+        self.default_threshold = 0.5
+        self._worker = None
+
+        self.kind = QComboBox()
+        for key, (text, _, _) in SOURCES.items():
+            self.kind.addItem(text, key)
+        self.path_field = FolderField("the file")
+        self.classic = QComboBox()
+        self.classic.addItems(list_workflows())
+        self.classic.setCurrentText("lmnb1_interphase")
+        self.image_combo = QComboBox()
+        self.apply_button = QPushButton("Apply to the image layer")
+        self.apply_button.clicked.connect(self.apply_to_layer)
+
+        self.threshold_slider = QSlider(Qt.Horizontal)
+        self.threshold_slider.setRange(0, THRESHOLD_STEPS)
+        self.threshold_spin = QDoubleSpinBox()
+        self.threshold_spin.setRange(0.0, 1.0)
+        self.threshold_spin.setDecimals(3)
+        self.threshold_spin.setSingleStep(0.01)
+        self.threshold_spin.setKeyboardTracking(False)
+        self.threshold_slider.valueChanged.connect(
+            lambda v: self.threshold_spin.setValue(v / THRESHOLD_STEPS))
+        self.threshold_spin.valueChanged.connect(self.rethreshold)
+        threshold_row = QHBoxLayout()
+        threshold_row.addWidget(self.threshold_slider, 3)
+        threshold_row.addWidget(self.threshold_spin, 1)
+        self.status = QLabel("Choose a binarizer and an image layer.")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+
+        self.pick = pick = QFormLayout()
+        pick.addRow("binarizer", self.kind)
+        pick.addRow("file", self.path_field)
+        pick.addRow("workflow", self.classic)
+        screen = QGroupBox("On the image on screen")
+        on_screen = QFormLayout(screen)
+        on_screen.addRow("image layer", self.image_combo)
+        on_screen.addRow(self.apply_button)
+        on_screen.addRow("threshold", threshold_row)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>seglight — apply a binarizer</b>"))
+        layout.addLayout(pick)
+        layout.addWidget(screen)
+        self.folder = FolderRunBox(
+            "On a folder (as python -m seglight.predict)", self._folder_job,
+            {"write_proba": "also write the probability maps (networks)",
+             "overwrite": "overwrite (recompute images already done)"})
+        layout.addWidget(self.folder)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+
+        self.kind.currentIndexChanged.connect(lambda _: self._kind_changed())
+        self.viewer.layers.events.inserted.connect(lambda _: self._refresh_images())
+        self.viewer.layers.events.removed.connect(lambda _: self._refresh_images())
+        QApplication.instance().aboutToQuit.connect(self.shut_down)
+        checkpoint = recent.recall("checkpoint")
+        if checkpoint is not None:
+            self.path_field.edit.setText(str(checkpoint))
+        self._kind_changed()
+        self._show_threshold(None)
+        self._refresh_images()
+
+    # --- the binarizer -------------------------------------------------------------------
+
+    def _kind_changed(self) -> None:
+        kind = self.kind.currentData()
+        self.pick.setRowVisible(self.path_field, kind != "classic")
+        self.pick.setRowVisible(self.classic, kind == "classic")
+        self.path_field.file_filter = SOURCES[kind][2]
+        self.path_field.edit.setPlaceholderText(SOURCES[kind][0])
+
+    def use_checkpoint(self, path: str | Path) -> None:
+        """Choose a trained network's checkpoint (what the Train widget hands over)."""
+        self.kind.setCurrentIndex(list(SOURCES).index("checkpoint"))
+        self.path_field.edit.setText(str(path))
+        self.status.setText(f"checkpoint: {path}")
+
+    def source(self) -> tuple[str, str, str]:
+        """``(kind, value, short name)`` of the chosen binarizer.
+
+        Raises:
+            SeglightError: no file chosen.
+        """
+        kind = self.kind.currentData()
+        if kind == "classic":
+            name = self.classic.currentText()
+            return kind, name, f"classic/{name}"
+        value = self.path_field.value()
+        if not value:
+            raise SeglightError(f"choose the {SOURCES[kind][0]} first")
+        path = Path(value)
+        name = path.stem
+        if kind == "checkpoint" and path.parent.name == "checkpoints":
+            name = f"{path.parent.parent.name}/{path.stem}"  # the run folder and best/last
+        return kind, value, name
+
+    # --- the image on screen -------------------------------------------------------------
+
+    def _image_layers(self) -> list:
+        from napari.layers import Image
+
+        return [layer for layer in self.viewer.layers
+                if isinstance(layer, Image) and OWN_LAYER not in layer.metadata
+                and not layer.rgb and layer.ndim == 3]
+
+    def _refresh_images(self) -> None:
+        """Offer the image layers now in the viewer, keeping the choice where it remains."""
+        combo, kept = self.image_combo, self.image_combo.currentText()
+        names = [layer.name for layer in self._image_layers()]
+        if names != [combo.itemText(i) for i in range(combo.count())]:
+            with QSignalBlocker(combo):
+                combo.clear()
+                combo.addItems(names)
+                combo.setCurrentIndex(names.index(kept) if kept in names else 0)
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None
+
+    def apply_to_layer(self) -> None:
+        """Run the binarizer on the chosen image layer in a worker; the mask (and the
+        probability map) appear as layers."""
+        if self.busy:
+            return
+        name = self.image_combo.currentText()
+        if not name or name not in self.viewer.layers:
+            self.status.setText("open a 3D single-channel image (ZYX) first")
+            return
+        try:
+            kind, value, short = self.source()
+        except SeglightError as err:
+            self.status.setText(str(err))
+            return
+        layer = self.viewer.layers[name]
+        image = np.asarray(layer.data)
+        spacing = spacing_of(layer)
+        def job():
+            from seglight.binarizer import SpacingAware
+
+            collect = _Collect()
+            logger = logging.getLogger("seglight")
+            logger.addHandler(collect)
+            try:
+                binarizer = build(kind, value)
+                if isinstance(binarizer, SpacingAware) and any(spacing):
+                    binarizer.warn_spacing(spacing, name)
+                proba = np.asarray(binarizer.predict_proba(image), dtype=np.float32)
+            finally:
+                logger.removeHandler(collect)
+            binary = bool(np.isin(proba, (0.0, 1.0)).all())
+            return proba, float(binarizer.threshold), binary, collect.lines
+
+        self.status.setText(f"applying {short} to {name}…")
+        self.apply_button.setEnabled(False)
+        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+        self._worker = worker
+        worker.returned.connect(lambda r: self._show_result(layer, short, *r))
+        worker.errored.connect(self._on_error)
+        worker.finished.connect(self._on_finished)
+        worker.start()
+
+    def _on_error(self, err: Exception) -> None:
+        self.status.setText(error_line(err))
+
+    def _on_finished(self) -> None:
+        self._worker = None
+        self.apply_button.setEnabled(True)
+
+    def layer_names(self, image: str, short: str) -> tuple[str, str]:
+        """The names of the mask and probability layers of ``image`` with binarizer ``short``."""
+        return f"{image} mask [{short}]", f"{image} probability [{short}]"
+
+    def _show_result(self, source, short: str, proba: np.ndarray, threshold: float,
+                     binary: bool, warnings: list[str]) -> None:
+        mask_name, proba_name = self.layer_names(source.name, short)
+        placement = {"scale": source.scale, "translate": source.translate}
+        meta = {OWN_LAYER: True}
+        mask = (proba > threshold).astype(np.uint8)
+        if mask_name in self.viewer.layers:
+            self.mask_layer = self.viewer.layers[mask_name]
+            self.mask_layer.data = mask
+        else:
+            self.mask_layer = self.viewer.add_labels(mask, name=mask_name, opacity=0.5,
+                                                     metadata=meta, **placement)
+        if binary:  # a classic workflow: its mask is final, nothing to re-threshold
+            self.proba = None
+        else:
+            self.proba = proba
+            if proba_name in self.viewer.layers:
+                self.viewer.layers[proba_name].data = proba
+            else:
+                self.viewer.add_image(proba, name=proba_name, colormap="magma",
+                                      contrast_limits=(0, 1), visible=False, metadata=meta,
+                                      **placement)
+        self.default_threshold = threshold
+        self._show_threshold(threshold if not binary else None)
+        lines = [f"{mask_name}: {int(mask.sum())} foreground voxels at threshold "
+                 f"{threshold:g}" + ("" if binary else f"; the probability map is "
+                                     f"“{proba_name}”, move the threshold to re-cut it")]
+        self.status.setText("\n".join(lines + warnings[-3:]))
+
+    def _show_threshold(self, threshold: float | None) -> None:
+        enabled = threshold is not None
+        for widget in (self.threshold_slider, self.threshold_spin):
+            widget.setEnabled(enabled)
+            widget.blockSignals(True)
+        if enabled:
+            self.threshold_spin.setValue(threshold)
+            self.threshold_slider.setValue(round(threshold * THRESHOLD_STEPS))
+        for widget in (self.threshold_slider, self.threshold_spin):
+            widget.blockSignals(False)
+
+    def rethreshold(self, threshold: float) -> None:
+        """Cut the probability map on screen at ``threshold`` (no network run)."""
+        self.threshold_slider.blockSignals(True)
+        self.threshold_slider.setValue(round(threshold * THRESHOLD_STEPS))
+        self.threshold_slider.blockSignals(False)
+        if self.proba is None or self.mask_layer is None:
+            return
+        if self.mask_layer not in self.viewer.layers:
+            return
+        self.mask_layer.data = (self.proba > threshold).astype(np.uint8)
+        self.status.setText(f"{self.mask_layer.name}: {int(self.mask_layer.data.sum())} "
+                            f"foreground voxels at threshold {threshold:g} (re-cut from the "
+                            "probability map; the network did not run again)")
+
+    # --- a folder ------------------------------------------------------------------------
+
+    def _folder_job(self):
+        """What *Run on folder* runs: ``predict_files`` with the chosen binarizer (and the
+        threshold tuned on screen, for a network)."""
+        from seglight.api import predict_files
+
+        kind, value, short = self.source()
+        chosen = {SOURCES[kind][1]: f"classic/{value}" if kind == "classic" else value}
+        tuned = self.threshold_spin.value()
+        if self.threshold_spin.isEnabled() and tuned != self.default_threshold:
+            chosen["threshold"] = tuned
+            short += f" at threshold {tuned:g}"
+
+        def job(source, out, glob, options, should_stop, on_progress):
+            return predict_files(source, out, input_glob=glob, progress=False,
+                                 should_stop=should_stop, on_progress=on_progress,
+                                 **chosen, **options)
+
+        return job, short
+
+    def shut_down(self) -> None:
+        """napari is quitting: stop the folder run after its current image and wait."""
+        from qtpy.QtCore import QThreadPool
+
+        self.folder.stop_requested = True
+        QThreadPool.globalInstance().waitForDone(120_000)

@@ -1,0 +1,82 @@
+"""Measure how long the Qt event loop is blocked: a timer that should fire every few
+milliseconds records the largest gap between two firings. A gap longer than the interval
+is time the GUI could not answer (a stall)."""
+
+from __future__ import annotations
+
+import time
+
+from qtpy.QtCore import QObject, QTimer
+
+
+class StallMeter(QObject):
+    """A heartbeat on the GUI thread.
+
+    Args:
+        interval_ms: how often the timer asks to fire.
+
+    Attributes:
+        max_stall_ms: the longest gap minus the interval, since :meth:`reset`.
+        beats: how many times it fired.
+        stalls: ``(seconds since start, stall ms)`` of each stall over ``report_ms``.
+    """
+
+    def __init__(self, interval_ms: int = 10, report_ms: float = 100):
+        super().__init__()
+        self.interval_ms = interval_ms
+        self.report_ms = report_ms
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._beat)
+        self.reset()
+
+    def reset(self) -> None:
+        self.max_stall_ms = 0.0
+        self.beats = 0
+        self.stalls: list[tuple[float, float]] = []
+        self._start = self._last = time.perf_counter()
+
+    def start(self) -> StallMeter:
+        self.reset()
+        self._timer.start()
+        return self
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def _beat(self) -> None:
+        now = time.perf_counter()
+        gap_ms = (now - self._last) * 1000 - self.interval_ms
+        self.max_stall_ms = max(self.max_stall_ms, gap_ms)
+        if gap_ms > self.report_ms:
+            self.stalls.append((round(self._last - self._start, 3), round(gap_ms, 1)))
+        self.beats += 1
+        self._last = now
+
+
+def import_in_background(*modules: str, then=None):
+    """Import ``modules`` in a napari worker thread and return the worker (its ``loaded``
+    attribute turns true when done).
+
+    A widget calls it when it opens, so that its first run does not pay for loading torch,
+    MONAI or TensorBoard (seconds on a busy machine): the widget shows at once, and the
+    first run finds the modules loaded. Loading a compiled extension holds the interpreter,
+    so the viewer can still pause while this runs (measured by ``scripts/napari_stalls.py``).
+    ``then()``, if given, runs after the imports in the same thread (a first call that
+    loads what the modules import lazily).
+    """
+    import importlib
+
+    from napari.qt.threading import create_worker
+
+    def job() -> None:
+        for name in modules:
+            importlib.import_module(name)
+        if then is not None:
+            then()
+
+    worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+    worker.loaded = False
+    worker.finished.connect(lambda: setattr(worker, "loaded", True))
+    worker.start()
+    return worker
