@@ -286,6 +286,7 @@ class WorkflowEditor(QWidget):
         self.result: RunResult | None = None
         self.step_boxes: dict[str, StepBox] = {}
         self.layers: dict[str, Any] = {}
+        self._retired: list = []  # the previous workflow's layers, removed after the next run
         self._worker = None
         self._pending = False
         self._folder_worker = None
@@ -468,7 +469,7 @@ class WorkflowEditor(QWidget):
             return
         if self.session is None:
             return
-        self._remove_layers()
+        self._retire_layers()
         self.session.set_workflow(name)
         self._build_steps()
 
@@ -691,6 +692,7 @@ class WorkflowEditor(QWidget):
         if objects is not None:
             self._show_layer(OBJECTS, objects, "labels", result.z0)
             self._show_table(table)
+        self._remove_retired()
         ran = sum(not e.cached and not e.disabled for e in result.events)
         seconds = sum(e.seconds for e in result.events)
         z1 = result.z0 + result.mask.shape[0] - 1
@@ -722,12 +724,23 @@ class WorkflowEditor(QWidget):
         if kind == "image":
             layer.reset_contrast_limits()
 
-    def _remove_layers(self) -> None:
-        for layer in self.layers.values():
-            if layer in self.viewer.layers:
-                self.viewer.layers.remove(layer)
+    def _retire_layers(self) -> None:
+        """Set the layers of the workflow on screen aside: they are removed once the next
+        workflow's layers are in the viewer (:meth:`_remove_retired`).
+
+        Removing several drawn layers and then adding new ones crashed napari 0.9.2 in
+        vispy's ``glDrawArrays`` under Xvfb (software OpenGL), 5 of 5 workflow switches;
+        adding the new layers first and removing the old ones after did not (docs/editor.md,
+        "The workflow-switch crash")."""
+        self._retired += [layer for layer in self.layers.values() if layer not in self._retired]
         self.layers = {}
         self.result = None
+
+    def _remove_retired(self) -> None:
+        retired, self._retired = self._retired, []
+        for layer in retired:
+            if layer in self.viewer.layers:
+                self.viewer.layers.remove(layer)
 
     def _show_table(self, table: dict[str, np.ndarray]) -> None:
         try:
