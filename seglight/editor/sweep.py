@@ -26,8 +26,9 @@ def suggest_values(default: Any, kind: str, low: float | None = None,
                    high: float | None = None, n: int = 5) -> list[Any]:
     """A few values around a number's default, within its range: the sweep's starting point.
 
-    Floats get the default times 0.5, 0.75, 1, 1.5, 2; ints the default plus -2..2 steps of
-    about a quarter of it (at least 1). Values outside ``[low, high]`` are dropped.
+    Floats get the default times 0.5, 0.75, 1, 1.5, 2 (``n=5``; else ``n`` factors from
+    0.5 to 2); ints the default plus -2..2 steps of about a quarter of it (at least 1).
+    Values outside ``[low, high]`` are dropped. The default itself is always one of them.
     """
     if kind not in ("int", "float") or isinstance(default, bool):
         return [default]
@@ -39,7 +40,7 @@ def suggest_values(default: Any, kind: str, low: float | None = None,
         step = max(1, round(abs(int(default)) / 4))
         values = [int(default) + step * k for k in range(-(n // 2), n - n // 2)]
     kept = [v for v in values if (low is None or v >= low) and (high is None or v <= high)]
-    return sorted(set(kept)) or [default]
+    return sorted({*kept, default})
 
 
 def parse_values(text: str, key: str, kind: str) -> list[Any]:

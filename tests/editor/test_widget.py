@@ -34,11 +34,14 @@ from tests.editor.conftest import SPACING  # noqa: E402
 WAIT_MS = 120_000
 
 
-def open_editor(qtbot, image) -> tuple[ViewerModel, WorkflowEditor]:
+def open_editor(qtbot, image, workflow: str | None = "sec61b",
+                scale=SPACING) -> tuple[ViewerModel, WorkflowEditor]:
     viewer = ViewerModel()
-    viewer.add_image(image, name="raw", scale=SPACING)
+    viewer.add_image(image, name="raw", scale=scale)
     editor = WorkflowEditor(viewer)
     qtbot.addWidget(editor)
+    if workflow is not None:
+        editor.choose_workflow(workflow)
     idle(qtbot, editor)
     return viewer, editor
 
@@ -58,13 +61,13 @@ def test_choose_a_workflow_change_a_value_and_only_downstream_steps_rerun(qtbot,
     idle(qtbot, editor)
     steps = [info.name for info in describe("tomm20")]
     assert list(editor.step_boxes) == steps
-    assert [layer.name for layer in viewer.layers] == ["raw"] + [f"{s} [tomm20]" for s in steps]
+    assert [layer.name for layer in viewer.layers] == ["raw"] + [f"step: {s} [tomm20]" for s in steps]
     visible = [layer.name for layer in viewer.layers if layer.visible]
-    assert visible == ["raw", f"{steps[-1]} [tomm20]"]  # the final mask
-    assert "TOMM20" in editor.description.text()
+    assert visible == ["raw", f"step: {steps[-1]} [tomm20]"]  # the final mask
+    assert editor.recipe.text().startswith("TOMM20")
     assert all(text.endswith(("ms", " s")) for text in latencies(editor).values())
 
-    layer = viewer.layers["filament [tomm20]"]
+    layer = viewer.layers["step: filament [tomm20]"]
     before = np.array(layer.data)
     assert layer.translate[0] == pytest.approx(editor.result.z0 * SPACING[0])
     editor.step_boxes["filament"].fields["cutoff"].spin.setValue(0.3)  # as a user types it
@@ -72,9 +75,10 @@ def test_choose_a_workflow_change_a_value_and_only_downstream_steps_rerun(qtbot,
     shown = latencies(editor)
     assert [s for s in steps if shown[s] == "cached"] == steps[:steps.index("filament")]
     assert all(shown[s].endswith(("ms", " s")) for s in steps[steps.index("filament"):])
-    assert viewer.layers["filament [tomm20]"] is layer  # updated in place
+    assert viewer.layers["step: filament [tomm20]"] is layer  # updated in place
     assert layer.data.sum() < before.sum()  # a higher cutoff keeps less
     assert "recomputed" in editor.status.text()
+    assert "threshold(0.3" in editor.recipe.text()  # the recipe line follows the change
 
 
 def test_the_newest_change_wins(qtbot, er_image):
@@ -98,7 +102,7 @@ def test_saved_config_run_by_the_cli_gives_the_widgets_mask_and_labels(qtbot, er
     editor.with_labels.setChecked(True)
     idle(qtbot, editor)
     assert editor.result.mask.shape == er_image.shape
-    labels_layer = viewer.layers["objects [sec61b]"]
+    labels_layer = viewer.layers["labels [sec61b]"]
     assert editor.table.rowCount() == labels_layer.data.max() > 0
     assert editor.table.horizontalHeaderItem(1).text() == "volume_um3"
 
@@ -125,17 +129,17 @@ def test_saved_config_run_by_the_cli_gives_the_widgets_mask_and_labels(qtbot, er
 
 def test_run_on_folder_cancels_and_resumes(qtbot, er_image, er_folder):
     _, editor = open_editor(qtbot, er_image)
-    editor.folder_fields["input"].edit.setText(str(er_folder["raw"]))
-    editor.folder_fields["output"].edit.setText(str(er_folder["out"]))
-    editor.folder_labels.setChecked(True)
+    editor.folder_tab.fields["input"].edit.setText(str(er_folder["raw"]))
+    editor.folder_tab.fields["output"].edit.setText(str(er_folder["out"]))
+    editor.folder_tab.labels.setChecked(True)
     # Cancel as soon as the first file is done, from the worker thread itself, so that the
     # runner sees it before the second file (a click would arrive at some later point).
-    stop_after_first = lambda done, total, name: setattr(editor, "stop_folder", True)  # noqa: E731
+    stop_after_first = lambda done, total, name: setattr(editor.folder_tab, "stop", True)  # noqa: E731
     editor.relay.progress.connect(stop_after_first, Qt.DirectConnection)
-    qtbot.mouseClick(editor.folder_run, Qt.LeftButton)
-    qtbot.waitUntil(lambda: not editor.folder_busy, timeout=WAIT_MS)
-    assert editor.folder_status.text().startswith("1 written, 0 skipped, 0 failed (cancelled")
-    assert editor.folder_progress.value() == 1 and editor.folder_progress.maximum() == 3
+    qtbot.mouseClick(editor.folder_tab.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not editor.folder_tab.busy, timeout=WAIT_MS)
+    assert editor.folder_tab.status.text().startswith("1 written, 0 skipped, 0 failed (cancelled")
+    assert editor.folder_tab.progress.value() == 1 and editor.folder_tab.progress.maximum() == 3
     assert sorted(p.name for p in er_folder["out"].glob("*_struct_segmentation.tiff")) == [
         "er0_struct_segmentation.tiff"]
     assert (er_folder["out"] / "er0_objects.csv").exists()
@@ -143,31 +147,49 @@ def test_run_on_folder_cancels_and_resumes(qtbot, er_image, er_folder):
 
     editor.relay.progress.disconnect(stop_after_first)
     (er_folder["raw"] / "er2.tif").write_bytes(b"not a tiff")  # a broken file: one line
-    qtbot.mouseClick(editor.folder_run, Qt.LeftButton)
-    qtbot.waitUntil(lambda: not editor.folder_busy, timeout=WAIT_MS)
-    lines = editor.folder_status.text().splitlines()
+    qtbot.mouseClick(editor.folder_tab.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not editor.folder_tab.busy, timeout=WAIT_MS)
+    lines = editor.folder_tab.status.text().splitlines()
     assert lines[0] == "1 written, 1 skipped, 1 failed"
-    assert len(lines) == 2 and "er2.tif" in lines[1]
+    assert len(lines) == 3 and "er2.tif" in lines[1]
+    assert lines[2] == "2 result(s) to open: pick one under *results*"
     assert (er_folder["out"] / "er1_struct_labels.tiff").exists()
+
+    # The results open in the viewer: raw image, mask and labels, each with its voxel size.
+    tab = editor.folder_tab
+    assert [tab.results.itemText(i) for i in range(tab.results.count())] == ["er0", "er1"]
+    tab.results.setCurrentText("er1")
+    qtbot.mouseClick(tab.open_button, Qt.LeftButton)
+    viewer = editor.viewer
+    added = {layer.name: layer for layer in viewer.layers if "er1" in layer.name}
+    assert sorted(added) == ["er1", "er1_struct_labels", "er1_struct_segmentation"]
+    assert type(added["er1_struct_segmentation"]).__name__ == "Labels"
+    assert type(added["er1_struct_labels"]).__name__ == "Labels"
+    for layer in added.values():
+        np.testing.assert_allclose(layer.scale, SPACING, rtol=1e-5)
+    np.testing.assert_array_equal(added["er1"].data, er_folder["images"]["er1"])
 
 
 def test_sweep_shows_a_mosaic_with_the_values(qtbot, er_image):
     viewer, editor = open_editor(qtbot, er_image)
-    editor.sweep_keys[0].setCurrentText("vesselness_cutoff")
-    editor.sweep_values[0].setText("0.1, 0.2")
-    editor.sweep_keys[1].setCurrentText("min_size")
-    editor.sweep_values[1].setText("5, 40")
-    qtbot.mouseClick(editor.sweep_button, Qt.LeftButton)
+    editor.sweep_tab.keys[0].setCurrentText("vesselness_cutoff")
+    editor.sweep_tab.values[0].setText("0.1, 0.2")
+    editor.sweep_tab.keys[1].setCurrentText("min_size")
+    editor.sweep_tab.values[1].setText("5, 40")
+    qtbot.mouseClick(editor.sweep_tab.button, Qt.LeftButton)
     idle(qtbot, editor)
     assert viewer.layers[SWEEP_MASK].data.shape == (2 * 64 + 6, 2 * 64 + 6)
+    # In view: the camera looks at the mosaic's middle (it is larger than the stack).
+    middle = np.asarray(viewer.layers[SWEEP_MASK].data.shape) * SPACING[1:] / 2
+    np.testing.assert_allclose(viewer.camera.center[-2:], middle, rtol=0.05)
     assert not viewer.layers["raw"].visible  # the mosaic alone on screen
     assert list(viewer.layers[SWEEP_VALUES].features["values"]) == ["0.1, 5", "0.1, 40",
                                                                   "0.2, 5", "0.2, 40"]
     assert list(viewer.layers[SWEEP_VALUES].features["caption"]) == [
         "vesselness_cutoff=0.1, min_size=5", "vesselness_cutoff=0.1, min_size=40",
         "vesselness_cutoff=0.2, min_size=5", "vesselness_cutoff=0.2, min_size=40"]
-    editor.sweep_values[1].setText("5, forty")
-    qtbot.mouseClick(editor.sweep_button, Qt.LeftButton)
+    editor.sweep_tab.values[1].setText("5, forty")
+    qtbot.mouseClick(editor.sweep_tab.button, Qt.LeftButton)
     assert editor.status.text().startswith("sweep min_size: 'forty' is not an integer")
 
 
@@ -204,7 +226,7 @@ def test_a_shared_parameter_and_the_z_slider(qtbot, er_image):
     viewer.dims.set_current_step(0, 0)  # beyond it: the range follows (0 ± 3 is 0..6)
     idle(qtbot, editor)
     assert editor.result.z0 == 0 and editor.result.mask.shape[0] == 7
-    layer = viewer.layers["size_filtered_again [sec61b]"]
+    layer = viewer.layers["step: size_filtered_again [sec61b]"]
     assert layer.translate[0] == 0
 
 
@@ -213,7 +235,7 @@ def test_the_object_table_selects_labels(qtbot, er_image):
     editor.step_boxes["filament"].fields["cutoff"].spin.setValue(0.45)  # several objects
     editor.with_labels.setChecked(True)
     idle(qtbot, editor)
-    layer = viewer.layers["objects [sec61b]"]
+    layer = viewer.layers["labels [sec61b]"]
     assert editor.table.rowCount() == layer.data.max() >= 2
     editor.table.selectRow(1)
     assert layer.selected_label == 2 and layer.show_selected_label
