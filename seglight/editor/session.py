@@ -148,6 +148,8 @@ class EditorSession:
         self.spacing_um = None if spacing_um is None else tuple(spacing_um)
         self.cache = cache if cache is not None else StepCache()
         self.half_z: int | None = DEFAULT_HALF_Z
+        #: Split touching objects in :meth:`labels` with seeds this far apart (µm; None: off).
+        self.split_um: float | None = None
         self.center_z = self.image.shape[0] // 2
         self.generation = 0
         self._crops: dict[tuple[int, int], np.ndarray] = {}
@@ -363,11 +365,12 @@ class EditorSession:
         """The objects of a run, numbered as ``labels=true`` numbers them
         (:func:`seglight.predict.runner.object_labels`): the workflow's own label step where
         it has one, kept inside the mask, else the mask's 26-connected
-        components."""
+        components; touching objects split where :attr:`split_um` is set (as
+        ``labels=true split_touching=<µm>``)."""
         from seglight.predict.runner import object_labels
 
         own = result.outputs.get(self.pipeline.labels) if self.pipeline.labels else None
-        return object_labels(result.mask, own, self.workflow)
+        return object_labels(result.mask, own, self.workflow, self.split_um, self.spacing_um)
 
     def objects(self, result: RunResult, labels: np.ndarray) -> dict[str, np.ndarray]:
         """The per-object table of a run's labels (:func:`seglight.measure.measure_objects`),

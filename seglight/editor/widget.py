@@ -35,6 +35,7 @@ from qtpy.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -168,6 +169,15 @@ class WorkflowEditor(QWidget):
         self.live = QCheckBox("live (re-run on every change)")
         self.live.setChecked(True)
         self.with_labels = QCheckBox("labels + object table")
+        self.split = QDoubleSpinBox()
+        self.split.setRange(0, 50)
+        self.split.setSingleStep(0.5)
+        self.split.setDecimals(1)
+        self.split.setSuffix(" µm")
+        self.split.setSpecialValueText("no split")
+        self.split.setToolTip("split touching objects: seeds at least this far apart (µm, "
+                              "about the smallest object's radius); as labels=true "
+                              "split_touching=<µm> on the command line")
         self.run_button = QPushButton("Run")
         self.run_button.clicked.connect(self.run)
         self.save_button = QPushButton("Save…")
@@ -195,6 +205,8 @@ class WorkflowEditor(QWidget):
         options = QHBoxLayout()
         options.addWidget(self.live)
         options.addWidget(self.with_labels)
+        options.addWidget(QLabel("split touching"))
+        options.addWidget(self.split)
         layout.addLayout(options)
         layout.addLayout(buttons)
         layout.addWidget(self.tabs, 1)
@@ -206,6 +218,8 @@ class WorkflowEditor(QWidget):
         self.scope.currentIndexChanged.connect(lambda _: self._scope_changed())
         self.half_z.valueChanged.connect(lambda _: self._scope_changed())
         self.with_labels.toggled.connect(lambda on: on and self.result and self.run())
+        self.split.valueChanged.connect(
+            lambda _: self.with_labels.isChecked() and self.result and self.run())
         self.viewer.layers.events.inserted.connect(lambda _: self._refresh_images())
         self.viewer.layers.events.removed.connect(lambda _: self._refresh_images())
         self.viewer.dims.events.current_step.connect(lambda _: self._slice_changed())
@@ -451,6 +465,7 @@ class WorkflowEditor(QWidget):
             return
         self._pending = False
         self.session.spacing_um = self.spacing()  # the layer's scale at the time of the run
+        self.session.split_um = self.split.value() or None
         request = self.session.request()
         labels = self.with_labels.isChecked()
         session = self.session

@@ -61,7 +61,8 @@ def test_choose_a_workflow_change_a_value_and_only_downstream_steps_rerun(qtbot,
     idle(qtbot, editor)
     steps = [info.name for info in describe("tomm20")]
     assert list(editor.step_boxes) == steps
-    assert [layer.name for layer in viewer.layers] == ["raw"] + [f"step: {s} [tomm20]" for s in steps]
+    names = [layer.name for layer in viewer.layers]
+    assert names == ["raw"] + [f"step: {s} [tomm20]" for s in steps]
     visible = [layer.name for layer in viewer.layers if layer.visible]
     assert visible == ["raw", f"step: {steps[-1]} [tomm20]"]  # the final mask
     assert editor.recipe.text().startswith("TOMM20")
@@ -123,8 +124,12 @@ def test_saved_config_run_by_the_cli_gives_the_widgets_mask_and_labels(qtbot, er
     np.testing.assert_array_equal(mask, editor.result.mask)
     labels = read_image(out / "er0_struct_labels.tiff").data
     np.testing.assert_array_equal(labels, labels_layer.data)
-    header = (out / "er0_objects.csv").read_text().splitlines()
-    assert len(header) - 1 == editor.table.rowCount()
+    rows = (out / "er0_objects.csv").read_text().splitlines()
+    assert len(rows) - 1 == editor.table.rowCount()
+    # The table's volumes (µm³, from the layer's scale) are the command line's.
+    column = rows[0].split(",").index("volume_um3")
+    cli = np.array([float(row.split(",")[column]) for row in rows[1:]])
+    np.testing.assert_allclose(table_column(editor, "volume_um3"), cli, rtol=1e-3)
 
 
 def test_run_on_folder_cancels_and_resumes(qtbot, er_image, er_folder):
@@ -268,3 +273,115 @@ def test_every_workflow_lays_out_its_steps(qtbot, er_image):
             assert box.isCheckable() == info.can_disable
             assert list(box.fields) == [p.name for p in info.params]
     assert not editor.busy
+
+
+# --- issue 29: units, names, warnings, round trips ---------------------------------------
+
+
+def test_the_reader_gives_the_voxel_size_and_labels(qtbot, er_image, tmp_path):
+    from napari.layers import Image, Labels
+
+    from seglight.napari_reader import get_reader
+
+    write_ome_tiff(tmp_path / "cell.tif", er_image, SPACING)
+    mask = (er_image > np.percentile(er_image, 90)).astype(np.uint8) * 255
+    write_ome_tiff(tmp_path / "cell_struct_segmentation.tiff", mask, SPACING)
+    viewer = ViewerModel()
+    for path in ("cell.tif", "cell_struct_segmentation.tiff"):
+        reader = get_reader(str(tmp_path / path))
+        for data, kwargs, kind in reader(str(tmp_path / path)):
+            getattr(viewer, f"add_{kind}")(data, **kwargs)
+    image, seg = viewer.layers["cell"], viewer.layers["cell_struct_segmentation"]
+    assert isinstance(image, Image) and isinstance(seg, Labels)
+    np.testing.assert_allclose(image.scale, SPACING, rtol=1e-6)
+    np.testing.assert_allclose(seg.scale, SPACING, rtol=1e-6)
+    np.testing.assert_array_equal(seg.data, mask)
+    assert get_reader(str(tmp_path / "notes.txt")) is None
+
+    editor = WorkflowEditor(viewer)  # the editor measures in µm from the reader's scale
+    qtbot.addWidget(editor)
+    editor.choose_workflow("sec61b")
+    editor.with_labels.setChecked(True)
+    idle(qtbot, editor)
+    assert editor.table.horizontalHeaderItem(1).text() == "volume_um3"
+    assert editor.units.isHidden()
+
+
+def table_column(editor, name: str) -> np.ndarray:
+    header = [editor.table.horizontalHeaderItem(c).text()
+              for c in range(editor.table.columnCount())]
+    c = header.index(name)
+    return np.array([float(editor.table.item(r, c).text())
+                     for r in range(editor.table.rowCount())])
+
+
+def test_scale_one_measures_in_voxels_and_a_later_scale_is_followed(qtbot, er_image):
+    viewer, editor = open_editor(qtbot, er_image, scale=(1, 1, 1))
+    editor.with_labels.setChecked(True)
+    idle(qtbot, editor)
+    assert editor.table.horizontalHeaderItem(1).text() == "volume_vox3"
+    assert not editor.units.isHidden()  # the note that the table is in voxels
+    voxels = table_column(editor, "volume_vox3")
+
+    viewer.layers["raw"].scale = SPACING  # the user sets the voxel size afterwards
+    idle(qtbot, editor)
+    assert editor.units.isHidden()
+    assert editor.table.horizontalHeaderItem(1).text() == "volume_um3"
+    np.testing.assert_allclose(table_column(editor, "volume_um3"),
+                               voxels * np.prod(SPACING), rtol=1e-3)
+    for layer in editor.layers.values():  # the editor's layers still overlay the image
+        np.testing.assert_allclose(layer.scale, SPACING)
+        assert layer.translate[0] == pytest.approx(editor.result.z0 * SPACING[0])
+
+
+def test_nothing_runs_before_a_workflow_is_picked(qtbot, er_image):
+    viewer, editor = open_editor(qtbot, er_image, workflow=None)
+    assert editor.session is None and not editor.busy
+    assert [layer.name for layer in viewer.layers] == ["raw"]
+    assert "choose a workflow" in editor.status.text()
+
+
+def test_step_and_result_layers_do_not_clash(qtbot, er_image):
+    viewer, editor = open_editor(qtbot, er_image, workflow="npm1")
+    editor.with_labels.setChecked(True)
+    idle(qtbot, editor)
+    step, labels = viewer.layers["step: objects [npm1]"], viewer.layers["labels [npm1]"]
+    assert step is not labels
+    assert set(np.unique(step.data)) <= {0, 1}  # the step's mask, not the numbered objects
+    assert labels.data.dtype == np.uint16
+
+
+def test_a_run_warning_reaches_the_status_line(qtbot, er_image):
+    bright = (er_image.astype(np.int32) + 5000).astype(np.uint16)  # above N[4000]'s bound
+    _, editor = open_editor(qtbot, bright, workflow="lmnb1_interphase")
+    text = editor.status.text()
+    assert text.startswith("⚠ classic workflow 'lmnb1_interphase':")
+    assert "intensity_norm" in text and "recomputed" in text
+
+
+def test_load_and_autosave_restore_a_tuned_workflow(qtbot, er_image, tmp_path,
+                                                    editor_config_dir):
+    _, editor = open_editor(qtbot, er_image)
+    editor.step_boxes["size_filtered_2d"].setChecked(False)
+    editor.step_boxes["filament"].fields["cutoff"].spin.setValue(0.2)
+    idle(qtbot, editor)
+    saved = editor.save(tmp_path / "tuned.yaml")
+    assert (editor_config_dir / "editor_last.yaml").read_text() == saved.read_text()
+
+    _, again = open_editor(qtbot, er_image, workflow="tomm20")
+    assert again.load(saved)
+    idle(qtbot, again)
+    assert again.session.workflow == "sec61b"
+    assert again.session.params["vesselness_cutoff"] == 0.2
+    assert not again.step_boxes["size_filtered_2d"].isChecked()
+    assert again.step_boxes["filament"].fields["cutoff"].value() == 0.2
+    assert "threshold(0.2" in again.recipe.text()
+
+    # A new editor offers the last session (after a crash, say) and restores it.
+    _, third = open_editor(qtbot, er_image, workflow=None)
+    index = third.workflow_combo.findData("last session")
+    assert index == 1
+    third.workflow_combo.setCurrentIndex(index)
+    idle(qtbot, third)
+    assert third.session.params["vesselness_cutoff"] == 0.2
+    np.testing.assert_array_equal(third.result.mask, again.result.mask)
