@@ -111,8 +111,11 @@ class FolderTab(QWidget):
         self.status.setText(f"running on {source} with {config.name}…")
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
+        from seglight.editor.widget import keep_alive
+
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         self.worker = worker
+        keep_alive(worker)
         worker.returned.connect(self._done)
         worker.errored.connect(lambda err: self.status.setText(
             str(err) if isinstance(err, SeglightError) else f"{type(err).__name__}: {err}"))

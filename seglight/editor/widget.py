@@ -75,6 +75,17 @@ UNKNOWN_UNITS = ("voxel size unknown (layer scale 1, 1, 1): the object table is 
                  "layer's scale (Layer > Transform, or layer.scale = (z, y, x) µm).")
 
 
+#: Every worker not yet finished: a worker whose Python object is collected while its
+#: thread runs (its widget closed, say) aborts napari when the thread signals its end.
+LIVE_WORKERS: set = set()
+
+
+def keep_alive(worker) -> None:
+    """Hold ``worker`` until it has finished (see :data:`LIVE_WORKERS`)."""
+    LIVE_WORKERS.add(worker)
+    worker.finished.connect(lambda: LIVE_WORKERS.discard(worker))
+
+
 def autosave_path() -> Path:
     """Where the editor keeps its last settings (a workflow config, rewritten on every
     change): ``$SEGLIGHT_CONFIG_DIR/editor_last.yaml``, by default in the user's config
@@ -493,6 +504,7 @@ class WorkflowEditor(QWidget):
 
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         self._worker = worker
+        keep_alive(worker)
         worker.returned.connect(on_result)
         worker.errored.connect(self._on_error)
         worker.finished.connect(self._on_finished)

@@ -300,8 +300,8 @@ def test_the_reader_gives_the_voxel_size_and_labels(qtbot, er_image, tmp_path):
 
     editor = WorkflowEditor(viewer)  # the editor measures in µm from the reader's scale
     qtbot.addWidget(editor)
-    editor.choose_workflow("sec61b")
     editor.with_labels.setChecked(True)
+    editor.choose_workflow("sec61b")
     idle(qtbot, editor)
     assert editor.table.horizontalHeaderItem(1).text() == "volume_um3"
     assert editor.units.isHidden()
@@ -317,6 +317,7 @@ def table_column(editor, name: str) -> np.ndarray:
 
 def test_scale_one_measures_in_voxels_and_a_later_scale_is_followed(qtbot, er_image):
     viewer, editor = open_editor(qtbot, er_image, scale=(1, 1, 1))
+    editor.scope.setCurrentIndex(editor.scope.findData("stack"))  # the same voxels after
     editor.with_labels.setChecked(True)
     idle(qtbot, editor)
     assert editor.table.horizontalHeaderItem(1).text() == "volume_vox3"
@@ -332,6 +333,7 @@ def test_scale_one_measures_in_voxels_and_a_later_scale_is_followed(qtbot, er_im
     for layer in editor.layers.values():  # the editor's layers still overlay the image
         np.testing.assert_allclose(layer.scale, SPACING)
         assert layer.translate[0] == pytest.approx(editor.result.z0 * SPACING[0])
+    assert editor.result.z0 == 0
 
 
 def test_nothing_runs_before_a_workflow_is_picked(qtbot, er_image):
