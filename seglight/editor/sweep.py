@@ -28,7 +28,8 @@ def suggest_values(default: Any, kind: str, low: float | None = None,
 
     Floats get the default times 0.5, 0.75, 1, 1.5, 2 (``n=5``; else ``n`` factors from
     0.5 to 2, evenly spaced on a log scale: 0.5, 1, 2 for 3); ints the default plus
-    -2..2 steps of about a quarter of it (at least 1). Values outside ``[low, high]`` are dropped. The default itself is always one of them.
+    -2..2 steps of about a quarter of it (at least 1). Values outside ``[low, high]`` are
+    dropped. The default itself is always one of them.
     """
     if kind not in ("int", "float") or isinstance(default, bool):
         return [default]
