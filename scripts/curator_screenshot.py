@@ -1,4 +1,5 @@
-"""Screenshot of the napari Curator (sorting) for the README: ``docs/curator.png``.
+"""Screenshot of the napari Curator for the README: ``docs/curator.png`` (sorting), or with
+``--merging``, ``docs/curator_merging.png`` (two segmentations and their difference).
 
 Needs a display with OpenGL (napari's canvas); on a headless machine run it under Xvfb::
 
@@ -36,11 +37,11 @@ def sample_image(sample: Path) -> tuple[np.ndarray, tuple[float, float, float]]:
     return raw.clip(0, 65535).astype(np.uint16), (0.5, 0.2, 0.2)
 
 
-def main(out_png: str, sample: Path = SAMPLE) -> None:
+def main(out_png: str, sample: Path = SAMPLE, merging: bool = False) -> None:
     import napari
     from qtpy.QtWidgets import QApplication
 
-    from seglight.curate.napari_widget import EXCLUDING, SortingWidget
+    from seglight.curate.napari_widget import EXCLUDING, MergingWidget, SortingWidget
 
     work = Path(tempfile.mkdtemp(prefix="curator_screenshot_"))
     raw, spacing = sample_image(sample)
@@ -49,13 +50,18 @@ def main(out_png: str, sample: Path = SAMPLE) -> None:
     for i in range(12):
         write_ome_tiff(work / "raw" / f"cell_{i:02d}.tif", raw, spacing)
         write_ome_tiff(work / "seg" / f"cell_{i:02d}_struct_segmentation.tiff", seg, spacing)
+        if merging:  # a second, looser segmentation
+            seg2 = (smooth > np.percentile(smooth, 72)).astype(np.uint8) * 255
+            write_ome_tiff(work / "seg2" / f"cell_{i:02d}_struct_segmentation.tiff", seg2,
+                           spacing)
 
     viewer = napari.Viewer(show=True)
     viewer.window.resize(1300, 800)
-    widget = SortingWidget(viewer)
-    viewer.window.add_dock_widget(widget, name="Curator (sorting)", area="right")
-    for key in ("raw", "seg", "out"):
-        widget.fields[key].edit.setText(str(work / key))
+    widget = MergingWidget(viewer) if merging else SortingWidget(viewer)
+    viewer.window.add_dock_widget(widget, name=f"Curator ({widget.mode})", area="right")
+    keys = {"seg1": "seg", "seg2": "seg2"} if merging else {"seg": "seg"}
+    for key, folder in {"raw": "raw", **keys, "out": "out"}.items():
+        widget.fields[key].edit.setText(str(work / folder))
     widget.start()
     widget.good()
     widget.good()  # two images done: the progress reads "3 of 12"
@@ -79,5 +85,6 @@ def main(out_png: str, sample: Path = SAMPLE) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "docs/curator.png",
-         Path(sys.argv[2]) if len(sys.argv) > 2 else SAMPLE)
+    args = [a for a in sys.argv[1:] if a != "--merging"]
+    main(args[0] if args else "docs/curator.png",
+         Path(args[1]) if len(args) > 1 else SAMPLE, merging="--merging" in sys.argv)

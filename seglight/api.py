@@ -121,7 +121,8 @@ def predict_files(
             Cancel); a stopped run returns its summary and a rerun resumes.
         **options: the runner's options as in ``conf/predict.yaml``: ``threshold``,
             ``write_proba``, ``proba_dtype``, ``min_size``, ``mask_name``, ``qc``,
-            ``save_intermediates``, ``labels``, ``labels_name``, ``objects_name``,
+            ``save_intermediates``, ``labels``, ``split_touching``, ``labels_name``,
+            ``objects_name``,
             ``overwrite``, ``channel``, ``scenes``, ``timepoints``, and a classic
             workflow's ``params`` (a dict).
 

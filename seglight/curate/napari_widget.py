@@ -36,7 +36,14 @@ from seglight.errors import SeglightError
 
 EXCLUDING = "excluding regions"
 MERGING = "merging regions"
-LAYER_NAMES = ("raw", "segmentation", "segmentation 2", EXCLUDING, MERGING)
+DIFFERENCE = "difference (1: only first, 2: only second)"
+LAYER_NAMES = ("raw", "segmentation", "segmentation 2", DIFFERENCE, EXCLUDING, MERGING)
+#: The form's label of each field (the config key stays the field's key).
+FIELD_LABELS = {"raw": "raw images", "seg": "segmentations", "seg1": "first segmentations",
+                "seg2": "second segmentations", "mask": "excluding masks",
+                "out": "output (triplets)",
+                "uncertainty_ckpt": "uncertainty from a network",
+                "uncertainty_seg": "uncertainty from a 2nd segmentation"}
 
 
 def ellipse_outline(corners_yx: np.ndarray, n_vertices: int = 32) -> np.ndarray:
@@ -84,9 +91,11 @@ class FolderField(QWidget):
         browse = QPushButton("…")
         browse.setFixedWidth(28)
         browse.clicked.connect(self._browse)
+        self.edit.setMinimumWidth(260)  # a path is read, not guessed from its first letters
+        self.edit.textChanged.connect(self.edit.setToolTip)  # the whole path on hover
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.edit)
+        row.addWidget(self.edit, 1)
         row.addWidget(browse)
 
     def _browse(self) -> None:
@@ -129,8 +138,10 @@ class CuratorWidget(QWidget):
         self.fields["mask"] = FolderField("optional: <stem>_mask.tiff excluding masks")
         self.fields["out"] = FolderField("curated triplets (created)")
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.WrapLongRows)
         for key, widget in self.fields.items():
-            form.addRow(key, widget)
+            form.addRow(FIELD_LABELS[key], widget)
         # Order: most uncertain first needs a network, or a second segmentation (merging
         # mode has one already).
         self.order = QComboBox()
@@ -144,7 +155,7 @@ class CuratorWidget(QWidget):
         if self.mode != "takeall":
             form.addRow("order", self.order)
             for key, widget in self.order_fields.items():
-                form.addRow(key.removeprefix("uncertainty_") + " (order)", widget)
+                form.addRow(FIELD_LABELS[key], widget)
 
         self.start_button = QPushButton("Start" if self.mode != "takeall" else "Take all")
         self.start_button.clicked.connect(self.start)
@@ -243,26 +254,47 @@ class CuratorWidget(QWidget):
         self._enable_decisions(False)
 
     def _show_layers(self, loaded: Loaded) -> None:
-        self._clear_layers()
+        # The new image's layers are added first and the previous ones removed after:
+        # removing drawn layers and then adding new ones crashed napari 0.9.2 under Xvfb
+        # (see docs/editor.md, "The workflow-switch crash").
+        old = self._own_layers()
         scale = tuple(s if s else 1.0 for s in loaded.image.spacing_um)
-        self.viewer.add_image(loaded.image.data, name="raw", scale=scale)
-        self.viewer.add_labels((loaded.seg > 0).astype(np.uint8), name="segmentation",
-                               scale=scale, opacity=0.5)
+        added = [self.viewer.add_image(loaded.image.data, name="raw", scale=scale)]
+        first = loaded.seg > 0
+        added.append(self.viewer.add_labels(first.astype(np.uint8), name="segmentation",
+                                            scale=scale, opacity=0.5))
         if self.mode == "merging":
-            self.viewer.add_labels((loaded.seg2 > 0).astype(np.uint8) * 2,
-                                   name="segmentation 2", scale=scale, opacity=0.5)
-            self.viewer.add_shapes(ndim=3, name=MERGING, scale=scale, edge_color="lime",
-                                   face_color=[0, 1, 0, 0.2], edge_width=1)
+            second = loaded.seg2 > 0
+            added.append(self.viewer.add_labels(second.astype(np.uint8) * 2,
+                                                name="segmentation 2", scale=scale,
+                                                opacity=0.5, visible=False))
+            # Where the two differ, and which one has it: what merging regions decide.
+            added.append(self.viewer.add_labels(
+                (first & ~second).astype(np.uint8) + (second & ~first).astype(np.uint8) * 2,
+                name=DIFFERENCE, scale=scale, opacity=0.8))
+            added.append(self.viewer.add_shapes(ndim=3, name=MERGING, scale=scale,
+                                                edge_color="lime", face_color=[0, 1, 0, 0.2],
+                                                edge_width=1))
         excluding = self.viewer.add_shapes(ndim=3, name=EXCLUDING, scale=scale, edge_color="red",
                                            face_color=[1, 0, 0, 0.25], edge_width=1)
+        added.append(excluding)
+        names = ["raw", "segmentation"] + (
+            ["segmentation 2", DIFFERENCE, MERGING] if self.mode == "merging" else []
+        ) + [EXCLUDING]
+        self._clear_layers(old)
+        for layer, name in zip(added, names, strict=True):
+            layer.name = name  # napari named it "raw [1]" ... while the old one was there
         self.viewer.layers.selection.active = excluding
         excluding.mode = "add_polygon"  # ready to draw: click vertices, double-click to close
         self.viewer.dims.set_current_step(0, loaded.image.shape[0] // 2)
 
-    def _clear_layers(self) -> None:
-        for name in LAYER_NAMES:
-            if name in self.viewer.layers:
-                self.viewer.layers.remove(name)
+    def _own_layers(self) -> list:
+        return [self.viewer.layers[name] for name in LAYER_NAMES if name in self.viewer.layers]
+
+    def _clear_layers(self, layers: list | None = None) -> None:
+        for layer in self._own_layers() if layers is None else layers:
+            if layer in self.viewer.layers:
+                self.viewer.layers.remove(layer)
 
     def _polygons(self, name: str) -> list[Polygon]:
         if name not in self.viewer.layers:

@@ -1,7 +1,9 @@
 """The workflow gallery: a thumbnail and a one-line description per classic workflow.
 
-Each thumbnail shows the middle slice of a synthetic image of the structure the workflow
-was made for, with the workflow's mask outlined: a user picks the workflow whose picture
+Each thumbnail shows the maximum-intensity projection over z of a synthetic image of the
+structure the workflow was made for, with the projection of the workflow's mask outlined
+(a middle slice showed only noise for structures that lie in a few slices, such as focal
+adhesions at the bottom of the cell, or are sparse dots): a user picks the workflow whose picture
 looks most like their structure. The PNGs ship in ``seglight/editor/thumbnails/``; they are
 rendered from the repository's structure-like test images (``seglight/data/structures.py``)
 by::
@@ -39,13 +41,13 @@ def thumbnail_path(name: str) -> Path | None:
 
 
 def render_thumbnail(image_zyx: np.ndarray, mask_zyx: np.ndarray, px: int = THUMB_PX) -> np.ndarray:
-    """RGB uint8 ``px``x``px``: the middle slice with the mask's outline (centre crop)."""
+    """RGB uint8 ``px``x``px``: the maximum projection over z with the outline of the
+    mask's projection (centre crop)."""
     from PIL import Image
 
     from seglight.viz import overlay
 
-    z = image_zyx.shape[0] // 2
-    rgb = overlay(image_zyx[z], mask_zyx[z])
+    rgb = overlay(np.max(image_zyx, axis=0), np.max(np.asarray(mask_zyx) > 0, axis=0))
     side = min(rgb.shape[:2])
     y0, x0 = (rgb.shape[0] - side) // 2, (rgb.shape[1] - side) // 2
     square = Image.fromarray(rgb[y0:y0 + side, x0:x0 + side])

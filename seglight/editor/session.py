@@ -12,6 +12,8 @@ that the widget can execute it in a worker thread while the user goes on changin
 from __future__ import annotations
 
 import copy
+import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,9 @@ from seglight.classic import (
     StepOverride,
     describe,
     load_params,
+    load_workflow_config,
     save_workflow_config,
+    workflow_info,
 )
 from seglight.classic.registry import get_pipeline
 from seglight.classic.steps import IMAGE, alternatives, check_overrides
@@ -43,6 +47,14 @@ ShouldStop = Callable[[], bool]
 DEFAULT_HALF_Z = 3
 #: How many z-range crops of the image are kept (each keeps its cache key).
 MAX_CROPS = 4
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -75,12 +87,16 @@ class RunResult:
         outputs: every step's output (name -> ZYX array of the request's image shape).
         mask: the workflow's mask, uint8 0/255 (what ``python -m seglight.predict`` writes).
         events: one :class:`StepEvent` per step, in order.
+        warnings: the warnings the run logged (``seglight`` loggers), one line each, e.g.
+            the image lying outside the intensity range the workflow is tuned for, with
+            the parameter to tune.
     """
 
     request: RunRequest
     outputs: dict[str, np.ndarray]
     mask: np.ndarray
     events: list[StepEvent] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def z0(self) -> int:
@@ -89,6 +105,27 @@ class RunResult:
     def ran(self) -> list[str]:
         """The steps that were computed (not cache hits, not switched off)."""
         return [e.step for e in self.events if not e.cached and not e.disabled]
+
+
+class _ThreadWarnings(logging.Handler):
+    """Collects the WARNING lines logged by one thread (the run's) on the ``seglight``
+    loggers, so that a run in a worker thread can hand its warnings to the GUI."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.lines.append(record.getMessage())
+
+    def __enter__(self) -> _ThreadWarnings:
+        logging.getLogger("seglight").addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        logging.getLogger("seglight").removeHandler(self)
 
 
 class EditorSession:
@@ -111,6 +148,8 @@ class EditorSession:
         self.spacing_um = None if spacing_um is None else tuple(spacing_um)
         self.cache = cache if cache is not None else StepCache()
         self.half_z: int | None = DEFAULT_HALF_Z
+        #: Split touching objects in :meth:`labels` with seeds this far apart (µm; None: off).
+        self.split_um: float | None = None
         self.center_z = self.image.shape[0] // 2
         self.generation = 0
         self._crops: dict[tuple[int, int], np.ndarray] = {}
@@ -125,6 +164,35 @@ class EditorSession:
         self.params: dict[str, Any] = load_params(name)
         self.overrides: dict[str, StepOverride] = {}
         self._changed()
+
+    def load(self, path: str | Path) -> None:
+        """Go on tuning a saved workflow (:meth:`save`, or any classic model config): its
+        workflow, parameters and step overrides.
+
+        Raises:
+            ConfigError: one line naming the file and what is wrong with it.
+        """
+        binarizer = load_workflow_config(path)
+        self.pipeline = binarizer.pipeline
+        self.workflow = binarizer.workflow
+        self.params = dict(binarizer.params)
+        self.overrides = dict(binarizer.steps)
+        self._changed()
+
+    def recipe(self) -> str:
+        """The workflow as it stands, one line: its structure, then each step's block with
+        the values it runs (steps switched off are left out), e.g. ``SEC61B (ER):
+        normalize([2.5, 7.5]) -> edge_preserving_smoothing -> vesselness_2d(1, 0.2) ...``.
+        Follows every change, unlike the config's comment line (the defaults')."""
+        structure = workflow_info(self.workflow).description.split(":")[0]
+        parts = []
+        for info in self.steps:
+            if not info.enabled:
+                continue
+            values = ", ".join(_short(p.value) for p in info.params if p.key is not None
+                               or info.name in self.overrides)
+            parts.append(f"{info.block}({values})" if values else info.block)
+        return f"{structure}: " + " -> ".join(parts)
 
     @property
     def steps(self) -> list[StepInfo]:
@@ -246,12 +314,13 @@ class EditorSession:
                 on_step(event)
 
         z1 = request.z0 + request.image.shape[0]
-        given = self._whole_stack_steps(binarizer, request.z0, z1, should_stop,
-                                        whole_step_done)
-        outputs = binarizer.run_steps(request.image, cache=self.cache, on_step=step_done,
-                                      should_stop=should_stop, given=given)
+        with _ThreadWarnings() as warned:
+            given = self._whole_stack_steps(binarizer, request.z0, z1, should_stop,
+                                            whole_step_done)
+            outputs = binarizer.run_steps(request.image, cache=self.cache, on_step=step_done,
+                                          should_stop=should_stop, given=given)
         mask = (outputs[binarizer.pipeline.output] > 0).astype(np.uint8) * np.uint8(255)
-        return RunResult(request, outputs, mask, events)
+        return RunResult(request, outputs, mask, events, list(dict.fromkeys(warned.lines)))
 
     def run(self, on_step: OnStep | None = None,
             should_stop: ShouldStop | None = None) -> RunResult:
@@ -296,11 +365,12 @@ class EditorSession:
         """The objects of a run, numbered as ``labels=true`` numbers them
         (:func:`seglight.predict.runner.object_labels`): the workflow's own label step where
         it has one, kept inside the mask, else the mask's 26-connected
-        components."""
+        components; touching objects split where :attr:`split_um` is set (as
+        ``labels=true split_touching=<µm>``)."""
         from seglight.predict.runner import object_labels
 
         own = result.outputs.get(self.pipeline.labels) if self.pipeline.labels else None
-        return object_labels(result.mask, own, self.workflow)
+        return object_labels(result.mask, own, self.workflow, self.split_um, self.spacing_um)
 
     def objects(self, result: RunResult, labels: np.ndarray) -> dict[str, np.ndarray]:
         """The per-object table of a run's labels (:func:`seglight.measure.measure_objects`),

@@ -26,20 +26,22 @@ def suggest_values(default: Any, kind: str, low: float | None = None,
                    high: float | None = None, n: int = 5) -> list[Any]:
     """A few values around a number's default, within its range: the sweep's starting point.
 
-    Floats get the default times 0.5, 0.75, 1, 1.5, 2; ints the default plus -2..2 steps of
-    about a quarter of it (at least 1). Values outside ``[low, high]`` are dropped.
+    Floats get the default times 0.5, 0.75, 1, 1.5, 2 (``n=5``; else ``n`` factors from
+    0.5 to 2, evenly spaced on a log scale: 0.5, 1, 2 for 3); ints the default plus
+    -2..2 steps of about a quarter of it (at least 1). Values outside ``[low, high]`` are
+    dropped. The default itself is always one of them.
     """
     if kind not in ("int", "float") or isinstance(default, bool):
         return [default]
     if kind == "float":
-        factors = np.linspace(0.5, 2.0, n) if n != 5 else (0.5, 0.75, 1.0, 1.5, 2.0)
+        factors = 2.0 ** np.linspace(-1, 1, n) if n != 5 else (0.5, 0.75, 1.0, 1.5, 2.0)
         values = [float(f"{default * f:.4g}") for f in factors] if default else [
             float(f"{v:.4g}") for v in np.linspace(low or 0.0, high or 1.0, n)]
     else:
         step = max(1, round(abs(int(default)) / 4))
         values = [int(default) + step * k for k in range(-(n // 2), n - n // 2)]
     kept = [v for v in values if (low is None or v >= low) and (high is None or v <= high)]
-    return sorted(set(kept)) or [default]
+    return sorted({*kept, default})
 
 
 def parse_values(text: str, key: str, kind: str) -> list[Any]:

@@ -155,6 +155,7 @@ class OutputOptions:
     save_intermediates: bool = False
     labels: bool = False
     labels_name: str = LABELS_NAME
+    split_touching: float | None = None
     objects_name: str = OBJECTS_NAME
     overwrite: bool = False
     channel: int | str = 0
@@ -435,7 +436,8 @@ class PredictRunner:
         from seglight.measure import measure_objects, write_object_table
 
         opts = self.options
-        labels = object_labels(mask, own_labels, stem)
+        labels = object_labels(mask, own_labels, stem, opts.split_touching,
+                               image.spacing_um)
         table = measure_objects(labels, image.data, image.spacing_um)
         table_path = write_object_table(opts.output_dir / opts.objects_name.format(stem=stem),
                                         table)
@@ -523,7 +525,9 @@ class PredictRunner:
         return summary
 
 
-def object_labels(mask: np.ndarray, own_labels: np.ndarray | None, stem: str = "") -> np.ndarray:
+def object_labels(mask: np.ndarray, own_labels: np.ndarray | None, stem: str = "",
+                  split_touching: float | None = None,
+                  spacing_um: Any = None) -> np.ndarray:
     """The objects of a final mask, numbered 1..n (uint16, or uint32 past 65,535 objects).
 
     Args:
@@ -532,6 +536,9 @@ def object_labels(mask: np.ndarray, own_labels: np.ndarray | None, stem: str = "
             (:meth:`~seglight.binarizer.LabelingBinarizer.predict_proba_and_labels`), or
             ``None``.
         stem: the image's name, for the error message.
+        split_touching: split touching objects (:func:`seglight.measure.split_touching`)
+            with seeds this far apart (µm); ``None`` or 0: no splitting.
+        spacing_um: the voxel size (z, y, x) in µm, for the splitting's distances.
 
     Returns:
         With ``own_labels``: each of its labels kept inside the mask only, renumbered in the
@@ -544,15 +551,18 @@ def object_labels(mask: np.ndarray, own_labels: np.ndarray | None, stem: str = "
             the binarizer).
     """
     from seglight.measure import label_objects, relabel_consecutive
+    from seglight.measure import split_touching as split
 
     if own_labels is None:
-        return relabel_consecutive(label_objects(mask, connectivity=3))
-    own_labels = np.asarray(own_labels)
-    if own_labels.shape != mask.shape or not np.issubdtype(own_labels.dtype, np.integer):
-        raise RuntimeError(
-            f"{stem}: the binarizer's label image is {own_labels.dtype} {own_labels.shape}, "
-            f"not integer labels of the image's shape {mask.shape}")
-    return relabel_consecutive(own_labels, mask)
+        labels = relabel_consecutive(label_objects(mask, connectivity=3))
+    else:
+        own_labels = np.asarray(own_labels)
+        if own_labels.shape != mask.shape or not np.issubdtype(own_labels.dtype, np.integer):
+            raise RuntimeError(
+                f"{stem}: the binarizer's label image is {own_labels.dtype} "
+                f"{own_labels.shape}, not integer labels of the image's shape {mask.shape}")
+        labels = relabel_consecutive(own_labels, mask)
+    return split(labels, spacing_um, split_touching) if split_touching else labels
 
 
 def options_from(cfg: Any) -> OutputOptions:
@@ -579,6 +589,8 @@ def options_from(cfg: Any) -> OutputOptions:
         save_intermediates=bool(cfg.get("save_intermediates", False)),
         labels=bool(cfg.get("labels", False)),
         labels_name=str(cfg.get("labels_name", LABELS_NAME)),
+        split_touching=(None if not cfg.get("split_touching")
+                        else float(cfg["split_touching"])),
         objects_name=str(cfg.get("objects_name", OBJECTS_NAME)),
         overwrite=bool(cfg.get("overwrite", False)),
         channel=channel if isinstance(channel, int) else str(channel),

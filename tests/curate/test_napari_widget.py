@@ -20,6 +20,7 @@ from qtpy.QtCore import Qt  # noqa: E402
 
 from seglight.curate.decision_log import DecisionLog  # noqa: E402
 from seglight.curate.napari_widget import (  # noqa: E402
+    DIFFERENCE,
     EXCLUDING,
     MERGING,
     MergingWidget,
@@ -97,11 +98,14 @@ def test_merging_widget_takes_second_segmentation_inside_drawn_region(qtbot, fol
     viewer, widget = open_widget(qtbot, MergingWidget, folders, seg1=folders["seg"],
                                  seg2=folders["seg2"])
     assert [layer.name for layer in viewer.layers] == [
-        "raw", "segmentation", "segmentation 2", MERGING, EXCLUDING]
+        "raw", "segmentation", "segmentation 2", DIFFERENCE, MERGING, EXCLUDING]
+    _, seg1, seg2 = folders["data"]["c0"]
+    difference = viewer.layers[DIFFERENCE].data  # 1: only in the first, 2: only the second
+    np.testing.assert_array_equal(difference == 1, (seg1 > 0) & ~(seg2 > 0))
+    np.testing.assert_array_equal(difference == 2, (seg2 > 0) & ~(seg1 > 0))
     viewer.layers[MERGING].add_rectangles([np.array([[4, 0, 0], [4, 0, 31], [4, 63, 31],
                                                      [4, 63, 0]])])
     qtbot.mouseClick(widget.good_button, Qt.LeftButton)
-    _, seg1, seg2 = folders["data"]["c0"]
     gt = load_triplet(find_triplets(folders["out"])[0]).gt
     np.testing.assert_array_equal(gt[:, :, :32], seg2[:, :, :32] > 0)
     np.testing.assert_array_equal(gt[:, :, 32:], seg1[:, :, 32:] > 0)

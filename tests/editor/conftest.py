@@ -28,3 +28,11 @@ def er_folder(tmp_path) -> dict:
         images[f"er{i}"] = structure_image("sec61b", SHAPE, seed=10 + i)
         write_ome_tiff(raw / f"er{i}.tif", images[f"er{i}"], SPACING)
     return {"raw": raw, "out": tmp_path / "out", "images": images, "tmp": tmp_path}
+
+
+@pytest.fixture(autouse=True)
+def editor_config_dir(tmp_path, monkeypatch):
+    """The editor's autosave goes to a test folder, never the user's config folder."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("SEGLIGHT_CONFIG_DIR", str(folder))
+    return folder

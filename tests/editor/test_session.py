@@ -128,6 +128,8 @@ def test_sweep_values_are_parsed_and_suggested():
         parse_values("2.5", "min_size", "int")
     assert suggest_values(0.15, "float", 0, 0.5) == [0.075, 0.1125, 0.15, 0.225, 0.3]
     assert suggest_values(15, "int", 0, 200) == [7, 11, 15, 19, 23]
+    assert suggest_values(1.0, "float", 0, 5, n=3) == [0.5, 1.0, 2.0]  # the value is offered
+    assert 1.0 in suggest_values(1.0, "float", 0.9, 1.2, n=3)
 
 
 def test_objects_of_a_run(er_image):

@@ -34,11 +34,14 @@ from tests.editor.conftest import SPACING  # noqa: E402
 WAIT_MS = 120_000
 
 
-def open_editor(qtbot, image) -> tuple[ViewerModel, WorkflowEditor]:
+def open_editor(qtbot, image, workflow: str | None = "sec61b",
+                scale=SPACING) -> tuple[ViewerModel, WorkflowEditor]:
     viewer = ViewerModel()
-    viewer.add_image(image, name="raw", scale=SPACING)
+    viewer.add_image(image, name="raw", scale=scale)
     editor = WorkflowEditor(viewer)
     qtbot.addWidget(editor)
+    if workflow is not None:
+        editor.choose_workflow(workflow)
     idle(qtbot, editor)
     return viewer, editor
 
@@ -58,13 +61,14 @@ def test_choose_a_workflow_change_a_value_and_only_downstream_steps_rerun(qtbot,
     idle(qtbot, editor)
     steps = [info.name for info in describe("tomm20")]
     assert list(editor.step_boxes) == steps
-    assert [layer.name for layer in viewer.layers] == ["raw"] + [f"{s} [tomm20]" for s in steps]
+    names = [layer.name for layer in viewer.layers]
+    assert names == ["raw"] + [f"step: {s} [tomm20]" for s in steps]
     visible = [layer.name for layer in viewer.layers if layer.visible]
-    assert visible == ["raw", f"{steps[-1]} [tomm20]"]  # the final mask
-    assert "TOMM20" in editor.description.text()
+    assert visible == ["raw", f"step: {steps[-1]} [tomm20]"]  # the final mask
+    assert editor.recipe.text().startswith("TOMM20")
     assert all(text.endswith(("ms", " s")) for text in latencies(editor).values())
 
-    layer = viewer.layers["filament [tomm20]"]
+    layer = viewer.layers["step: filament [tomm20]"]
     before = np.array(layer.data)
     assert layer.translate[0] == pytest.approx(editor.result.z0 * SPACING[0])
     editor.step_boxes["filament"].fields["cutoff"].spin.setValue(0.3)  # as a user types it
@@ -72,9 +76,10 @@ def test_choose_a_workflow_change_a_value_and_only_downstream_steps_rerun(qtbot,
     shown = latencies(editor)
     assert [s for s in steps if shown[s] == "cached"] == steps[:steps.index("filament")]
     assert all(shown[s].endswith(("ms", " s")) for s in steps[steps.index("filament"):])
-    assert viewer.layers["filament [tomm20]"] is layer  # updated in place
+    assert viewer.layers["step: filament [tomm20]"] is layer  # updated in place
     assert layer.data.sum() < before.sum()  # a higher cutoff keeps less
     assert "recomputed" in editor.status.text()
+    assert "threshold(0.3" in editor.recipe.text()  # the recipe line follows the change
 
 
 def test_the_newest_change_wins(qtbot, er_image):
@@ -98,7 +103,7 @@ def test_saved_config_run_by_the_cli_gives_the_widgets_mask_and_labels(qtbot, er
     editor.with_labels.setChecked(True)
     idle(qtbot, editor)
     assert editor.result.mask.shape == er_image.shape
-    labels_layer = viewer.layers["objects [sec61b]"]
+    labels_layer = viewer.layers["labels [sec61b]"]
     assert editor.table.rowCount() == labels_layer.data.max() > 0
     assert editor.table.horizontalHeaderItem(1).text() == "volume_um3"
 
@@ -119,23 +124,27 @@ def test_saved_config_run_by_the_cli_gives_the_widgets_mask_and_labels(qtbot, er
     np.testing.assert_array_equal(mask, editor.result.mask)
     labels = read_image(out / "er0_struct_labels.tiff").data
     np.testing.assert_array_equal(labels, labels_layer.data)
-    header = (out / "er0_objects.csv").read_text().splitlines()
-    assert len(header) - 1 == editor.table.rowCount()
+    rows = (out / "er0_objects.csv").read_text().splitlines()
+    assert len(rows) - 1 == editor.table.rowCount()
+    # The table's volumes (µm³, from the layer's scale) are the command line's.
+    column = rows[0].split(",").index("volume_um3")
+    cli = np.array([float(row.split(",")[column]) for row in rows[1:]])
+    np.testing.assert_allclose(table_column(editor, "volume_um3"), cli, rtol=1e-3)
 
 
 def test_run_on_folder_cancels_and_resumes(qtbot, er_image, er_folder):
     _, editor = open_editor(qtbot, er_image)
-    editor.folder_fields["input"].edit.setText(str(er_folder["raw"]))
-    editor.folder_fields["output"].edit.setText(str(er_folder["out"]))
-    editor.folder_labels.setChecked(True)
+    editor.folder_tab.fields["input"].edit.setText(str(er_folder["raw"]))
+    editor.folder_tab.fields["output"].edit.setText(str(er_folder["out"]))
+    editor.folder_tab.labels.setChecked(True)
     # Cancel as soon as the first file is done, from the worker thread itself, so that the
     # runner sees it before the second file (a click would arrive at some later point).
-    stop_after_first = lambda done, total, name: setattr(editor, "stop_folder", True)  # noqa: E731
+    stop_after_first = lambda done, total, name: setattr(editor.folder_tab, "stop", True)  # noqa: E731
     editor.relay.progress.connect(stop_after_first, Qt.DirectConnection)
-    qtbot.mouseClick(editor.folder_run, Qt.LeftButton)
-    qtbot.waitUntil(lambda: not editor.folder_busy, timeout=WAIT_MS)
-    assert editor.folder_status.text().startswith("1 written, 0 skipped, 0 failed (cancelled")
-    assert editor.folder_progress.value() == 1 and editor.folder_progress.maximum() == 3
+    qtbot.mouseClick(editor.folder_tab.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not editor.folder_tab.busy, timeout=WAIT_MS)
+    assert editor.folder_tab.status.text().startswith("1 written, 0 skipped, 0 failed (cancelled")
+    assert editor.folder_tab.progress.value() == 1 and editor.folder_tab.progress.maximum() == 3
     assert sorted(p.name for p in er_folder["out"].glob("*_struct_segmentation.tiff")) == [
         "er0_struct_segmentation.tiff"]
     assert (er_folder["out"] / "er0_objects.csv").exists()
@@ -143,31 +152,49 @@ def test_run_on_folder_cancels_and_resumes(qtbot, er_image, er_folder):
 
     editor.relay.progress.disconnect(stop_after_first)
     (er_folder["raw"] / "er2.tif").write_bytes(b"not a tiff")  # a broken file: one line
-    qtbot.mouseClick(editor.folder_run, Qt.LeftButton)
-    qtbot.waitUntil(lambda: not editor.folder_busy, timeout=WAIT_MS)
-    lines = editor.folder_status.text().splitlines()
+    qtbot.mouseClick(editor.folder_tab.run_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not editor.folder_tab.busy, timeout=WAIT_MS)
+    lines = editor.folder_tab.status.text().splitlines()
     assert lines[0] == "1 written, 1 skipped, 1 failed"
-    assert len(lines) == 2 and "er2.tif" in lines[1]
+    assert len(lines) == 3 and "er2.tif" in lines[1]
+    assert lines[2] == "2 result(s) to open: pick one under *results*"
     assert (er_folder["out"] / "er1_struct_labels.tiff").exists()
+
+    # The results open in the viewer: raw image, mask and labels, each with its voxel size.
+    tab = editor.folder_tab
+    assert [tab.results.itemText(i) for i in range(tab.results.count())] == ["er0", "er1"]
+    tab.results.setCurrentText("er1")
+    qtbot.mouseClick(tab.open_button, Qt.LeftButton)
+    viewer = editor.viewer
+    added = {layer.name: layer for layer in viewer.layers if "er1" in layer.name}
+    assert sorted(added) == ["er1", "er1_struct_labels", "er1_struct_segmentation"]
+    assert type(added["er1_struct_segmentation"]).__name__ == "Labels"
+    assert type(added["er1_struct_labels"]).__name__ == "Labels"
+    for layer in added.values():
+        np.testing.assert_allclose(layer.scale, SPACING, rtol=1e-5)
+    np.testing.assert_array_equal(added["er1"].data, er_folder["images"]["er1"])
 
 
 def test_sweep_shows_a_mosaic_with_the_values(qtbot, er_image):
     viewer, editor = open_editor(qtbot, er_image)
-    editor.sweep_keys[0].setCurrentText("vesselness_cutoff")
-    editor.sweep_values[0].setText("0.1, 0.2")
-    editor.sweep_keys[1].setCurrentText("min_size")
-    editor.sweep_values[1].setText("5, 40")
-    qtbot.mouseClick(editor.sweep_button, Qt.LeftButton)
+    editor.sweep_tab.keys[0].setCurrentText("vesselness_cutoff")
+    editor.sweep_tab.values[0].setText("0.1, 0.2")
+    editor.sweep_tab.keys[1].setCurrentText("min_size")
+    editor.sweep_tab.values[1].setText("5, 40")
+    qtbot.mouseClick(editor.sweep_tab.button, Qt.LeftButton)
     idle(qtbot, editor)
     assert viewer.layers[SWEEP_MASK].data.shape == (2 * 64 + 6, 2 * 64 + 6)
+    # In view: the camera looks at the mosaic's middle (it is larger than the stack).
+    middle = np.asarray(viewer.layers[SWEEP_MASK].data.shape) * SPACING[1:] / 2
+    np.testing.assert_allclose(viewer.camera.center[-2:], middle, rtol=0.05)
     assert not viewer.layers["raw"].visible  # the mosaic alone on screen
     assert list(viewer.layers[SWEEP_VALUES].features["values"]) == ["0.1, 5", "0.1, 40",
                                                                   "0.2, 5", "0.2, 40"]
     assert list(viewer.layers[SWEEP_VALUES].features["caption"]) == [
         "vesselness_cutoff=0.1, min_size=5", "vesselness_cutoff=0.1, min_size=40",
         "vesselness_cutoff=0.2, min_size=5", "vesselness_cutoff=0.2, min_size=40"]
-    editor.sweep_values[1].setText("5, forty")
-    qtbot.mouseClick(editor.sweep_button, Qt.LeftButton)
+    editor.sweep_tab.values[1].setText("5, forty")
+    qtbot.mouseClick(editor.sweep_tab.button, Qt.LeftButton)
     assert editor.status.text().startswith("sweep min_size: 'forty' is not an integer")
 
 
@@ -204,7 +231,7 @@ def test_a_shared_parameter_and_the_z_slider(qtbot, er_image):
     viewer.dims.set_current_step(0, 0)  # beyond it: the range follows (0 ± 3 is 0..6)
     idle(qtbot, editor)
     assert editor.result.z0 == 0 and editor.result.mask.shape[0] == 7
-    layer = viewer.layers["size_filtered_again [sec61b]"]
+    layer = viewer.layers["step: size_filtered_again [sec61b]"]
     assert layer.translate[0] == 0
 
 
@@ -213,7 +240,7 @@ def test_the_object_table_selects_labels(qtbot, er_image):
     editor.step_boxes["filament"].fields["cutoff"].spin.setValue(0.45)  # several objects
     editor.with_labels.setChecked(True)
     idle(qtbot, editor)
-    layer = viewer.layers["objects [sec61b]"]
+    layer = viewer.layers["labels [sec61b]"]
     assert editor.table.rowCount() == layer.data.max() >= 2
     editor.table.selectRow(1)
     assert layer.selected_label == 2 and layer.show_selected_label
@@ -246,3 +273,117 @@ def test_every_workflow_lays_out_its_steps(qtbot, er_image):
             assert box.isCheckable() == info.can_disable
             assert list(box.fields) == [p.name for p in info.params]
     assert not editor.busy
+
+
+# --- issue 29: units, names, warnings, round trips ---------------------------------------
+
+
+def test_the_reader_gives_the_voxel_size_and_labels(qtbot, er_image, tmp_path):
+    from napari.layers import Image, Labels
+
+    from seglight.napari_reader import get_reader
+
+    write_ome_tiff(tmp_path / "cell.tif", er_image, SPACING)
+    mask = (er_image > np.percentile(er_image, 90)).astype(np.uint8) * 255
+    write_ome_tiff(tmp_path / "cell_struct_segmentation.tiff", mask, SPACING)
+    viewer = ViewerModel()
+    for path in ("cell.tif", "cell_struct_segmentation.tiff"):
+        reader = get_reader(str(tmp_path / path))
+        for data, kwargs, kind in reader(str(tmp_path / path)):
+            getattr(viewer, f"add_{kind}")(data, **kwargs)
+    image, seg = viewer.layers["cell"], viewer.layers["cell_struct_segmentation"]
+    assert isinstance(image, Image) and isinstance(seg, Labels)
+    np.testing.assert_allclose(image.scale, SPACING, rtol=1e-6)
+    np.testing.assert_allclose(seg.scale, SPACING, rtol=1e-6)
+    np.testing.assert_array_equal(seg.data, mask)
+    assert get_reader(str(tmp_path / "notes.txt")) is None
+
+    editor = WorkflowEditor(viewer)  # the editor measures in µm from the reader's scale
+    qtbot.addWidget(editor)
+    editor.with_labels.setChecked(True)
+    editor.choose_workflow("sec61b")
+    idle(qtbot, editor)
+    assert editor.table.horizontalHeaderItem(1).text() == "volume_um3"
+    assert editor.units.isHidden()
+
+
+def table_column(editor, name: str) -> np.ndarray:
+    header = [editor.table.horizontalHeaderItem(c).text()
+              for c in range(editor.table.columnCount())]
+    c = header.index(name)
+    return np.array([float(editor.table.item(r, c).text())
+                     for r in range(editor.table.rowCount())])
+
+
+def test_scale_one_measures_in_voxels_and_a_later_scale_is_followed(qtbot, er_image):
+    viewer, editor = open_editor(qtbot, er_image, scale=(1, 1, 1))
+    editor.scope.setCurrentIndex(editor.scope.findData("stack"))  # the same voxels after
+    editor.with_labels.setChecked(True)
+    idle(qtbot, editor)
+    assert editor.table.horizontalHeaderItem(1).text() == "volume_vox3"
+    assert not editor.units.isHidden()  # the note that the table is in voxels
+    voxels = table_column(editor, "volume_vox3")
+
+    viewer.layers["raw"].scale = SPACING  # the user sets the voxel size afterwards
+    idle(qtbot, editor)
+    assert editor.units.isHidden()
+    assert editor.table.horizontalHeaderItem(1).text() == "volume_um3"
+    np.testing.assert_allclose(table_column(editor, "volume_um3"),
+                               voxels * np.prod(SPACING), rtol=1e-3)
+    for layer in editor.layers.values():  # the editor's layers still overlay the image
+        np.testing.assert_allclose(layer.scale, SPACING)
+        assert layer.translate[0] == pytest.approx(editor.result.z0 * SPACING[0])
+    assert editor.result.z0 == 0
+
+
+def test_nothing_runs_before_a_workflow_is_picked(qtbot, er_image):
+    viewer, editor = open_editor(qtbot, er_image, workflow=None)
+    assert editor.session is None and not editor.busy
+    assert [layer.name for layer in viewer.layers] == ["raw"]
+    assert "choose a workflow" in editor.status.text()
+
+
+def test_step_and_result_layers_do_not_clash(qtbot, er_image):
+    viewer, editor = open_editor(qtbot, er_image, workflow="npm1")
+    editor.with_labels.setChecked(True)
+    idle(qtbot, editor)
+    step, labels = viewer.layers["step: objects [npm1]"], viewer.layers["labels [npm1]"]
+    assert step is not labels
+    assert set(np.unique(step.data)) <= {0, 1}  # the step's mask, not the numbered objects
+    assert labels.data.dtype == np.uint16
+
+
+def test_a_run_warning_reaches_the_status_line(qtbot, er_image):
+    bright = (er_image.astype(np.int32) + 5000).astype(np.uint16)  # above N[4000]'s bound
+    _, editor = open_editor(qtbot, bright, workflow="lmnb1_interphase")
+    text = editor.status.text()
+    assert text.startswith("⚠ classic workflow 'lmnb1_interphase':")
+    assert "intensity_norm" in text and "recomputed" in text
+
+
+def test_load_and_autosave_restore_a_tuned_workflow(qtbot, er_image, tmp_path,
+                                                    editor_config_dir):
+    _, editor = open_editor(qtbot, er_image)
+    editor.step_boxes["size_filtered_2d"].setChecked(False)
+    editor.step_boxes["filament"].fields["cutoff"].spin.setValue(0.2)
+    idle(qtbot, editor)
+    saved = editor.save(tmp_path / "tuned.yaml")
+    assert (editor_config_dir / "editor_last.yaml").read_text() == saved.read_text()
+
+    _, again = open_editor(qtbot, er_image, workflow="tomm20")
+    assert again.load(saved)
+    idle(qtbot, again)
+    assert again.session.workflow == "sec61b"
+    assert again.session.params["vesselness_cutoff"] == 0.2
+    assert not again.step_boxes["size_filtered_2d"].isChecked()
+    assert again.step_boxes["filament"].fields["cutoff"].value() == 0.2
+    assert "threshold(0.2" in again.recipe.text()
+
+    # A new editor offers the last session (after a crash, say) and restores it.
+    _, third = open_editor(qtbot, er_image, workflow=None)
+    index = third.workflow_combo.findData("last session")
+    assert index == 1
+    third.workflow_combo.setCurrentIndex(index)
+    idle(qtbot, third)
+    assert third.session.params["vesselness_cutoff"] == 0.2
+    np.testing.assert_array_equal(third.result.mask, again.result.mask)

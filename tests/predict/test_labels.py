@@ -300,3 +300,20 @@ def test_predict_files_passes_labels_progress_and_cancel(raw_folder, tmp_path):
         on_progress=lambda *a: calls.append(a), should_stop=lambda: bool(calls))
     assert summary.written == 1 and len(calls) == 1
     assert (tmp_path / "seg" / "cell_0_objects.csv").exists()
+
+
+def test_split_touching_splits_a_binarizers_touching_objects_in_the_written_labels(tmp_path):
+    """labels=true split_touching=<µm>: two touching balls of any binarizer's mask come out
+    as two objects (one without splitting), the runner passing the file's voxel size."""
+    from tests.test_measure import _two_touching_balls
+
+    spacing = (0.3, 0.1, 0.1)
+    mask, _ = _two_touching_balls(spacing)
+    write_ome_tiff(tmp_path / "pair.ome.tif", mask.astype(np.uint16) * 100, spacing)
+    counts = {}
+    for split in (None, 1.0):
+        out = tmp_path / f"seg_{split}"
+        _run([tmp_path / "pair.ome.tif"], out, PositiveBinarizer(), labels=True,
+             split_touching=split)
+        counts[split] = int(read_image(out / "pair_struct_labels.tiff").data.max())
+    assert counts == {None: 1, 1.0: 2}
