@@ -8,6 +8,7 @@ is the command-line task (it returns the metric a Hydra sweeper optimizes).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf
 
 from seglight.io.checkpoint import safe_checkpoint_loading
+from seglight.training.budget import length_callbacks, run_length
 from seglight.training.checks import validate_train_config
 from seglight.training.precision import select_precision
 
@@ -51,6 +53,7 @@ def fit(cfg: DictConfig) -> TrainResult:
         ConfigError: the config cannot work (checked before any work starts).
         SeglightError: a data file or the resume checkpoint is unusable (names the file).
     """
+    started = time.monotonic()  # a budget counts from here (reading the data included)
     validate_train_config(cfg)
     L.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
@@ -61,7 +64,7 @@ def fit(cfg: DictConfig) -> TrainResult:
         spacing_um=OmegaConf.to_container(cfg.data.spacing_um) if cfg.data.spacing_um else None,
     )
     loggers = _instantiate_all(cfg.get("logger"))
-    callbacks = _instantiate_all(cfg.get("callbacks"))
+    callbacks = _instantiate_all(cfg.get("callbacks")) + length_callbacks(cfg, started)
     if cfg.trainer.get("enable_progress_bar") is False:  # the user's switch wins over the config
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
     precision = select_precision(cfg.trainer.get("precision"),
@@ -69,7 +72,7 @@ def fit(cfg: DictConfig) -> TrainResult:
     log.info("training precision: %s (trainer.precision=%s)", precision,
              cfg.trainer.get("precision"))
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False,
-                                     precision=precision)
+                                     precision=precision, **run_length(cfg))
     ckpt_path = cfg.get("ckpt_path")
     with safe_checkpoint_loading(ckpt_path):
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
