@@ -18,7 +18,7 @@ from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf
 
 from seglight.io.checkpoint import safe_checkpoint_loading
-from seglight.training.budget import length_callbacks, run_length
+from seglight.training.budget import length_callbacks, run_length, user_overrides
 from seglight.training.checks import validate_train_config
 from seglight.training.precision import select_precision
 
@@ -57,6 +57,7 @@ def fit(cfg: DictConfig) -> TrainResult:
     validate_train_config(cfg)
     L.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
+    datamodule.spacing_um_given = "data.spacing_um" in user_overrides()  # else a config default
     model = instantiate(
         cfg.model,
         normalization=OmegaConf.to_container(cfg.data.normalization, resolve=True),

@@ -61,9 +61,10 @@ def warmup_poly(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps
                       lambda t: (1.0 - t) ** exponent)
 
 
-def warmup_cosine(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0,
+def warmup_cosine(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 20,
                   final_fraction: float = 0.0) -> LambdaLR:
-    """Linear warm-up over ``warmup_steps``, then cosine decay to ``final_fraction`` × lr."""
+    """Linear warm-up over ``warmup_steps``, then cosine decay to ``final_fraction`` × lr
+    (seglight's default schedule)."""
     return _scheduler(optimizer, _Span(total_steps, warmup_steps),
                       lambda t: final_fraction + (1 - final_fraction) * 0.5
                       * (1 + math.cos(math.pi * t)))
