@@ -11,7 +11,7 @@ overrides) for ``--epochs`` epochs. ``best.ckpt`` (highest validation Dice) and 
 are then scored on ``--n-heldout`` held-out images, whole, against their true masks. The
 table gives, per variant, each seed's held-out Dice, the spread (max - min) and the process
 CPU seconds of training, all measured in this run. Results are saved per run in ``--out``
-(a killed run resumes).
+(a killed run resumes; a run whose folder exists is skipped: delete it to redo it).
 
 Variants (:data:`VARIANTS`): Hydra overrides on top of seglight's defaults. ``old`` is the
 default recipe before the stability fix (constant learning rate, 4 validation patches per
@@ -45,9 +45,10 @@ NET = ["model=unet_xy_tiny", "model.net.width=4", "data.patch_zyx=[16,48,48]"]
 
 
 def _overrides(variant: str, seed: int, curated: Path, out: Path, epochs: int,
-               extra: list[str]) -> list[str]:
-    return [*NET, "data=demo", f"data.path={curated}", "data.demo=null", "data.val_fraction=0.25",
-            "data.num_workers=0", "data.samples_per_epoch=24", f"trainer.max_epochs={epochs}",
+               extra: list[str], net: list[str] | None = None) -> list[str]:
+    return [*(net or NET), "data=demo", f"data.path={curated}", "data.demo=null",
+            "data.val_fraction=0.25", "data.num_workers=0", "data.samples_per_epoch=24",
+            f"trainer.max_epochs={epochs}",
             "trainer.accelerator=cpu", "trainer.precision=32-true", "logger=csv",
             "callbacks.progress_bar=null", "trainer.enable_model_summary=false",
             f"seed={seed}", f"paths.output_dir={out}", *VARIANTS[variant], *extra]
@@ -91,16 +92,32 @@ def run_one(variant: str, seed: int, args) -> dict:
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=_overrides(variant, seed, curated, out, args.epochs,
-                                                     args.override), return_hydra_config=True)
+                                                     args.override, getattr(args, "net", None)),
+                      return_hydra_config=True)
     HydraConfig.instance().set_config(cfg)
+    if getattr(args, "cpu_budget", None):
+        _budget_in_cpu_seconds()
     cpu0 = time.process_time()
     result = fit(cfg)
     cpu = time.process_time() - cpu0
     row = {"variant": variant, "seed": seed, "cpu_s": cpu,
-           "val_dice": result.metric, "best": heldout_dice(result.best_checkpoint, heldout),
-           "last": heldout_dice(result.last_checkpoint, heldout)}
+           "val_dice": result.metric, "last": heldout_dice(result.last_checkpoint, heldout),
+           "best": heldout_dice(result.best_checkpoint, heldout) if result.best_checkpoint
+           else float("nan")}
     (folder / f"{variant}_seed{seed}.json").write_text(json.dumps(row))
     return row
+
+
+def _budget_in_cpu_seconds() -> None:
+    """``budget=`` counted in this process's CPU seconds instead of wall seconds: on a shared
+    machine, wall time measures the neighbours as much as the network."""
+    import types
+
+    import seglight.training.budget as budget
+    import seglight.training.fit as fit
+
+    clock = types.SimpleNamespace(monotonic=time.process_time)
+    budget.time = fit.time = clock
 
 
 def report(folder: Path, variants: list[str], seeds: list[int]) -> None:
@@ -131,18 +148,26 @@ def main() -> None:
     parser.add_argument("--out", default="runs/short_runs")
     parser.add_argument("--n-pool", type=int, default=12)
     parser.add_argument("--n-heldout", type=int, default=6)
+    parser.add_argument("--net", nargs="+", default=NET,
+                        help="the network overrides (default: %(default)s)")
     parser.add_argument("--override", action="append", default=[],
                         help="a Hydra override for every run (repeatable)")
+    parser.add_argument("--cpu-budget", type=float,
+                        help="train each run for this many process CPU seconds (budget=, its "
+                             "clock the CPU's) instead of --epochs")
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
+    if args.cpu_budget:  # the budget sets the length: no epoch limit
+        args.override = [*args.override, f"budget={args.cpu_budget:g}"]
+        args.epochs = -1
     if not args.report_only:
         import subprocess
 
         for variant in args.variants:
             for seed in args.seeds:
-                if (folder / f"{variant}_seed{seed}.json").exists():
+                if (folder / f"{variant}_seed{seed}").exists():  # done, or another run's
                     continue
                 # Each run in its own process: its own memory and CPU clock.
                 code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
