@@ -3,6 +3,7 @@
     python scripts/bench_short_runs.py                            # default vs stable, 3 seeds
     python scripts/bench_short_runs.py --variants old new --seeds 0 1 2 3
     python scripts/bench_short_runs.py --report-only              # the table of runs done
+    python scripts/bench_short_runs.py --val-noise runs/short_runs/old_seed0/checkpoints/last.ckpt
 
 Each run is ``python -m seglight.train`` (the real fit, checkpoints included) on the
 Lamin-B1-like benchmark of :mod:`seglight.data.benchmark` (``--n-pool`` training images with
@@ -99,13 +100,60 @@ def run_one(variant: str, seed: int, args) -> dict:
         _budget_in_cpu_seconds()
     cpu0 = time.process_time()
     result = fit(cfg)
-    cpu = time.process_time() - cpu0
-    row = {"variant": variant, "seed": seed, "cpu_s": cpu,
-           "val_dice": result.metric, "last": heldout_dice(result.last_checkpoint, heldout),
-           "best": heldout_dice(result.best_checkpoint, heldout) if result.best_checkpoint
-           else float("nan")}
+    return score(folder, variant, seed, heldout, time.process_time() - cpu0, result.metric)
+
+
+def score(folder: Path, variant: str, seed: int, heldout, cpu_s: float = float("nan"),
+          val_dice: float | None = None) -> dict:
+    """Held-out Dice of a run's best.ckpt and last.ckpt, saved beside the run."""
+    checkpoints = folder / f"{variant}_seed{seed}" / "checkpoints"
+    best = checkpoints / "best.ckpt"
+    row = {"variant": variant, "seed": seed, "cpu_s": cpu_s, "val_dice": val_dice,
+           "last": heldout_dice(checkpoints / "last.ckpt", heldout),
+           "best": heldout_dice(best, heldout) if best.exists() else float("nan")}
     (folder / f"{variant}_seed{seed}.json").write_text(json.dumps(row))
     return row
+
+
+def validation_noise(ckpt: Path, curated: Path, counts=(4, 16), draws: int = 20) -> dict:
+    """How much ``val/dice`` of one checkpoint moves with the validation patches drawn: the
+    standard deviation over ``draws`` sets of fixed patches, for each patches-per-image count
+    (the same split and sampler as training: a quarter of the images, foreground-centred half
+    of the time)."""
+    import numpy as np
+
+    from seglight.data.datamodule import split_triplets
+    from seglight.data.patches import FixedPatchDataset, PatchSampler
+    from seglight.io.curated import find_triplets, load_triplet
+    from seglight.predict.network import load_module
+    from seglight.training.metrics import MaskedDiceIoU
+
+    module = load_module(ckpt).eval()
+    normalizer = _normalizer(module)
+    _, val = split_triplets(find_triplets(curated), 0.25, None)
+    samples = []
+    for triplet in val:
+        sample = load_triplet(triplet)
+        sample.image = normalizer(sample.image)
+        samples.append(sample)
+    sampler = PatchSampler(samples, module.hparams.patch_zyx, 0.5)
+    out = {}
+    for count in counts:
+        scores = []
+        for draw in range(draws):
+            metric = MaskedDiceIoU()
+            for item in FixedPatchDataset(sampler, count, seed=1000 + draw):
+                with torch.no_grad():
+                    prob = module.predict_proba_tensor(item["image"][None])
+                metric.update(prob > module.hparams.threshold, item["gt"][None],
+                              item["costmap"][None])
+            scores.append(float(metric.compute()["dice"]))
+        out[count] = {"mean": float(np.mean(scores)), "std": float(np.std(scores)),
+                      "range": float(np.ptp(scores))}
+        print(f"{count:>3} patches per image ({len(val)} images): val/dice "
+              f"{out[count]['mean']:.3f} +- {out[count]['std']:.3f} (sd over {draws} draws), "
+              f"range {out[count]['range']:.3f}", flush=True)
+    return out
 
 
 def _budget_in_cpu_seconds() -> None:
@@ -155,14 +203,31 @@ def main() -> None:
     parser.add_argument("--cpu-budget", type=float,
                         help="train each run for this many process CPU seconds (budget=, its "
                              "clock the CPU's) instead of --epochs")
+    parser.add_argument("--val-noise", metavar="CKPT",
+                        help="the spread of val/dice over draws of the validation patches, "
+                             "4 vs 16 per image, for this checkpoint (on --out's benchmark)")
+    parser.add_argument("--score-only", action="store_true",
+                        help="score the runs that trained but have no result yet")
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args()
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
+    if args.val_noise:
+        curated, _ = _benchmark_data(folder, args.n_pool, args.n_heldout)
+        validation_noise(Path(args.val_noise), curated)
+        return
     if args.cpu_budget:  # the budget sets the length: no epoch limit
         args.override = [*args.override, f"budget={args.cpu_budget:g}"]
         args.epochs = -1
-    if not args.report_only:
+    if args.score_only:
+        _, heldout = _benchmark_data(folder, args.n_pool, args.n_heldout)
+        for variant in args.variants:
+            for seed in args.seeds:
+                run = folder / f"{variant}_seed{seed}"
+                if (run / "checkpoints" / "last.ckpt").exists() and \
+                        not (folder / f"{variant}_seed{seed}.json").exists():
+                    score(folder, variant, seed, heldout)
+    elif not args.report_only:
         import subprocess
 
         for variant in args.variants:

@@ -48,9 +48,10 @@ def _scheduler(optimizer: torch.optim.Optimizer, span: _Span,
         warming = span.progress(step)
         return warming if warming is not None else decay(span.t(step))
 
-    scheduler = LambdaLR(optimizer, factor)
-    scheduler.span = span
-    return scheduler
+    # On the function, not the scheduler: a scheduler's attributes go into its state_dict
+    # (checkpoints, which load weights-only), a plain function's do not.
+    factor.span = span
+    return LambdaLR(optimizer, factor)
 
 
 def warmup_poly(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0,
@@ -73,10 +74,11 @@ def warmup_cosine(optimizer: torch.optim.Optimizer, total_steps: int, warmup_ste
 def respan(scheduler: LRScheduler, total_steps: int) -> bool:
     """Make a schedule of this module end at ``total_steps`` instead (the optimizer's current
     learning rate follows at once); False for other schedulers (their length stays theirs)."""
-    span = getattr(scheduler, "span", None)
-    if not isinstance(span, _Span):
+    spans = [getattr(f, "span", None) for f in getattr(scheduler, "lr_lambdas", [])]
+    if not spans or not all(isinstance(span, _Span) for span in spans):
         return False
-    span.set(total_steps)
+    for span in spans:
+        span.set(total_steps)
     groups = scheduler.optimizer.param_groups
     for group, base, factor in zip(groups, scheduler.base_lrs, scheduler.lr_lambdas, strict=True):
         group["lr"] = base * factor(scheduler.last_epoch)

@@ -76,7 +76,7 @@ def test_respan_moves_the_end_of_the_decay_and_the_current_rate():
 def test_a_short_run_is_never_cut_mid_warm_up():
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
     scheduler = warmup_cosine(optimizer, total_steps=8, warmup_steps=20)
-    assert scheduler.span.warm == 2  # a quarter of the run at most
+    assert scheduler.lr_lambdas[0].span.warm == 2  # a quarter of the run at most
 
 
 def _fit_logged(cfg, caplog) -> tuple[float, list[str]]:
@@ -92,14 +92,15 @@ def test_a_budget_ends_on_time_with_the_schedule_at_its_end(tmp_path, caplog):
     cfg = compose_config("train", [*TINY, *COSINE, f"budget={budget:g}"], tmp_path)
     ensure_demo_dataset(cfg.data.path, **cfg.data.demo)  # so that the budget goes to training
     elapsed, lines = _fit_logged(cfg, caplog)
+    # weights_only: what seglight's safe loading (prediction, resume) accepts
     state = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu",
-                       weights_only=False)
+                       weights_only=True)
     steps = state["global_step"]
     ended = next(m for m in lines if m.startswith("training ended: budget"))
     step_s = float(ended.split("steps (")[1].split(" s each")[0])
     # On time within one step (and the little the end of fit takes: the last checkpoint).
     assert budget - 3 * step_s - 1.0 <= elapsed <= budget + step_s + 1.0, (elapsed, step_s)
-    assert steps >= 5, ended  # it trained, and validated on the way
+    assert steps >= 3, ended  # it trained past the timed first steps
     assert state["lr_schedulers"][0]["last_epoch"] == steps
     lr = state["optimizer_states"][0]["param_groups"][0]["lr"]
     assert lr < 0.02 * 3e-3, f"the schedule was not at its end: lr {lr} after {steps} steps"
