@@ -165,6 +165,8 @@ class TimeBudget(L.Callback):
         self._last_end = now
         if self._timed_steps + 1 >= self.probe_steps:
             self._plan(trainer, now)
+        elif now + 0.5 * self.step_seconds() > self.deadline:  # spent before it was planned
+            self._plan(trainer, now, stop=True)
 
     def on_train_end(self, trainer, pl_module) -> None:
         self.ended_at = time.monotonic()
@@ -211,12 +213,12 @@ class TimeBudget(L.Callback):
             lo, hi = (mid, hi) if cost(mid) <= left else (lo, mid)
         return done + lo
 
-    def _plan(self, trainer, now: float) -> None:
-        total = self.steps_that_fit(trainer, now)
+    def _plan(self, trainer, now: float, stop: bool = False) -> None:
+        total = self.steps_that_fit(trainer, now) if not stop else trainer.global_step
         if self.cap_steps:
             total = min(total, self.cap_steps)
         total = max(total, trainer.global_step)  # at least stop now
-        if now + 0.5 * self.step_seconds() > self.deadline:
+        if stop or now + 0.5 * self.step_seconds() > self.deadline:
             total = trainer.global_step  # hard stop: the next step would overrun the budget
             self.stopped_by_budget = True
         if total != self.planned_steps:
