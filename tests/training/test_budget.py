@@ -22,7 +22,8 @@ TINY = ["model=unet_xy_tiny", "model.net.width=2", "data.demo.n_images=3",
         "data.samples_per_epoch=4", "data.val_patches_per_image=2", "data.val_fraction=0.34",
         "data.num_workers=0", "trainer.accelerator=cpu", "logger=csv",
         "callbacks.progress_bar=null", "trainer.enable_model_summary=false"]
-COSINE = ["+model.scheduler.warmup_steps=5"]  # the default schedule, a shorter warm-up
+COSINE = ["model.scheduler={_target_:seglight.training.schedules.warmup_cosine,"
+          "_partial_:true,warmup_steps:5}", "model.scheduler_interval=step"]
 
 
 @pytest.mark.parametrize(("text", "seconds"), [
