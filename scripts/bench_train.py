@@ -4,6 +4,7 @@
     python scripts/bench_train.py --device cuda --patch 50 156 156 --batch 4
     python scripts/bench_train.py --to-dice             # recipes: Dice vs time (PNG)
     python scripts/bench_train.py --to-dice --device cuda --budget-s 1800
+    python scripts/bench_train.py --sizes               # model=unet_s, unet_m, unet_l
 
 Each network runs in its own process (so peak memory is its own): a warm-up step, then
 ``--steps`` timed steps of forward, costmap-weighted loss over all heads, backward and Adam.
@@ -15,6 +16,11 @@ train in the precision that ``trainer.precision=auto`` selects (printed; ``--pre
 overrides it), with ``--channels-last`` in the channels_last_3d layout and, with
 ``--compile``, through ``torch.compile`` (Inductor; the compilation is timed apart, in the
 warm-up step).
+
+``--sizes`` times the named model sizes (``conf/model/unet_{s,m,l}.yaml``) the same way, at
+the demo's patch and batch ([16, 64, 64] x 4 unless ``--patch``/``--batch`` say otherwise), and
+adds their parameters and inference speed (one eval-mode forward of an ``--infer`` window,
+input voxels per second); ratios are against ``unet_s``, measured in the same run.
 
 ``--to-dice`` trains the Segmenter's published recipe (``experiment=segmenter_recipe``) and
 seglight's default recipe, the same small network (unet_xy, width 8, padded) for both, on the
@@ -52,12 +58,21 @@ def _reference_step(net, x, out_shape):
 
 def run_one(name: str, patch: list[int], batch: int, steps: int, device: str, width: int,
             precision: str = "auto", channels_last: bool = False,
-            compile_net: bool = False) -> dict:
+            compile_net: bool = False, infer_shape: list[int] | None = None) -> dict:
     from seglight.networks import UNetXY
     from seglight.training.losses import MultiHeadLoss
 
     torch.manual_seed(0)
-    if name == "reference":
+    loss_weights = [1.0, 0.5, 0.5]
+    if name in SIZES:
+        from hydra.utils import instantiate
+
+        model = _model_config(name)
+        net = instantiate(model.net)
+        loss_weights = list(model.loss.head_weights)
+        in_shape = list(net.valid_input_shape(patch))
+        out_shape = net.output_shape(in_shape)
+    elif name == "reference":
         from aicsmlsegment.Net3D.unet_xy import UNet3D
 
         net = UNet3D(1, [2, 2, 2])
@@ -78,7 +93,7 @@ def run_one(name: str, patch: list[int], batch: int, steps: int, device: str, wi
     compiled = compile_net and name != "reference"
     forward = torch.compile(net) if compiled else net
     scaler = torch.amp.GradScaler(device, enabled=dtype == torch.float16)
-    loss_fn = MultiHeadLoss("ce", [1.0, 0.5, 0.5])
+    loss_fn = MultiHeadLoss("ce", loss_weights)
     x = torch.rand(batch, 1, *in_shape, device=device).contiguous(memory_format=layout)
     target = torch.randint(0, 2, (batch, *in_shape), device=device)
     costmap = torch.ones(batch, *in_shape, device=device)
@@ -113,6 +128,7 @@ def run_one(name: str, patch: list[int], batch: int, steps: int, device: str, wi
     else:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     voxels = batch * out_shape[0] * out_shape[1] * out_shape[2]
+    extra = _inference_speed(net, infer_shape, device, dtype) if name in SIZES else {}
     kernels = f"oneDNN {torch.backends.mkldnn.is_available()}, " \
         f"{torch.backends.cpu.get_cpu_capability()}" if device == "cpu" else \
         f"cuDNN {torch.backends.cudnn.version()}"
@@ -121,7 +137,40 @@ def run_one(name: str, patch: list[int], batch: int, steps: int, device: str, wi
             "voxels_per_cpu_s": voxels / cpu_seconds, "peak_mb": peak_mb,
             "precision": precision, "layout": ("channels_last_3d" if layout is not
             torch.contiguous_format else "contiguous") + (" compiled" if compiled else ""),
-            "kernels": kernels, "warm_up_s": warm_up_s}
+            "kernels": kernels, "warm_up_s": warm_up_s, **extra}
+
+
+#: The named model sizes a user picks with model=... (conf/model/unet_s.yaml, ...).
+SIZES = ["unet_s", "unet_m", "unet_l"]
+
+
+def _model_config(name: str):
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+
+    import seglight.config  # noqa: F401  (resolvers)
+    from seglight import CONF_DIR
+
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose("train", overrides=[f"model={name}"]).model
+
+
+def _inference_speed(net, shape: list[int], device: str, dtype) -> dict:
+    """Parameters and one eval-mode forward of a ``shape`` window (input voxels per second)."""
+    shape = list(net.valid_input_shape(shape))
+    net.eval()
+    x = torch.rand(1, 1, *shape, device=device)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    with torch.no_grad(), torch.autocast(device, dtype=dtype or torch.float32,
+                                         enabled=dtype is not None):
+        net.predict_logits(x)
+    if device == "cuda":
+        torch.cuda.synchronize()
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    voxels = shape[0] * shape[1] * shape[2]
+    return {"params": sum(p.numel() for p in net.parameters()), "infer_window": shape,
+            "infer_voxels_per_s": voxels / wall, "infer_voxels_per_cpu_s": voxels / cpu}
 
 
 # -- time to accuracy (--to-dice) --------------------------------------------------------------
@@ -441,11 +490,58 @@ def report(out, recipes, clock: str = "cpu_s") -> None:
     print(f"curves: {png}  (data: {out / 'to_dice.json'})")
 
 
+def _one_process(name: str, args) -> dict | None:
+    """``run_one`` in a fresh process, so that its peak memory is its own."""
+    cmd = [sys.executable, __file__, "--one", name, "--patch", *map(str, args.patch),
+           "--batch", str(args.batch), "--steps", str(args.steps), "--device", args.device,
+           "--width", str(args.width), "--precision", args.precision,
+           "--infer", *map(str, args.infer),
+           *(["--channels-last"] if args.channels_last else []),
+           *(["--compile"] if args.compile else [])]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode:
+        print(f"{name}: failed\n{out.stderr.strip().splitlines()[-1]}")
+        return None
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _cpu_flags() -> str:
+    try:
+        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
+    except (OSError, StopIteration):
+        return "unknown"
+    return ", ".join(f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags) \
+        or "no AVX2"
+
+
+def sizes(args) -> None:
+    """The table of model=unet_s, unet_m, unet_l, with ratios against unet_s."""
+    print(f"model sizes: device {args.device} (CPU flags {_cpu_flags()}), batch {args.batch}, "
+          f"patch {args.patch}, {args.steps} timed steps, inference window {args.infer}, "
+          f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    results = [r for r in (_one_process(name, args) for name in SIZES) if r]
+    if not results:
+        sys.exit("no size could be timed")
+    base = results[0]
+    print(f"\n{'model':<8}{'params':>8}{'input zyx':>15}{'precision':>11}{'CPU s/step':>11}"
+          f"{'s/step':>8}{'peak RSS MB':>12}{'infer vox/CPU s':>16}{'infer vox/s':>12}"
+          f"{'step CPU x':>11}{'memory x':>9}")
+    for r in results:
+        print(f"{r['name']:<8}{r['params'] / 1e6:>7.1f}M{str(r['input']):>15}{r['precision']:>11}"
+              f"{r['cpu_s_per_step']:>11.2f}{r['s_per_step']:>8.2f}{r['peak_mb']:>12.0f}"
+              f"{r['infer_voxels_per_cpu_s']:>16.0f}{r['infer_voxels_per_s']:>12.0f}"
+              f"{r['cpu_s_per_step'] / base['cpu_s_per_step']:>11.2f}"
+              f"{r['peak_mb'] / base['peak_mb']:>9.2f}")
+    print(f"kernels: {results[-1]['kernels']}; ratios against {base['name']}, this run; peak "
+          "RSS is the process's (the interpreter and torch included)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patch", type=int, nargs=3,
                         help="input patch z y x (default: 36 124 124; --to-dice: 16 64 64)")
-    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=None,
+                        help="patches per step (default 1; --sizes: 4)")
     parser.add_argument("--steps", type=int, default=3, help="timed steps per network")
     parser.add_argument("--width", type=int, default=32, help="unet_xy first-level channels")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -456,6 +552,11 @@ def main() -> None:
                         help="seglight networks in the channels_last_3d layout")
     parser.add_argument("--compile", action="store_true",
                         help="seglight networks through torch.compile (warm-up step compiles)")
+    parser.add_argument("--sizes", action="store_true",
+                        help="time model=unet_s, unet_m, unet_l (training step, memory, "
+                             "inference), default patch 16 64 64, batch 4")
+    parser.add_argument("--infer", type=int, nargs=3, default=[32, 128, 128],
+                        help="--sizes: inference window z y x (default 32 128 128)")
     parser.add_argument("--to-dice", action="store_true",
                         help="time to accuracy of the segmenter and seglight recipes")
     parser.add_argument("--budget-s", type=float, default=600,
@@ -496,11 +597,18 @@ def main() -> None:
         else:
             to_dice(args)
         return
+    if args.sizes:
+        args.patch = args.patch or [16, 64, 64]
+        args.batch = 4 if args.batch is None else args.batch
     args.patch = args.patch or [36, 124, 124]
+    args.batch = 1 if args.batch is None else args.batch
     if args.one:
         print(json.dumps(run_one(args.one, args.patch, args.batch, args.steps, args.device,
                                  args.width, args.precision, args.channels_last,
-                                 args.compile)))
+                                 args.compile, args.infer)))
+        return
+    if args.sizes:
+        sizes(args)
         return
 
     names = ["unet_xy", "unet_xy_padded"]
@@ -513,18 +621,7 @@ def main() -> None:
               "aicsmlsegment==0.0.7)")
     print(f"device {args.device}, batch {args.batch}, requested patch {args.patch}, "
           f"{args.steps} timed steps, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    results = []
-    for name in names:
-        cmd = [sys.executable, __file__, "--one", name, "--patch", *map(str, args.patch),
-               "--batch", str(args.batch), "--steps", str(args.steps), "--device", args.device,
-               "--width", str(args.width), "--precision", args.precision,
-               *(["--channels-last"] if args.channels_last else []),
-               *(["--compile"] if args.compile else [])]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if out.returncode:
-            print(f"{name}: failed\n{out.stderr.strip().splitlines()[-1]}")
-            continue
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    results = [r for r in (_one_process(name, args) for name in names) if r]
     base = results[0]
     print(f"\n{'network':<16}{'input zyx':<16}{'output zyx':<14}{'precision':<11}{'layout':<27}"
           f"{'s/step':>7}{'CPU s':>7}{'sup. vox/s':>11}{'per CPU s':>10}{'peak MB':>8}"

@@ -54,6 +54,17 @@ def split_triplets(
             [t for i, t in enumerate(triplets) if i in val_idx])
 
 
+def warn_if_too_few(train: Sequence[Triplet], val: Sequence[Triplet], path: Path) -> bool:
+    """One warning line when a split leaves fewer than 2 images to train or to validate on
+    (best.ckpt would be picked on one image's patches). True if it warned."""
+    if not val or val == train or (len(train) >= 2 and len(val) >= 2):
+        return False
+    log.warning("%s: %d training and %d validation image(s) are too few to validate "
+                "meaningfully (best.ckpt is picked on %d image(s)); curate more images, at "
+                "least 2 for each", path, len(train), len(val), len(val))
+    return True
+
+
 class CuratedDataModule(L.LightningDataModule):
     """Patches of curated (image, ground truth, costmap) triplets for training and validation.
 
@@ -106,6 +117,9 @@ class CuratedDataModule(L.LightningDataModule):
         self.augmentation = Augmentation(**augmentation) if augmentation is not None else None
         self.num_workers = num_workers
         self.spacing_um = spacing_um
+        # False when spacing_um is the data config's default, not the user's: the images'
+        # own voxel size then replaces it without a warning.
+        self.spacing_um_given = True
         self.demo = demo
         self.train_set: RandomPatchDataset | None = None
         self.val_set: FixedPatchDataset | None = None
@@ -135,6 +149,7 @@ class CuratedDataModule(L.LightningDataModule):
         train, val = split_triplets(triplets, self.val_fraction, self.val_names)
         log.info("data: %d training and %d validation images from %s", len(train), len(val),
                  self.path)
+        warn_if_too_few(train, val, self.path)
         train_samples = self._load(train, "training")
         self._take_images_spacing(train_samples)
         self.train_set = RandomPatchDataset(
@@ -158,9 +173,10 @@ class CuratedDataModule(L.LightningDataModule):
             return
         images = [float(v) for v in given[0]]
         if self.spacing_um and far_axes(images, list(self.spacing_um)):
-            log.warning("%s: the curated images' voxel size is %s um but data.spacing_um is %s; "
-                        "the checkpoint records the images'", self.path, images,
-                        [float(v) for v in self.spacing_um])
+            log.log(logging.WARNING if self.spacing_um_given else logging.INFO,
+                    "%s: the curated images' voxel size is %s um but data.spacing_um is %s; "
+                    "the checkpoint records the images'", self.path, images,
+                    [float(v) for v in self.spacing_um])
         self.spacing_um = images
 
     def _loader(self, dataset, shuffle: bool) -> DataLoader:

@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 from seglight.errors import ConfigError
 from seglight.io.curated import find_triplets
 from seglight.normalization import Normalizer
+from seglight.training.budget import parse_budget
 
 
 def _model_name(cfg: DictConfig) -> str:
@@ -62,6 +63,7 @@ def validate_train_config(cfg: DictConfig) -> None:
     the patch size is a valid input of the network, the loss head weights, the optimizer's
     and scheduler's arguments, the split, the accelerator and the resume checkpoint.
     """
+    parse_budget(cfg.get("budget"))  # a budget that is not a duration is a one-line error
     data = cfg.data
     path = Path(str(data.path))
     if data.get("demo") is None:

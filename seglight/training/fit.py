@@ -8,6 +8,7 @@ is the command-line task (it returns the metric a Hydra sweeper optimizes).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from omegaconf import DictConfig, OmegaConf
 from seglight.errors import ConfigError
 from seglight.io.checkpoint import safe_checkpoint_loading
 from seglight.sweep import one_line, record_traceback
+from seglight.training.budget import length_callbacks, run_length, user_overrides
 from seglight.training.checks import validate_train_config
 from seglight.training.init_from import adopt_source, freeze, load_matching, read_source
 from seglight.training.precision import select_precision
@@ -66,6 +68,7 @@ def fit(cfg: DictConfig) -> TrainResult:
 
 
 def _fit(cfg: DictConfig, record: RunRecord) -> TrainResult:
+    started = time.monotonic()  # a budget counts from here (reading the data included)
     source = read_source(cfg.init_from) if cfg.get("init_from") else None
     if cfg.get("freeze") and source is None:
         raise ConfigError(f"freeze={cfg.freeze} needs init_from=<checkpoint or package>: "
@@ -75,6 +78,7 @@ def _fit(cfg: DictConfig, record: RunRecord) -> TrainResult:
     validate_train_config(cfg)
     L.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
+    datamodule.spacing_um_given = "data.spacing_um" in user_overrides()  # else a config default
     model = instantiate(
         cfg.model,
         normalization=OmegaConf.to_container(cfg.data.normalization, resolve=True),
@@ -87,7 +91,7 @@ def _fit(cfg: DictConfig, record: RunRecord) -> TrainResult:
     if cfg.get("freeze"):
         log.info("freeze=%s: %d parameters kept fixed", cfg.freeze, freeze(model.net, cfg.freeze))
     loggers = _instantiate_all(cfg.get("logger"))
-    callbacks = _instantiate_all(cfg.get("callbacks"))
+    callbacks = _instantiate_all(cfg.get("callbacks")) + length_callbacks(cfg, started)
     if cfg.trainer.get("enable_progress_bar") is False:  # the user's switch wins over the config
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
     history = MetricHistory(cfg.optimized_metric, metric_mode(cfg.optimized_metric, callbacks))
@@ -97,7 +101,7 @@ def _fit(cfg: DictConfig, record: RunRecord) -> TrainResult:
     log.info("training precision: %s (trainer.precision=%s)", precision,
              cfg.trainer.get("precision"))
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False,
-                                     precision=precision)
+                                     precision=precision, **run_length(cfg))
     ckpt_path = cfg.get("ckpt_path")
     with safe_checkpoint_loading(ckpt_path), keep_csv_rows(cfg.paths.output_dir, ckpt_path):
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)

@@ -77,3 +77,50 @@ def test_images_without_a_voxel_size_keep_the_configs(tmp_path):
                            spacing_um=[0.29, 0.108, 0.108])
     dm.setup("fit")
     assert dm.spacing_um == [0.29, 0.108, 0.108]
+
+
+def test_a_data_configs_default_voxel_size_gives_way_without_a_warning(tmp_path, caplog):
+    # data=lamin's nominal 0.29 x 0.108 x 0.108 um, which the user never set (issue 29).
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        image = rng.integers(100, 2000, (6, 32, 32)).astype(np.uint16)
+        write_triplet(tmp_path, f"img_{i}", image, (image > 1500).astype(np.uint8),
+                      spacing_um=(0.235, 0.15, 0.15))
+    dm = CuratedDataModule(str(tmp_path), [], patch_zyx=(4, 16, 16), val_fraction=0.0,
+                           spacing_um=[0.29, 0.108, 0.108])
+    dm.spacing_um_given = False  # what fit() sets when data.spacing_um is not the user's
+    with caplog.at_level("INFO", logger="seglight"):
+        dm.setup("fit")
+    assert dm.spacing_um == [0.235, 0.15, 0.15]
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    assert any("voxel size is [0.235, 0.15, 0.15]" in r.getMessage() for r in caplog.records)
+
+
+def test_only_a_voxel_size_on_the_command_line_counts_as_the_users(tmp_path):
+    from seglight.training.budget import user_overrides
+    from tests.helpers.hydra_utils import compose_config
+
+    compose_config("train", ["data=lamin", f"data.path={tmp_path}"], tmp_path)
+    assert "data.spacing_um" not in user_overrides()
+    compose_config("train", ["data=lamin", f"data.path={tmp_path}",
+                             "data.spacing_um=[0.2,0.1,0.1]"], tmp_path)
+    assert "data.spacing_um" in user_overrides()
+
+
+def test_a_folder_too_small_to_validate_says_so_in_one_line(tmp_path, caplog):
+    dm = CuratedDataModule(str(_folder(tmp_path, n=2)), [], patch_zyx=(4, 16, 16),
+                           val_fraction=0.2, val_patches_per_image=1)
+    with caplog.at_level("WARNING", logger="seglight"):
+        dm.setup("fit")
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [f"{tmp_path}: 1 training and 1 validation image(s) are too few to "
+                        "validate meaningfully (best.ckpt is picked on 1 image(s)); curate more "
+                        "images, at least 2 for each"]
+
+
+def test_a_folder_with_enough_images_does_not_warn(tmp_path, caplog):
+    dm = CuratedDataModule(str(_folder(tmp_path, n=8)), [], patch_zyx=(4, 16, 16),
+                           val_fraction=0.25, val_patches_per_image=1)
+    with caplog.at_level("WARNING", logger="seglight"):
+        dm.setup("fit")
+    assert len(dm.val_set) == 2 and not caplog.records

@@ -31,7 +31,7 @@ def test_poly_follows_one_minus_t_to_the_power():
 
 
 def test_cosine_ends_at_its_final_fraction():
-    lrs = _lrs(warmup_cosine, 100, final_fraction=0.1)
+    lrs = _lrs(warmup_cosine, 100, warmup_steps=0, final_fraction=0.1)
     assert lrs[0] == pytest.approx(1.0)
     assert lrs[50] == pytest.approx(0.1 + 0.9 * 0.5)
     assert lrs[100] == pytest.approx(0.1)
