@@ -40,9 +40,8 @@ def main(cfg: DictConfig) -> None:
                       log=_stderr)
     if report.scored:
         print(report.table())
-    failed = len(report.failures)
-    _stderr(f"{len(report.scored)} scored, {failed} failed; {report.csv_path}, {report.png_path}")
-    if failed:
+    _stderr(f"{report.summary_line()}; {report.csv_path}, {report.png_path}")
+    if report.failures or not report.scored:
         raise SystemExit(1)
 
 

@@ -26,7 +26,7 @@ def plot_report(report: EvaluationReport, path: str | Path) -> Path:
     """Write a PNG with one row of bars per image and one for the overall row.
 
     Left panel: Dice (voxels) and object F1, from 0 to 1. Right panel: the 95th-percentile
-    Hausdorff distance in µm (``inf`` drawn as a hatched bar at the panel's edge, labelled).
+    Hausdorff distance in µm (in voxels when no image gave a voxel size) (``inf`` drawn as a hatched bar at the panel's edge, labelled).
 
     Args:
         report: the scored images.
@@ -54,7 +54,12 @@ def plot_report(report: EvaluationReport, path: str | Path) -> Path:
     ax_overlap.set_xlabel("score (1 = perfect)")
     ax_overlap.legend(loc="lower left", bbox_to_anchor=(0, 1), ncols=2, fontsize=8, frameon=False)
 
-    hd = [row["hd95_um"] for row in rows]
+    # Distances in µm; in voxels when no image gave a voxel size (the CSV has both columns).
+    key, unit = "hd95_um", "µm"
+    if not any(math.isfinite(row.get(key, math.nan)) for row in rows) and any(
+            math.isfinite(row.get("hd95_vox", math.nan)) for row in rows):
+        key, unit = "hd95_vox", "voxels"
+    hd = [row.get(key, math.nan) for row in rows]
     finite = [v for v in hd if math.isfinite(v)]
     edge = max(finite, default=1.0) * 1.15 or 1.0
     bars = ax_dist.barh(y, [edge if math.isinf(v) else (0 if math.isnan(v) else v) for v in hd],
@@ -67,7 +72,7 @@ def plot_report(report: EvaluationReport, path: str | Path) -> Path:
     ax_dist.bar_label(bars, labels=[f"{v:.2f}" if math.isfinite(v) else str(v) for v in hd],
                       fontsize=7, padding=2)
     ax_dist.set_xlim(0, edge * 1.25)
-    ax_dist.set_xlabel("HD95 (µm; lower is better)")
+    ax_dist.set_xlabel(f"HD95 ({unit}; lower is better)")
 
     ax_overlap.set_yticks(y, names, fontsize=8)
     ax_overlap.invert_yaxis()  # first image on top, overall last
