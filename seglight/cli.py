@@ -73,6 +73,9 @@ def _is_quoted(value: str) -> bool:
 def _quote_path(value: str, multirun: bool) -> str:
     if not value or value == "null" or _is_quoted(value) or value.startswith("${"):
         return value
+    if value.startswith("[") and value.endswith("]"):  # a list of paths: quote each one
+        items = [v.strip() for v in value[1:-1].split(",") if v.strip()]
+        return "[" + ",".join(v if _is_quoted(v) else _quote(v) for v in items) + "]"
     if multirun and "," in value:  # a sweep over paths: quote each choice
         return ",".join(_quote(v) for v in value.split(","))
     return _quote(value)

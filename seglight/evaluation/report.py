@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,12 +59,24 @@ def pool(rows: list[dict[str, Any]]) -> dict[str, float]:
     return overall
 
 
-def _cell(value: Any, width: int) -> str:
+def cell(value: Any, width: int) -> str:
+    """A value right-aligned in ``width`` characters (floats with 3 decimals)."""
     if isinstance(value, float):
         text = f"{value:.3f}" if math.isfinite(value) else str(value)
     else:
         text = "" if value is None else str(value)
     return text.rjust(width)
+
+
+def write_rows(path: str | Path, columns: Sequence[str], rows: list[dict[str, Any]]) -> Path:
+    """Write ``rows`` as a CSV with ``columns`` (other keys left out), atomically."""
+    path = Path(path)
+    with atomic_path(path, suffix=".csv") as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+    return path
 
 
 @dataclass
@@ -122,21 +135,14 @@ class EvaluationReport:
         lines = ["image".ljust(name_width) + "".join(h.rjust(w + 1) for _, h, w in columns)]
         for row in [*self.scored, self.overall]:
             lines.append(row["image"].ljust(name_width)
-                         + "".join(" " + _cell(row.get(k), w) for k, _, w in columns))
+                         + "".join(" " + cell(row.get(k), w) for k, _, w in columns))
         lines.insert(len(lines) - 1, "-" * len(lines[0]))
         return "\n".join(lines)
 
     def write_csv(self, path: str | Path) -> Path:
         """Write every row and the overall row as CSV, atomically; returns the path."""
-        path = Path(path)
-        with atomic_path(path, suffix=".csv") as tmp:
-            with open(tmp, "w", newline="", encoding="utf-8") as f:
-                writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
-                writer.writeheader()
-                writer.writerows(self.rows)
-                writer.writerow(self.overall)
-        self.csv_path = path
-        return path
+        self.csv_path = write_rows(path, COLUMNS, [*self.rows, self.overall])
+        return self.csv_path
 
     def write_png(self, path: str | Path) -> Path:
         """Draw the per-image chart (:func:`seglight.evaluation.chart.plot_report`)."""

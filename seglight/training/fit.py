@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from seglight.io.checkpoint import safe_checkpoint_loading
 from seglight.training.checks import validate_train_config
 from seglight.training.precision import select_precision
+from seglight.training.split import RecordSplit
 
 log = logging.getLogger("seglight.train")
 
@@ -61,7 +62,7 @@ def fit(cfg: DictConfig) -> TrainResult:
         spacing_um=OmegaConf.to_container(cfg.data.spacing_um) if cfg.data.spacing_um else None,
     )
     loggers = _instantiate_all(cfg.get("logger"))
-    callbacks = _instantiate_all(cfg.get("callbacks"))
+    callbacks = [*_instantiate_all(cfg.get("callbacks")), RecordSplit()]  # split.json + ckpt
     if cfg.trainer.get("enable_progress_bar") is False:  # the user's switch wins over the config
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
     precision = select_precision(cfg.trainer.get("precision"),
