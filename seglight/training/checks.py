@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from seglight.errors import ConfigError
 from seglight.io.curated import find_triplets
+from seglight.networks.contract import build_network, probe_patch
 from seglight.normalization import Normalizer
 
 
@@ -52,12 +52,13 @@ def validate_train_config(cfg: DictConfig) -> None:
             f"data.batch_size={data.batch_size} and data.samples_per_epoch="
             f"{data.samples_per_epoch}: need 1 <= batch_size <= samples_per_epoch"
         )
-    net = instantiate(cfg.model.net)
+    net = build_network(cfg.model.net)  # an unimportable class: one line
     patch = [int(p) for p in data.patch_zyx]
     try:
         net.output_shape(patch)
     except ConfigError as err:
         raise ConfigError(f"data.patch_zyx={patch} with model {_model_name(cfg)}: {err}") from None
+    probe_patch(net, patch, _model_name(cfg))  # a network without _axis_out: one forward
     n_weights = len(cfg.model.loss.head_weights)
     if net.n_heads > n_weights:
         raise ConfigError(
