@@ -11,18 +11,7 @@ from __future__ import annotations
 from omegaconf import DictConfig, OmegaConf
 
 from seglight.cli import hydra_entry
-from seglight.networks.contract import Check, build_network, check_network
-
-
-def table(model: str, net_name: str, checks: list[Check]) -> str:
-    """The check table: one line per check, then a summary line."""
-    width = max(len(c.name) for c in checks)
-    lines = [f"{model} ({net_name})", f"{'check'.ljust(width)}  result  detail"]
-    lines += [f"{c.name.ljust(width)}  {'ok' if c.ok else 'FAILED':6}  {c.detail}"
-              for c in checks]
-    failed = sum(not c.ok for c in checks)
-    lines.append(f"{len(checks) - failed} passed, {failed} failed")
-    return "\n".join(lines)
+from seglight.networks.contract import build_network, check_network, table
 
 
 @hydra_entry("check")

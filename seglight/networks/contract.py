@@ -189,6 +189,17 @@ def check_network(net: SegmentationNetwork, head_weights: Sequence[float] | None
     return checks
 
 
+def table(model: str, net_name: str, checks: list[Check]) -> str:
+    """The check table: one line per check, then a summary line."""
+    width = max(len(c.name) for c in checks)
+    lines = [f"{model} ({net_name})", f"{'check'.ljust(width)}  result  detail"]
+    lines += [f"{c.name.ljust(width)}  {'ok' if c.ok else 'FAILED':6}  {c.detail}"
+              for c in checks]
+    failed = sum(not c.ok for c in checks)
+    lines.append(f"{len(checks) - failed} passed, {failed} failed")
+    return "\n".join(lines)
+
+
 def _shapes(net: SegmentationNetwork, shape: Sequence[int]) -> str:
     forward_shapes(net, shape)
     return f"{net.n_heads} head(s) of {list(net.output_shape(shape))}, as output_shape() says"
