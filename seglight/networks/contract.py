@@ -10,6 +10,7 @@ cannot be imported, a class that is not a :class:`SegmentationNetwork`);
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,14 +46,21 @@ def build_network(net_cfg: Any) -> SegmentationNetwork:
         if isinstance(cause, SeglightError):
             raise cause from None
         if isinstance(cause, ImportError) or str(err).startswith("Error locating target"):
-            reason = str(cause).splitlines()[0] if cause else str(err).splitlines()[0]
-            raise ConfigError(f"network class {target} cannot be imported ({reason}); is its "
-                              "folder on PYTHONPATH?") from None
+            raise ConfigError(f"network class {target} cannot be imported "
+                              f"({_import_reason(err)}); is its folder on PYTHONPATH?") from None
         raise
     if not isinstance(net, SegmentationNetwork):
         raise ConfigError(f"network class {target} is not a seglight.networks."
                           "SegmentationNetwork; subclass it (docs/extend.md)")
     return net
+
+
+def _import_reason(err: BaseException) -> str:
+    """The line of an import failure that says what is missing (Hydra wraps it in several)."""
+    text = "\n".join(str(e) for e in (err, err.__cause__, err.__context__) if e is not None)
+    found = re.search(r"No module named '[^']+'|cannot import name '[^']+'|has no attribute "
+                      r"'[^']+'", text)
+    return found.group(0) if found else text.strip().splitlines()[-1]
 
 
 def declares_sizes(net: SegmentationNetwork) -> bool:
