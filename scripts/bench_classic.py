@@ -4,7 +4,7 @@ Each workflow runs in the reference (``aicssegmentation==0.5.3``, installed by
 ``scripts/install_oracles.sh``) and in seglight on the same image in one process: by
 default each workflow's structure-like image (``seglight/data/structures.py``); with
 ``--image PATH`` one real image (TIFF, HDF5, .npy) for all 25; with ``--synthetic`` one of
-the matrix images of ``tests/parity/matrix.py`` (bright hiPSC-like nuclei, a dim yeast
+the parity matrix images of ``seglight/data/structures.py`` (bright hiPSC-like nuclei, a dim yeast
 mitochondria-like stack). The table shows the seconds of each, the speed-up and the masks'
 Dice. The targets are checked per row (never slower; at least 3x where the reference takes
 more than 1 s; Dice >= 0.99) and overall (median speed-up at least 10x); the exit code is
@@ -53,12 +53,16 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from seglight.classic import list_workflows, run_workflow  # noqa: E402
-from seglight.data.structures import BENCH_SHAPE, STRUCTURE_OF, structure_image  # noqa: E402
-from seglight.errors import SeglightError  # noqa: E402
-from tests.parity.matrix import dim_mitochondria, hipsc_nuclei  # noqa: E402
+from seglight.classic import list_workflows, run_workflow
+from seglight.classic.reference import ReferenceMissing, reference_workflow
+from seglight.data.structures import (
+    BENCH_SHAPE,
+    STRUCTURE_OF,
+    dim_mitochondria,
+    hipsc_nuclei,
+    structure_image,
+)
+from seglight.errors import SeglightError
 
 SYNTHETIC = {"nuclei": hipsc_nuclei, "dim_mito": dim_mitochondria}
 
@@ -82,10 +86,6 @@ def _reference_worker(conn, memory_bytes: int | None, cpu_limit_s: float) -> Non
     or ``("oom", seconds, message)``."""
     if memory_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    from _pytest.outcomes import Skipped
-
-    from tests.oracle import reference_workflow
-
     clock_of = {True: time.process_time, False: time.perf_counter}
     while True:
         try:
@@ -100,8 +100,8 @@ def _reference_worker(conn, memory_bytes: int | None, cpu_limit_s: float) -> Non
             resource.setrlimit(resource.RLIMIT_CPU, (budget, resource.RLIM_INFINITY))
         try:
             workflow = reference_workflow(name)
-        except Skipped as skip:
-            conn.send(("missing", 0.0, skip.msg))
+        except ReferenceMissing as missing:
+            conn.send(("missing", 0.0, str(missing)))
             continue
         # As the reference's command line does, the workflow gets a float32 image; the cast
         # is timed with it, as seglight's own cast is. It prints its progress: keep the

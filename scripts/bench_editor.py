@@ -17,16 +17,13 @@ same process, so the ratios hold however loaded the machine is.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from seglight.classic import ClassicBinarizer  # noqa: E402
-from seglight.editor.session import EditorSession, RunResult  # noqa: E402
+from seglight.classic import ClassicBinarizer
+from seglight.editor.session import EditorSession, RunResult
 
 
 def changed_value(value, kind: str, ranges) -> object:

@@ -18,18 +18,14 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from seglight.evaluation import score_masks  # noqa: E402
-from seglight.evaluation.objects import match_objects  # noqa: E402
-from seglight.evaluation.surface import surface_distances_um  # noqa: E402
+from seglight.evaluation import score_masks
+from seglight.evaluation.objects import match_objects
+from seglight.evaluation.surface import surface_distances_um
 
 SPACING = (0.29, 0.108, 0.108)
 

@@ -47,7 +47,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 NETS = ("unet_xy", "unet_xy_padded", "basic_unet")
 REFERENCE_IN, REFERENCE_OUT = (50, 156, 156), (22, 68, 68)
@@ -242,9 +241,9 @@ def run_reference(shape, weights_out: str, proba_out: str, ckpt: str | None = No
 
     import torch
 
-    from tests.oracle import _ensure_aicsimageio
+    from seglight.classic.reference import ensure_aicsimageio
 
-    _ensure_aicsimageio()
+    ensure_aicsimageio()
     from aicsmlsegment.model_utils import model_inference
     from aicsmlsegment.Net3D.unet_xy import UNet3D
 

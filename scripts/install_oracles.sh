@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the reference Allen Cell Structure Segmenter as a *test-only* oracle (CI runs this).
 #
-# seglight never imports it; tests/oracle.py and scripts/bench_classic.py do, and skip or
+# seglight's workflows never import it; seglight/classic/reference.py loads it for the tests
+# (tests/helpers/oracle.py) and scripts/bench_classic.py, which skip or
 # stop cleanly without it. --no-deps because its pinned dependencies (old numpy, itkwidgets,
 # jupyter, ...) do not install on numpy 2; the few it needs at run time are listed below.
-# aicsimageio does not import with current tifffile; tests/oracle.py puts a stand-in in
+# aicsimageio does not import with current tifffile; seglight/classic/reference.py puts a stand-in in
 # its place when that happens (only the reference's file writers use it).
 # Test data: the stardist wheel ships a real 3D nuclei stack (data/images/img3d.tif) that the
 # parity matrix reads from disk; it is installed --no-deps, for that file only (never imported).
@@ -53,13 +54,13 @@ fi
 
 # The pin on numcodecs must not break seglight's own image I/O (bioio pulls in zarr 3).
 "$PYTHON" -c "import bioio, bioio_ome_tiff, zarr, numcodecs; print(f'install_oracles: bioio imports (zarr {zarr.__version__}, numcodecs {numcodecs.__version__})')"
-# The oracle itself must import through the test helper.
+# The reference workflows must import through seglight.classic.reference.
 "$PYTHON" - <<'PY'
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path.cwd()))
-from tests.oracle import reference_workflow
+from seglight.classic.reference import reference_workflow
 
 reference_workflow("tomm20")
 print("install_oracles: the reference workflows import")

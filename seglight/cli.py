@@ -12,6 +12,9 @@ task so that
   line naming the nearest valid ones;
 * any other override Hydra cannot parse is one line showing the quoted form to type,
   instead of a lexer trace and the ``HYDRA_FULL_ERROR`` advice;
+* a config group option the command cannot use (a classic workflow given to ``train``, a
+  network config given to ``predict``) is one line saying what to run instead, and
+  ``--help`` lists only the groups and options the command accepts (:data:`COMMAND_GROUPS`);
 * :class:`~seglight.errors.SeglightError` raised by the task is one line and exit code 2;
 * warnings a user cannot act on are silenced in the entry point (not on import).
 """
@@ -46,6 +49,15 @@ _FLAGS_WITH_VALUE = frozenset({
     "--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name", "-cn",
     "--config-dir", "-cd", "--experimental-rerun",
 })
+#: The config groups each command composes: its ``--help`` lists these only, with the
+#: options :func:`refusal` lets through (shared parts, ``_*.yaml``, are never choices).
+#: Commands not named here list every group, as Hydra does.
+COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
+    "train": ("model", "data", "data/normalization", "trainer", "callbacks", "logger", "paths",
+              "experiment", "hparams_search", "debug"),
+    "predict": ("model", "paths"),
+}
+
 _OVERRIDE = re.compile(r"^(?P<prefix>\+{0,2})(?P<key>[A-Za-z_][\w.\-/@:]*)=(?P<value>.*)$", re.S)
 
 
@@ -154,9 +166,12 @@ def explain_composition_error(err: Exception, args: Sequence[str], task: str) ->
     missing = re.search(r"Could not find '([^']+)'", text)
     if missing:
         group = missing.group(1).rpartition("/")[0]
-        names = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml")
-                       if not p.name.startswith("_"))
-        return f"no config {missing.group(1)!r}; the options are: {', '.join(names)}"
+        if task in COMMAND_GROUPS:
+            names = _format_options(group_options(group, task))
+        else:
+            names = ", ".join(sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml")
+                                     if not p.name.startswith("_")))
+        return f"no config {missing.group(1)!r}; the options are: {names}"
     unknown = re.search(r"Could not override '([^']+)'", text)
     if unknown:
         key = unknown.group(1)
@@ -166,8 +181,70 @@ def explain_composition_error(err: Exception, args: Sequence[str], task: str) ->
     return text.splitlines()[0]
 
 
-def _check_composes(config_name: str, args: Sequence[str]) -> None:
-    """Compose once before Hydra does, so a bad key is one line (Hydra prints several)."""
+def refusal(command: str, group: str, option: str) -> str | None:
+    """Why ``command`` cannot use ``group=option``, with what to run instead; None if it can.
+
+    The ``model`` group holds two kinds of config: networks (trained by ``train``; predict
+    runs their checkpoint, ``ckpt_path=``) and the classic workflows, ``classic/<name>``
+    (nothing to train; ``predict`` runs them).
+    """
+    if option.rpartition("/")[2].startswith("_"):
+        return f"{group}={option} is a shared part of the {group} configs, not a choice"
+    if group != "model":
+        return None
+    if command == "train" and option.startswith("classic/"):
+        return (f"model={option} is a classic workflow: there is nothing to train; run it "
+                f"with python -m seglight.predict model={option} input=IMAGES output=DIR")
+    if command == "predict" and not option.startswith("classic/"):
+        return (f"model={option} is a network to train: train it with python -m "
+                f"seglight.train model={option}, then predict with python -m seglight.predict "
+                "ckpt_path=<its best.ckpt> input=IMAGES output=DIR")
+    return None
+
+
+def group_options(group: str, command: str) -> list[str]:
+    """The options of config group ``group`` that ``command`` accepts (``classic/<name>``
+    for a config in a folder of the group that is not a group of its own)."""
+    from seglight import CONF_DIR
+
+    folder = CONF_DIR / group
+    subgroups = {g.removeprefix(group + "/") for g in COMMAND_GROUPS.get(command, ())
+                 if g.startswith(group + "/")}
+    options = (p.relative_to(folder).with_suffix("").as_posix() for p in folder.rglob("*.yaml"))
+    return sorted(o for o in options if o.partition("/")[0] not in subgroups
+                  and o.count("/") <= 1 and refusal(command, group, o) is None)
+
+
+def _format_options(options: Sequence[str]) -> str:
+    """``a, b, classic/{x, y}``: the options of one folder together."""
+    by_folder: dict[str, list[str]] = {}
+    for option in options:
+        folder, _, name = option.rpartition("/")
+        by_folder.setdefault(folder, []).append(name)
+    parts = [", ".join(by_folder.pop("", []))] if "" in by_folder else []
+    parts += [f"{folder}/{{{', '.join(names)}}}" for folder, names in by_folder.items()]
+    return ", ".join(parts)
+
+
+def command_help(command: str, args: Sequence[str]) -> str:
+    """The command's ``--help``: Hydra's template for it, listing only the groups and
+    options the command accepts (:data:`COMMAND_GROUPS`)."""
+    import string
+
+    from omegaconf import OmegaConf, open_dict
+
+    cfg = _compose(command, [a for a in args if not a.startswith("-")], hydra_config=True)
+    template = str(cfg.hydra.help.template)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    groups = "\n".join(f"{group}: {_format_options(group_options(group, command))}"
+                       for group in COMMAND_GROUPS[command])
+    return string.Template(template).safe_substitute(
+        APP_CONFIG_GROUPS=groups + "\n", CONFIG=OmegaConf.to_yaml(cfg))
+
+
+def _compose(config_name: str, args: Sequence[str], hydra_config: bool = False) -> Any:
+    """Compose ``conf/<config_name>`` with ``args``; a bad key or option is one line."""
     from hydra import compose, initialize_config_dir
     from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
@@ -177,11 +254,22 @@ def _check_composes(config_name: str, args: Sequence[str]) -> None:
     GlobalHydra.instance().clear()
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            compose(config_name, overrides=list(args))
+            return compose(config_name, overrides=list(args), return_hydra_config=hydra_config)
     except HydraException as err:
         raise ConfigError(explain_composition_error(err, args, config_name)) from None
     finally:
         GlobalHydra.instance().clear()
+
+
+def _check_composes(config_name: str, args: Sequence[str]) -> None:
+    """Compose once before Hydra does, so that a bad key (Hydra prints several lines) or a
+    group option the command cannot use (a traceback deep in the task) is one line."""
+    cfg = _compose(config_name, args, hydra_config=config_name in COMMAND_GROUPS)
+    if config_name in COMMAND_GROUPS:
+        for group, option in cfg.hydra.runtime.choices.items():
+            reason = option and refusal(config_name, group, str(option))
+            if reason:
+                raise ConfigError(reason)
 
 
 class _DropAdvertisements(logging.Filter):
@@ -222,6 +310,10 @@ def hydra_entry(config_name: str) -> Callable[[Callable[[Any], Any]], Callable[[
             register_resolvers()
             try:
                 sys.argv[1:] = args = prepare_overrides(sys.argv[1:])
+                flags = {a for a in args if a.startswith("-")}
+                if config_name in COMMAND_GROUPS and flags in ({"--help"}, {"-h"}):
+                    print(command_help(config_name, args))
+                    return None
                 # Plain runs only: flags (-m, --config-dir, --help) and hydra.* keys change
                 # what is composed, and Hydra then reports for itself.
                 if not any(a.startswith("-") or a.lstrip("+~").startswith("hydra") for a in args):

@@ -1,7 +1,7 @@
 """Intensity normalization: the building blocks and named, parameterized recipes.
 
 The functions follow the Allen Cell Structure Segmenter's published definitions (see
-``shared/classic-workflows.md``), so the classic workflows and the Trainer share them:
+``docs/classic-steps.md``), so the classic workflows and the Trainer share them:
 
 - :func:`auto_contrast` — ``N[a, b]``: clip to mean − a·std … mean + b·std, scale to [0, 1];
 - :func:`min_max` — ``N[v]`` / ``N[0]``: min–max scaling, optionally with an upper bound;

@@ -40,7 +40,7 @@ def ovule():
 def tiny_ckpt(tmp_path_factory) -> Path:
     """A real checkpoint from ``seglight.train``: unet_xy_tiny at width 2, one tiny epoch."""
     from seglight.training import train
-    from tests.hydra_utils import compose_config
+    from tests.helpers.hydra_utils import compose_config
 
     out = tmp_path_factory.mktemp("train")
     cfg = compose_config(

@@ -18,7 +18,7 @@ from seglight import CONF_DIR
 from seglight.cli import prepare_overrides, trainer_arguments
 from seglight.errors import ConfigError
 from seglight.io import write_ome_tiff
-from tests.cli_utils import REPO, run_module
+from tests.helpers.cli_utils import REPO, run_module
 
 LAB_PATHS = ["/data/iné", "/data/My experiment", "/data/µm 0.108/Zellkern ü", "/数据/细胞 1"]
 
@@ -137,7 +137,7 @@ def test_cli_predicts_between_folders_with_accents_and_spaces(tmp_path):
 @pytest.mark.slow
 def test_readme_user_config_folder_adds_an_architecture(tmp_path):
     """README: `PYTHONPATH=. python -m seglight.train --config-dir my_conf model=tiny`."""
-    from tests.test_extend import TOY_CONFIG, TOY_MODULE
+    from tests.training.test_extend import TOY_CONFIG, TOY_MODULE
 
     (tmp_path / "mynets").mkdir()
     (tmp_path / "mynets" / "__init__.py").write_text("")
@@ -173,3 +173,78 @@ def test_cli_unknown_setting_or_option_is_one_line(module, arg, line, tmp_path):
     result = _run(module, arg, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [line]
+
+
+# ------------------------------------------------ what each command can use from a group
+
+
+def _main_of(command: str):
+    if command == "train":
+        from seglight.train import main
+    else:
+        from seglight.predict.__main__ import main
+    return main
+
+
+@pytest.mark.parametrize(
+    ("command", "arg", "line"),
+    [
+        ("train", "model=classic/npm1",
+         "error: model=classic/npm1 is a classic workflow: there is nothing to train; run it "
+         "with python -m seglight.predict model=classic/npm1 input=IMAGES output=DIR"),
+        ("predict", "model=unet_xy",
+         "error: model=unet_xy is a network to train: train it with python -m seglight.train "
+         "model=unet_xy, then predict with python -m seglight.predict ckpt_path=<its "
+         "best.ckpt> input=IMAGES output=DIR"),
+        ("train", "model=_module",
+         "error: model=_module is a shared part of the model configs, not a choice"),
+    ],
+)
+def test_an_option_the_command_cannot_use_is_one_line(command, arg, line, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", [f"seglight.{command}", arg, "input=x", "output=y"]
+                        if command == "predict" else [f"seglight.{command}", arg])
+    with pytest.raises(SystemExit) as exit_:
+        _main_of(command)()
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [line]
+
+
+@pytest.mark.parametrize("command", ["train", "predict"])
+def test_help_lists_only_the_groups_and_options_the_command_accepts(command, monkeypatch,
+                                                                     capsys):
+    from seglight.cli import COMMAND_GROUPS
+
+    monkeypatch.setattr(sys, "argv", [f"seglight.{command}", "--help"])
+    assert _main_of(command)() is None
+    out = capsys.readouterr().out
+    groups = dict(line.split(": ", 1) for line in
+                  out.split("(group=option)\n\n", 1)[1].split("\n\n", 1)[0].splitlines())
+    assert tuple(groups) == COMMAND_GROUPS[command]
+    assert "_module" not in groups["model"] and "_curated" not in out.split("== Config")[0]
+    if command == "train":
+        assert "unet_xy_tiny" in groups["model"] and "classic" not in groups["model"]
+        assert groups["data"] == "demo, lamin"
+    else:
+        assert groups["model"].startswith("classic/{actb, actn1,")
+        assert "unet_xy" not in groups["model"] and "trainer" not in groups
+    assert f"task_name: {command}" in out  # the composed config follows, as with Hydra
+
+
+def test_a_mistyped_option_lists_what_the_command_accepts():
+    from hydra.errors import MissingConfigException
+
+    from seglight.cli import explain_composition_error
+
+    err = MissingConfigException("Could not find 'model/unet_xz'", "model/unet_xz")
+    assert explain_composition_error(err, ["model=unet_xz"], "predict").startswith(
+        "no config 'model/unet_xz'; the options are: classic/{actb, actn1, ")
+    assert "classic" not in explain_composition_error(err, ["model=unet_xz"], "train")
+
+
+@pytest.mark.slow
+def test_cli_train_with_a_classic_workflow_is_one_line(tmp_path):
+    result = _run("seglight.train", "model=classic/npm1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: model=classic/npm1 is a classic workflow: there is nothing to train; run it "
+        "with python -m seglight.predict model=classic/npm1 input=IMAGES output=DIR"]

@@ -137,8 +137,10 @@ def train(curated: Path, run_dir: Path, net_overrides: list[str], cfg: DictConfi
     (run_dir).mkdir(parents=True, exist_ok=True)
     (run_dir / "command.txt").write_text(" ".join(command[1:]) + "\n")
     env = {**os.environ, **thread_env(cfg)}
+    cpu_before = _cpu_s()
     with open(log_path, "w") as log:
         done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    (run_dir / "cpu_s.txt").write_text(f"{_cpu_s() - cpu_before:.1f}\n")  # training alone
     if done.returncode or not best.is_file():
         raise SeglightError(f"training failed (exit {done.returncode}); "
                             f"see {run_dir / 'train.log'}")
@@ -434,6 +436,23 @@ def train_and_score(cfg: DictConfig, where: Path, curated: Path, overrides: list
             **score(where / "heldout", held, cfg)}
 
 
+def round2_training(cfg: DictConfig, round1: Path, overrides: list[str]
+                    ) -> tuple[DictConfig, list[str]]:
+    """Round 2's setting and overrides: by default it fine-tunes the round-1 network
+    (``init_from=``) for a third of the recipe's epochs (``round2.epochs``); with
+    ``round2.init=scratch`` it trains anew with the whole recipe, as round 1 did."""
+    init = str(cfg.get("round2", {}).get("init", "scratch"))
+    if init == "scratch":
+        return cfg, overrides
+    if init != "round1":
+        raise ConfigError(f"round2.init={init}: use round1 (fine-tune) or scratch")
+    r2 = cfg.copy()
+    epochs = cfg.round2.get("epochs") or max(1, round(int(cfg.recipe.epochs) / 3))
+    r2.recipe.epochs = int(epochs)
+    ckpt = round1 / "train" / "checkpoints" / "best.ckpt"
+    return r2, [*overrides, f"init_from={ckpt}"]
+
+
 def run(cfg: DictConfig) -> list[dict]:
     """Every stage; returns the result rows (also written to ``cfg.out``)."""
     out = Path(cfg.out)
@@ -455,10 +474,11 @@ def run(cfg: DictConfig) -> list[dict]:
     round1 = curate_round(pool, [first], out / "round1", cfg)
     runs = {}
 
-    def network_stage(stage: str, net: str, curated: Path, overrides: list[str]) -> None:
+    def network_stage(stage: str, net: str, curated: Path, overrides: list[str],
+                      stage_cfg: DictConfig = cfg) -> None:
         runs[f"{stage} {net}"] = out / stage / net / "train"
-        rows.append({"stage": stage, "network": net,
-                     **train_and_score(cfg, out / stage / net, curated, overrides, pool, held)})
+        rows.append({"stage": stage, "network": net, **train_and_score(
+            stage_cfg, out / stage / net, curated, overrides, pool, held)})
         print(f"{stage} {net}: {rows[-1]}", flush=True)
 
     for net, overrides in cfg.networks.items():
@@ -467,7 +487,8 @@ def run(cfg: DictConfig) -> list[dict]:
         network_stage("round1", net, round1, list(overrides))
         r1_pool = out / "round1" / net / "pool"
         round2 = curate_round(pool, [r1_pool, second], out / "round2" / net, cfg)
-        network_stage("round2", net, round2, list(overrides))
+        r2_cfg, r2_overrides = round2_training(cfg, out / "round1" / net, list(overrides))
+        network_stage("round2", net, round2, r2_overrides, r2_cfg)
     write_tables(rows, out)
     curves(runs, out / "curves.png")
     stages = {"classic": out / "classic" / "heldout"}

@@ -8,7 +8,7 @@ the editor check). A block of the same input and output kinds can replace anothe
 custom workflow (``steps: {smoothed: {block: gaussian_3d}}``), so the smoothing, response,
 threshold and size-filter blocks share argument names (``sigma``, ``cutoff``, ``min_size``).
 
-Notation (``shared/classic-workflows.md``): ``N`` normalization, ``G3``/``G2`` Gaussian,
+Notation (``docs/classic-steps.md``): ``N`` normalization, ``G3``/``G2`` Gaussian,
 ``EPS`` edge-preserving smoothing, ``F3``/``F2`` filament filter, ``S3``/``S2`` spot
 filter, ``MO`` masked-object threshold, ``SF``/``SF2D`` size filter.
 """
@@ -72,28 +72,29 @@ def edge_preserving_smoothing(image: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------- responses
 
 
-@block("vesselness_3d", ("image",), "image", family="filter response")
-def vesselness_3d(image: np.ndarray, *, sigma: float) -> np.ndarray:
-    """F3 response: 3D filament (vesselness) filter at scale sigma, in [0, 1]."""
-    return filters.vesselness_3d(image, float(sigma))
+def _register_response(name: str, help_line: str) -> None:
+    """Register ``filters.<name>(image, sigma)`` as a block taking ``sigma``."""
+    response = getattr(filters, name)
+
+    def run(image: np.ndarray, *, sigma: float) -> np.ndarray:
+        return response(image, float(sigma))
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = help_line
+    block(name, ("image",), "image", family="filter response")(run)
 
 
-@block("vesselness_2d", ("image",), "image", family="filter response")
-def vesselness_2d(image: np.ndarray, *, sigma: float) -> np.ndarray:
-    """F2 response: 2D filament (vesselness) filter of each z-slice at scale sigma."""
-    return filters.vesselness_2d(image, float(sigma))
-
-
-@block("spot_response_3d", ("image",), "image", family="filter response")
-def spot_response_3d(image: np.ndarray, *, sigma: float) -> np.ndarray:
-    """S3 response: 3D spot filter (scale-normalized LoG) at scale sigma."""
-    return filters.spot_response_3d(image, float(sigma))
-
-
-@block("spot_response_2d", ("image",), "image", family="filter response")
-def spot_response_2d(image: np.ndarray, *, sigma: float) -> np.ndarray:
-    """S2 response: 2D spot filter (scale-normalized LoG) of each z-slice at scale sigma."""
-    return filters.spot_response_2d(image, float(sigma))
+#: The single-scale filter responses: block (and filter) name -> help line.
+RESPONSES = {
+    "vesselness_3d": "F3 response: 3D filament (vesselness) filter at scale sigma, in [0, 1].",
+    "vesselness_2d": "F2 response: 2D filament (vesselness) filter of each z-slice at scale "
+                     "sigma.",
+    "spot_response_3d": "S3 response: 3D spot filter (scale-normalized LoG) at scale sigma.",
+    "spot_response_2d": "S2 response: 2D spot filter (scale-normalized LoG) of each z-slice at "
+                        "scale sigma.",
+}
+for _name, _help in RESPONSES.items():
+    _register_response(_name, _help)
 
 
 @block("threshold", ("image",), "mask")
@@ -105,63 +106,64 @@ def threshold(response: np.ndarray, *, cutoff: float) -> np.ndarray:
 # ------------------------------------------------------------------------- multi-scale filters
 
 
-@block("filament_3d_scales", ("image",), "mask", family="multi-scale filter")
-def filament_3d_scales(image: np.ndarray, *, scales: Scales) -> np.ndarray:
-    """F3 at several scales: voxels above the cutoff of any [sigma, cutoff] pair."""
-    return filters.filament_3d(image, scales)
+def _register_multi_scale(name: str, filter_name: str, help_line: str) -> None:
+    """Register ``filters.<filter_name>(image, scales)`` as block ``name`` taking ``scales``."""
+    multi_scale = getattr(filters, filter_name)
+
+    def run(image: np.ndarray, *, scales: Scales) -> np.ndarray:
+        return multi_scale(image, scales)
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = help_line
+    block(name, ("image",), "mask", family="multi-scale filter")(run)
 
 
-@block("filament_2d_scales", ("image",), "mask", family="multi-scale filter")
-def filament_2d_scales(image: np.ndarray, *, scales: Scales) -> np.ndarray:
-    """F2 at several scales: pixels above the cutoff of any [sigma, cutoff] pair."""
-    return filters.filament_2d(image, scales)
-
-
-@block("spot_3d_scales", ("image",), "mask", family="multi-scale filter")
-def spot_3d_scales(image: np.ndarray, *, scales: Scales) -> np.ndarray:
-    """S3 at several scales: voxels above the cutoff of any [sigma, cutoff] pair."""
-    return filters.spot_3d(image, scales)
-
-
-@block("spot_2d_scales", ("image",), "mask", family="multi-scale filter")
-def spot_2d_scales(image: np.ndarray, *, scales: Scales) -> np.ndarray:
-    """S2 at several scales: pixels above the cutoff of any [sigma, cutoff] pair."""
-    return filters.spot_2d(image, scales)
+#: The multi-scale filters, ``[[sigma, cutoff], ...]`` ORed: block name -> (filter, help line).
+MULTI_SCALE = {
+    "filament_3d_scales": ("filament_3d", "F3 at several scales: voxels above the cutoff of "
+                                          "any [sigma, cutoff] pair."),
+    "filament_2d_scales": ("filament_2d", "F2 at several scales: pixels above the cutoff of "
+                                          "any [sigma, cutoff] pair."),
+    "spot_3d_scales": ("spot_3d", "S3 at several scales: voxels above the cutoff of any "
+                                  "[sigma, cutoff] pair."),
+    "spot_2d_scales": ("spot_2d", "S2 at several scales: pixels above the cutoff of any "
+                                  "[sigma, cutoff] pair."),
+}
+for _name, (_filter, _help) in MULTI_SCALE.items():
+    _register_multi_scale(_name, _filter, _help)
 
 
 # ------------------------------------------------------------------------- masked objects
 
 
-@block("masked_object_threshold", ("image",), "mask")
-def masked_object_threshold(
-    image: np.ndarray,
-    *,
-    method: str,
-    min_size: int,
-    dilate: bool,
-    extra_criteria: bool,
-    local_adjust: float,
-) -> np.ndarray:
-    """MO: a global threshold finds objects, each one's own Otsu threshold refines it."""
-    return morph.masked_object_threshold(
-        image, method, min_size, dilate, extra_criteria, local_adjust
-    )
+def _register_masked_object_threshold(name: str, return_low: bool, help_line: str) -> None:
+    """Register MO as block ``name``; with ``return_low`` its low-level (global threshold)
+    mask is a second output."""
+
+    def run(
+        image: np.ndarray,
+        *,
+        method: str,
+        min_size: int,
+        dilate: bool,
+        extra_criteria: bool,
+        local_adjust: float,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        return morph.masked_object_threshold(
+            image, method, min_size, dilate, extra_criteria, local_adjust, return_low=return_low
+        )
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = help_line
+    block(name, ("image",), ("mask", "mask") if return_low else "mask")(run)
 
 
-@block("masked_object_threshold_with_low", ("image",), ("mask", "mask"))
-def masked_object_threshold_with_low(
-    image: np.ndarray,
-    *,
-    method: str,
-    min_size: int,
-    dilate: bool,
-    extra_criteria: bool,
-    local_adjust: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """MO, also giving its low-level (global threshold) mask as a second output."""
-    return morph.masked_object_threshold(
-        image, method, min_size, dilate, extra_criteria, local_adjust, return_low=True
-    )
+_register_masked_object_threshold(
+    "masked_object_threshold", False,
+    "MO: a global threshold finds objects, each one's own Otsu threshold refines it.")
+_register_masked_object_threshold(
+    "masked_object_threshold_with_low", True,
+    "MO, also giving its low-level (global threshold) mask as a second output.")
 
 
 @block("topology_preserving_thinning", ("mask",), "mask")

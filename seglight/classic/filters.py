@@ -1,7 +1,7 @@
 """Smoothing and shape filters of the classic workflows: G3/G2, EPS, Hessian, F3/F2, S3/S2.
 
 Every function takes and returns ZYX numpy arrays (images float32, masks bool); sigmas are
-in voxels and isotropic. The definitions follow ``shared/classic-workflows.md``; where the
+in voxels and isotropic. The definitions are in ``docs/classic-steps.md``; where the
 reference Segmenter's masks depend on a detail of its arithmetic (border modes, the order of
 the finite differences, the global-minimum regularization of the filament filter, the 2D
 filament filter's maximum-projection concatenation), that detail is reproduced on purpose

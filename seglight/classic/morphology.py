@@ -2,7 +2,7 @@
 
 Every function takes and returns ZYX numpy arrays (masks ``bool``, images ``float32``) and
 follows the published behaviour of the Allen Cell Structure Segmenter (see
-``shared/classic-workflows.md``), so the workflows built on them give the same masks:
+``docs/classic-steps.md``), so the workflows built on them give the same masks:
 
 - :func:`masked_object_threshold` — ``MO``: a global threshold finds objects, a local Otsu
   threshold inside each object refines them;

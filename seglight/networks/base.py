@@ -76,6 +76,16 @@ class SegmentationNetwork(nn.Module):
         """
         return 1300.0
 
+    def encoder_modules(self) -> list[nn.Module]:
+        """The modules of the contracting path (what ``freeze=encoder`` keeps fixed when
+        fine-tuning). A network that has one overrides this.
+
+        Raises:
+            ConfigError: the network does not say which modules are its encoder.
+        """
+        raise ConfigError(f"freeze=encoder: {type(self).__name__} does not say which modules "
+                          "are its encoder (encoder_modules); fine-tune it without freeze")
+
     def heads(self, x: torch.Tensor) -> list[torch.Tensor]:
         """``forward`` as a list of heads, whether it returns one tensor or several."""
         out = self(x)

@@ -34,8 +34,21 @@ class MonaiNetwork(SegmentationNetwork):
         self.net, self.divisor = net, tuple(int(d) for d in divisor)
         self.n_classes, self.n_heads = n_classes, n_heads
 
+    #: the contracting path of the MONAI networks seglight configures, by attribute name
+    ENCODER_ATTRIBUTES = {
+        "BasicUNet": ("conv_0", "down_1", "down_2", "down_3", "down_4"),
+        "DynUNet": ("input_block", "downsamples", "bottleneck"),
+        "SegResNet": ("convInit", "down_layers"),
+    }
+
     def _axis_out(self, size: int, axis: int) -> int | None:
         return size if size >= 1 and size % self.divisor[axis] == 0 else None
+
+    def encoder_modules(self) -> list[nn.Module]:
+        names = self.ENCODER_ATTRIBUTES.get(type(self.net).__name__)
+        if names is None:
+            return super().encoder_modules()
+        return [getattr(self.net, name) for name in names]
 
     def size_rule(self) -> str:
         return "z, y, x divisible by {}, {}, {}".format(*self.divisor)

@@ -158,6 +158,10 @@ class UNetXY(SegmentationNetwork):
             else None
         )
 
+    def encoder_modules(self) -> list[nn.Module]:
+        """The three down-sampling levels and the bottleneck."""
+        return [self.enc, self.bottleneck]
+
     # -- sizes ------------------------------------------------------------------------------
 
     def _axis_out(self, size: int, axis: int) -> int | None:

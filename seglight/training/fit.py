@@ -16,8 +16,10 @@ from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ProgressBar
 from omegaconf import DictConfig, OmegaConf
 
+from seglight.errors import ConfigError
 from seglight.io.checkpoint import safe_checkpoint_loading
 from seglight.training.checks import validate_train_config
+from seglight.training.init_from import adopt_source, freeze, load_matching, read_source
 from seglight.training.precision import select_precision
 from seglight.training.split import RecordSplit
 
@@ -52,6 +54,12 @@ def fit(cfg: DictConfig) -> TrainResult:
         ConfigError: the config cannot work (checked before any work starts).
         SeglightError: a data file or the resume checkpoint is unusable (names the file).
     """
+    source = read_source(cfg.init_from) if cfg.get("init_from") else None
+    if cfg.get("freeze") and source is None:
+        raise ConfigError(f"freeze={cfg.freeze} needs init_from=<checkpoint or package>: "
+                          "frozen layers must start from trained weights")
+    if source is not None:
+        adopt_source(cfg, source)  # its network and recipe, unless the command line chose
     validate_train_config(cfg)
     L.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
@@ -60,7 +68,12 @@ def fit(cfg: DictConfig) -> TrainResult:
         normalization=OmegaConf.to_container(cfg.data.normalization, resolve=True),
         patch_zyx=list(cfg.data.patch_zyx),
         spacing_um=OmegaConf.to_container(cfg.data.spacing_um) if cfg.data.spacing_um else None,
+        parent=source.parent() if source is not None else None,
     )
+    if source is not None:
+        log.info(load_matching(model.net, source).line(source))
+    if cfg.get("freeze"):
+        log.info("freeze=%s: %d parameters kept fixed", cfg.freeze, freeze(model.net, cfg.freeze))
     loggers = _instantiate_all(cfg.get("logger"))
     callbacks = [*_instantiate_all(cfg.get("callbacks")), RecordSplit()]  # split.json + ckpt
     if cfg.trainer.get("enable_progress_bar") is False:  # the user's switch wins over the config

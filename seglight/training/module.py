@@ -43,6 +43,8 @@ class SegmentationModule(L.LightningModule):
         patch_zyx: the training input patch size (recorded as the default tile size).
         spacing_um: the training data's voxel size (recorded so prediction can warn).
         image_panels: TensorBoard image panels logged per validation epoch.
+        parent: the network this run started from (``init_from``: path, kind, SHA-256,
+            step), recorded in the checkpoint; None for a run from scratch.
     """
 
     def __init__(
@@ -58,10 +60,11 @@ class SegmentationModule(L.LightningModule):
         patch_zyx: Sequence[int] | None = None,
         spacing_um: Sequence[float] | None = None,
         image_panels: int = 2,
+        parent: dict | None = None,
     ):
         net, loss, optimizer, scheduler = (to_plain(c) for c in (net, loss, optimizer, scheduler))
         normalization = to_plain(normalization)
-        patch_zyx, spacing_um = to_plain(patch_zyx), to_plain(spacing_um)
+        patch_zyx, spacing_um, parent = to_plain(patch_zyx), to_plain(spacing_um), to_plain(parent)
         super().__init__()
         self.save_hyperparameters()
         self.net: SegmentationNetwork = build_network(net)
@@ -80,6 +83,10 @@ class SegmentationModule(L.LightningModule):
         spacing = getattr(self.trainer.datamodule, "spacing_um", None)
         if stage == "fit" and spacing:
             self.hparams["spacing_um"] = [float(v) for v in spacing]
+            if self.hparams.get("parent") and self.hparams["parent"].get("spacing_um"):
+                from seglight.training.init_from import warn_spacing
+
+                warn_spacing(self.hparams["parent"]["spacing_um"], spacing)
 
     def on_fit_start(self) -> None:
         if self.hparams.get("channels_last"):

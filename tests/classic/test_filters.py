@@ -271,9 +271,8 @@ def test_bad_parameters_are_config_errors(call):
 
 @pytest.fixture
 def reference():
-    oracle = pytest.importorskip(
-        "tests.oracle", reason="tests/oracle.py (the reference helper) is not here"
-    )
+    from tests.helpers import oracle
+
     return {
         "hessian": oracle.reference_module("core.hessian"),
         "vessel": oracle.reference_module("core.vessel"),

@@ -278,7 +278,7 @@ def test_thick_boundaries_equal_find_boundaries() -> None:
 
 @pytest.fixture(scope="module")
 def reference_utils():
-    from tests.oracle import reference_module
+    from tests.helpers.oracle import reference_module
 
     return reference_module("core.utils")
 
@@ -292,7 +292,7 @@ def reference_utils():
     ],
 )
 def test_masked_object_threshold_matches_reference(method, min_size, dilate, extra, adjust) -> None:
-    from tests.oracle import reference_module
+    from tests.helpers.oracle import reference_module
 
     reference = reference_module("core.MO_threshold")
     img = _blobs(seed=1)

@@ -5,7 +5,7 @@ from hydra import compose, initialize_config_dir
 import seglight
 from seglight.curate import CurateConfig
 from seglight.io import find_triplets
-from tests.cli_utils import run_module
+from tests.helpers.cli_utils import run_module
 
 
 def run_cli(*args, cwd):

@@ -9,8 +9,8 @@ from hydra import compose, initialize_config_dir
 
 import seglight
 from seglight.io import write_ome_tiff
-from tests.cli_utils import run_module
 from tests.evaluation.conftest import SPACING, cube
+from tests.helpers.cli_utils import run_module
 
 
 def run_cli(*args, cwd):

@@ -23,57 +23,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy import ndimage as ndi
 
-from seglight.data.structures import _ellipsoids, structure_image
-
-Shape = tuple[int, int, int]
-#: The yx size of the matrix images: small, so the reference runs in a fraction of a second.
-MATRIX_SHAPE: Shape = (16, 64, 64)
-
-
-def _rescale(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Map the image's range linearly onto ``[lo, hi]`` (float64)."""
-    img = img.astype(np.float64)
-    return lo + (img - img.min()) / max(np.ptp(img), 1e-12) * (hi - lo)
-
-
-def hipsc_nuclei(shape: Shape = MATRIX_SHAPE, seed: int = 0) -> np.ndarray:
-    """Bright, crowded nuclei like the Allen hiPSC nuclear stain (uint16).
-
-    Most voxels are above 4000 (a background of ~5000 counts between nuclei of
-    20000-40000 with grainy chromatin), so workflows with absolute normalizations
-    (``N[4000]``, ``N4[.., 300, 2000]``) see an image outside their tuned range, and spot
-    and filament filters see objects far larger than their scale.
-    """
-    rng = np.random.default_rng(seed)
-    n = max(2, round(6 * shape[1] * shape[2] / 128**2))
-    centers = np.column_stack([
-        shape[0] / 2 + rng.uniform(-1, 1, n),
-        rng.uniform(0.05, 0.95, n) * shape[1],
-        rng.uniform(0.05, 0.95, n) * shape[2],
-    ])
-    r_yx = rng.uniform(0.1, 0.2, n) * min(shape[1:])
-    radii = np.column_stack([np.full(n, 0.35 * shape[0]), r_yx, r_yx * rng.uniform(1, 1.3, n)])
-    nuclei = _ellipsoids(shape, centers, radii, rng.uniform(0.6, 1.0, n))
-    texture = ndi.gaussian_filter(rng.random(shape).astype(np.float32), 1.0)
-    texture = (texture - texture.min()) / np.ptp(texture)
-    signal = ndi.gaussian_filter(nuclei * (0.6 + 0.8 * texture), (1.2, 0.9, 0.9))
-    expected = 5000.0 + 600 * rng.random(shape) + 30000.0 * signal
-    return np.clip(rng.poisson(expected), 0, 65535).astype(np.uint16)
-
-
-def dim_mitochondria(shape: Shape = MATRIX_SHAPE, seed: int = 0) -> np.ndarray:
-    """A dim, anisotropic stack like yeast mitochondria (uint16 in ~64..196).
-
-    Tubules drawn on a 4x finer z grid, blurred by an elongated PSF and sampled every
-    fourth plane: few grey levels, and structures that barely change from slice to slice.
-    """
-    fine = structure_image("tomm20", (4 * shape[0], shape[1], shape[2]), seed)
-    fine = ndi.gaussian_filter(fine.astype(np.float32), (3.0, 0.6, 0.6))
-    rng = np.random.default_rng(seed)
-    coarse = _rescale(fine[::4], 70.0, 185.0)
-    return np.clip(rng.poisson(coarse), 0, 65535).astype(np.uint16)
+from seglight.data.structures import (
+    MATRIX_SHAPE,
+    Shape,
+    _rescale,
+    dim_mitochondria,
+    hipsc_nuclei,
+    structure_image,
+)
 
 
 def _as_uint8(img: np.ndarray) -> np.ndarray:

@@ -26,9 +26,10 @@ import numpy as np
 import pytest
 
 from seglight.classic import list_workflows, run_workflow
+from seglight.data.structures import MATRIX_SHAPE, dim_mitochondria, hipsc_nuclei
 from seglight.errors import SeglightError
-from tests.oracle import reference_workflow
-from tests.parity.matrix import CASES, MATRIX_SHAPE, case_image, dim_mitochondria, hipsc_nuclei
+from tests.helpers.oracle import reference_workflow
+from tests.parity.matrix import CASES, case_image
 from tests.parity.test_workflows import MIN_DICE, dice
 
 #: Where the reference never returns: its LMNB1 interphase watershed re-queues copies from

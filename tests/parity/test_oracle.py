@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.oracle import reference_module, reference_workflow
+from tests.helpers.oracle import reference_module, reference_workflow
 
 
 def test_reference_workflow_is_callable():

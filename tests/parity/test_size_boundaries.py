@@ -17,7 +17,7 @@ from seglight.classic.postprocess import size_filter
 from seglight.classic.workflows.filament_spot import prune_z
 from seglight.data.structures import structure_image
 from tests.classic.test_size_boundaries import N, filled, holes, lines, survivors
-from tests.oracle import reference_module, reference_workflow
+from tests.helpers.oracle import reference_module, reference_workflow
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")  # scikit-image's min_size
 

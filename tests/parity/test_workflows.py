@@ -14,7 +14,7 @@ import pytest
 
 from seglight.classic import run_workflow
 from seglight.data.structures import STRUCTURE_OF, structure_image
-from tests.oracle import reference_workflow
+from tests.helpers.oracle import reference_workflow
 
 #: Small enough for CI (the reference takes ~25 s for all 25 at this size on 2 cores).
 PARITY_SHAPE = (24, 128, 128)

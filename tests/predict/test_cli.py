@@ -15,7 +15,7 @@ import pytest
 from seglight.errors import SeglightError
 from seglight.io import read_image, write_ome_tiff
 from seglight.predict.__main__ import predict
-from tests.hydra_utils import compose_config
+from tests.helpers.hydra_utils import compose_config
 from tests.predict.conftest import SPACING
 
 REPO = Path(__file__).resolve().parents[2]

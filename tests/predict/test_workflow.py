@@ -10,8 +10,8 @@ from seglight.classic import ClassicBinarizer, save_workflow_config
 from seglight.errors import SeglightError
 from seglight.io import read_image
 from seglight.predict.__main__ import predict
-from tests.cli_utils import REPO, run_module
-from tests.hydra_utils import compose_config
+from tests.helpers.cli_utils import REPO, run_module
+from tests.helpers.hydra_utils import compose_config
 
 TUNED = {"vesselness_cutoff": 0.05, "min_size": 4}
 

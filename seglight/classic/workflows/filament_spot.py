@@ -1,7 +1,7 @@
 """Classic workflows of filament- and spot-like structures: a filter response, a cutoff,
 size filters.
 
-Sixteen structures (see ``shared/classic-workflows.md``): actin and myosin fibres (ACTB,
+Sixteen structures (see ``docs/classic-steps.md``): actin and myosin fibres (ACTB,
 ACTN1, MYH10), microtubules (TUBA1B), tight junctions (TJP1), mitochondria (TOMM20), the
 ER (ATP2A2, SEC61B), the mitotic lamina (LMNB1 mitotic), focal adhesions (PXN), and the
 punctate ones: adherens and gap junctions (CTNNB1, GJA1), chromatin (H2B interphase),

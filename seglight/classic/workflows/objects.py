@@ -1,7 +1,7 @@
 """Object, dot and shell workflows: CETN2, DSP, SLC25A17, FBL, NPM1, ST6GAL1, LMNB1
 interphase, LAMP1, RAB5A.
 
-Each is one structure's classic workflow (``shared/classic-workflows.md``) as a
+Each is one structure's classic workflow (``docs/classic-steps.md``) as a
 :class:`~seglight.classic.steps.Pipeline` of blocks (:mod:`seglight.classic.blocks`, and
 the workflow-specific blocks below). Parameters have no Python defaults: they come from
 ``conf/model/classic/<name>.yaml``. The dot workflows (CETN2, DSP, SLC25A17) and LMNB1

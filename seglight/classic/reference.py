@@ -1,18 +1,19 @@
-"""The reference Allen Cell Structure Segmenter (``aicssegmentation==0.5.3``) as a test oracle.
+"""The reference Allen Cell Structure Segmenter (``aicssegmentation==0.5.3``), for comparisons.
 
 seglight's classic workflows must give the reference's masks. The reference is installed
-only for tests and benchmarks (``scripts/install_oracles.sh``); it is never imported by
-seglight itself, and its code is never copied. Every test that needs it calls
-:func:`reference_workflow` or :func:`reference_module`, which skip the test cleanly when
-the reference is not installed.
+only for the parity tests and the benchmarks (``scripts/install_oracles.sh``); seglight's
+workflows never import this module, and none of the reference's code is copied. The tests
+(through ``tests/helpers/oracle.py``, which turns :class:`ReferenceMissing` into a skip) and
+``scripts/bench_classic.py`` load it with :func:`reference_workflow` or
+:func:`reference_module`.
 
 Why a stand-in for ``aicsimageio``: every reference module imports
 ``aicssegmentation.core.output_utils``, which imports ``aicsimageio.writers.OmeTiffWriter``
 at module level, and ``aicsimageio`` 4.x no longer imports with current ``tifffile``
-(``TIFF.RESUNIT`` is gone). Only the reference's file writers use it, and the oracle is only
-ever called with ``output_type="array"``, so when the real package does not import we put a
-minimal stand-in into ``sys.modules``, here in the test helper only, whose members raise if
-anything actually tries to read or write a file through them.
+(``TIFF.RESUNIT`` is gone). Only the reference's file writers use it, and the reference is
+only ever called with ``output_type="array"``, so when the real package does not import,
+:func:`ensure_aicsimageio` puts a minimal stand-in into ``sys.modules`` whose members raise
+if anything actually tries to read or write a file through them.
 
 The reference's size filter: it calls ``skimage.morphology.remove_small_objects(mask,
 min_size=n)``. Up to scikit-image 0.25 that removed objects of *fewer than* ``n`` voxels;
@@ -31,7 +32,7 @@ import types
 from collections.abc import Callable
 from types import ModuleType
 
-import pytest
+from seglight.errors import SeglightError
 
 REFERENCE_VERSION = "0.5.3"
 _AICSIMAGEIO_MEMBERS = {
@@ -40,15 +41,19 @@ _AICSIMAGEIO_MEMBERS = {
 }
 
 
+class ReferenceMissing(SeglightError):
+    """The reference (or one of its run-time dependencies) is missing or does not import."""
+
+
 class _NotAvailable:
-    """Stands in for an aicsimageio reader/writer; any use is a test bug, so it says so."""
+    """Stands in for an aicsimageio reader/writer; any use is a bug, so it says so."""
 
     def __init__(self, name: str):
         self._name = name
 
     def __call__(self, *args, **kwargs):
         raise RuntimeError(
-            f"{self._name} is a test stand-in (aicsimageio does not import with this tifffile); "
+            f"{self._name} is a stand-in (aicsimageio does not import with this tifffile); "
             "call the reference workflows with output_type='array'"
         )
 
@@ -58,7 +63,7 @@ class _NotAvailable:
         return self
 
 
-def _ensure_aicsimageio() -> None:
+def ensure_aicsimageio() -> None:
     """Make ``import aicsimageio.writers`` work: the real package if it imports, else a stand-in."""
     try:
         importlib.import_module("aicsimageio.writers")
@@ -70,7 +75,7 @@ def _ensure_aicsimageio() -> None:
         del sys.modules[key]
     for module_name, members in _AICSIMAGEIO_MEMBERS.items():
         module = types.ModuleType(module_name)
-        module.__doc__ = "Test stand-in for aicsimageio (see tests/oracle.py)."
+        module.__doc__ = "Stand-in for aicsimageio (see seglight.classic.reference)."
         for member in members:
             setattr(module, member, _NotAvailable(f"{module_name}.{member}"))
         sys.modules[module_name] = module
@@ -78,7 +83,10 @@ def _ensure_aicsimageio() -> None:
 
 
 def reference_module(dotted: str) -> ModuleType:
-    """Import ``aicssegmentation.<dotted>`` (e.g. ``"core.vessel"``), or skip the calling test.
+    """Import ``aicssegmentation.<dotted>`` (e.g. ``"core.vessel"``).
+
+    Raises:
+        ReferenceMissing: the reference or one of its run-time dependencies is missing.
 
     Args:
         dotted: the module path below ``aicssegmentation``.
@@ -87,24 +95,26 @@ def reference_module(dotted: str) -> ModuleType:
         The imported reference module.
     """
     # itk is imported lazily inside the reference's edge-preserving smoothing; without it
-    # a third of the workflows would fail mid-test instead of skipping.
+    # a third of the workflows would fail midway instead of being refused up front.
     for package in ("aicssegmentation", "itk"):
         if importlib.util.find_spec(package) is None:
-            pytest.skip(
+            raise ReferenceMissing(
                 f"the reference aicssegmentation=={REFERENCE_VERSION} is not installed with "
                 f"its run-time dependencies ({package} is missing); "
                 "scripts/install_oracles.sh installs them"
             )
-    _ensure_aicsimageio()
+    ensure_aicsimageio()
     try:
         module = importlib.import_module(f"aicssegmentation.{dotted}")
     except ImportError as err:
-        pytest.skip(f"the reference module aicssegmentation.{dotted} does not import: {err}")
+        raise ReferenceMissing(
+            f"the reference module aicssegmentation.{dotted} does not import: {err}"
+        ) from err
     return module
 
 
 def reference_workflow(name: str) -> Callable:
-    """The reference ``Workflow_<name>`` (call it with ``output_type="array"``), or skip.
+    """The reference ``Workflow_<name>`` (call it with ``output_type="array"``).
 
     Args:
         name: seglight's workflow name, e.g. ``"tomm20"`` or ``"lmnb1_interphase"``.

@@ -1,4 +1,4 @@
-"""The step engine (seglight.classic.steps): cache, overrides, callbacks, labels."""
+"""Running a pipeline (seglight.classic.steps.run): the cache, callbacks, targets, labels."""
 
 from __future__ import annotations
 
@@ -11,43 +11,22 @@ from seglight.classic import (
     ClassicBinarizer,
     StepCache,
     StepOverride,
-    filters,
     list_workflows,
     run_workflow,
 )
 from seglight.classic.registry import get_pipeline
-from seglight.classic.steps import BLOCKS, needed_steps
+from seglight.classic.steps import needed_steps
 from seglight.data.structures import structure_image, two_touching_dots
-from seglight.errors import ConfigError
-
-SHAPE = (10, 48, 48)
-SEC61B_STEPS = ["normalized", "smoothed", "vesselness", "filament", "size_filtered",
-                "size_filtered_2d", "size_filtered_again"]
-
-
-@pytest.fixture(scope="module")
-def image() -> np.ndarray:
-    return structure_image("sec61b", SHAPE)
-
-
-def _run(binarizer, image, cache=None, **kwargs):
-    events = []
-    values = binarizer.run_steps(image, cache=cache, on_step=events.append, **kwargs)
-    return values, events
-
-
-def _ran(events) -> list[str]:
-    """The steps that really computed (neither cache hits nor switched off)."""
-    return [e.step for e in events if not e.cached and not e.disabled]
+from tests.classic.steps.conftest import SEC61B_STEPS, SHAPE, ran, run_steps
 
 
 def test_every_step_runs_once_then_comes_from_the_cache(image):
     cache = StepCache()
-    first, events = _run(ClassicBinarizer("sec61b"), image, cache)
+    first, events = run_steps(ClassicBinarizer("sec61b"), image, cache)
     assert [e.step for e in events] == SEC61B_STEPS
-    assert _ran(events) == SEC61B_STEPS
-    again, events = _run(ClassicBinarizer("sec61b"), image.copy(), cache)  # equal content
-    assert _ran(events) == [] and all(e.cached for e in events)
+    assert ran(events) == SEC61B_STEPS
+    again, events = run_steps(ClassicBinarizer("sec61b"), image.copy(), cache)  # equal content
+    assert ran(events) == [] and all(e.cached for e in events)
     for name in SEC61B_STEPS:
         np.testing.assert_array_equal(again[name], first[name])
     np.testing.assert_array_equal(first["size_filtered_again"], run_workflow("sec61b", image) > 0)
@@ -65,10 +44,10 @@ def test_a_changed_parameter_reruns_exactly_its_steps_and_their_dependents(
     image, param, value, reran
 ):
     cache = StepCache()
-    _run(ClassicBinarizer("sec61b"), image, cache)
+    run_steps(ClassicBinarizer("sec61b"), image, cache)
     changed = ClassicBinarizer("sec61b", {param: value})
-    values, events = _run(changed, image, cache)
-    assert _ran(events) == reran
+    values, events = run_steps(changed, image, cache)
+    assert ran(events) == reran
     assert [e.step for e in events if e.cached] == [s for s in SEC61B_STEPS if s not in reran]
     # The cached run gives what a fresh run with that parameter gives.
     expected = run_workflow("sec61b", image, **{param: value}) > 0
@@ -77,75 +56,26 @@ def test_a_changed_parameter_reruns_exactly_its_steps_and_their_dependents(
 
 def test_another_image_reruns_everything(image):
     cache = StepCache()
-    _run(ClassicBinarizer("sec61b"), image, cache)
+    run_steps(ClassicBinarizer("sec61b"), image, cache)
     other = image.copy()
     other[0, 0, 0] += 1
-    _, events = _run(ClassicBinarizer("sec61b"), other, cache)
-    assert _ran(events) == SEC61B_STEPS
+    _, events = run_steps(ClassicBinarizer("sec61b"), other, cache)
+    assert ran(events) == SEC61B_STEPS
 
 
 def test_cache_keeps_to_its_budget(image):
     cache = StepCache(max_bytes=3 * image.size * 4)  # three float32 volumes
-    _run(ClassicBinarizer("sec61b"), image, cache)
+    run_steps(ClassicBinarizer("sec61b"), image, cache)
     assert 0 < cache.nbytes <= cache.max_bytes
     assert StepCache().max_bytes == 4 * 2**30  # the documented default
     assert len(cache) < len(SEC61B_STEPS)
     # The oldest steps were evicted, the newest kept: asking for the mask runs nothing.
-    values, events = _run(ClassicBinarizer("sec61b"), image, cache,
+    values, events = run_steps(ClassicBinarizer("sec61b"), image, cache,
                           targets=("size_filtered_again",))
     assert [(e.step, e.cached) for e in events] == [("size_filtered_again", True)]
     # Asking for every step recomputes the evicted ones.
-    _, events = _run(ClassicBinarizer("sec61b"), image, cache)
-    assert _ran(events)[0] == "normalized"
-
-
-def test_switched_off_step_passes_its_input_through(image):
-    custom = ClassicBinarizer("sec61b", steps={"size_filtered_2d": {"enabled": False}})
-    values, events = _run(custom, image)
-    assert values["size_filtered_2d"] is values["size_filtered"]
-    assert [e.step for e in events if e.disabled] == ["size_filtered_2d"]
-    # SF -> (no SF2D) -> SF is SF once.
-    expected = run_workflow("sec61b", image, min_size_2d=0) > 0
-    np.testing.assert_array_equal(custom.predict_proba(image) > 0, expected)
-
-
-def test_swapped_block_runs_instead_with_its_own_arguments(image):
-    custom = ClassicBinarizer("sec61b", steps={
-        "smoothed": StepOverride(block="gaussian_3d", params={"sigma": 1.5}),
-        "vesselness": {"block": "vesselness_3d"},  # takes the step's vesselness_sigma
-    })
-    values, _ = _run(custom, image)
-    smoothed = filters.gaussian_3d(values["normalized"], 1.5)
-    np.testing.assert_array_equal(values["smoothed"], smoothed)
-    np.testing.assert_array_equal(values["vesselness"], filters.vesselness_3d(smoothed, 1.0))
-
-
-def test_overridden_step_has_its_own_cache_key(image):
-    cache = StepCache()
-    _run(ClassicBinarizer("sec61b"), image, cache)
-    swapped = ClassicBinarizer("sec61b", steps={"vesselness": {"block": "vesselness_3d"}})
-    _, events = _run(swapped, image, cache)
-    assert _ran(events) == SEC61B_STEPS[2:]
-
-
-@pytest.mark.parametrize(("steps", "says"), [
-    ({"smoothd": {"enabled": False}}, r"steps\.smoothd: workflow 'sec61b' has no step"),
-    ({"smoothed": {"enable": False}}, r"steps\.smoothed\.enable: unknown field"),
-    ({"smoothed": {"enabled": "no"}}, r"steps\.smoothed\.enabled='no'"),
-    ({"smoothed": {"block": "gausian_3d"}}, r"steps\.smoothed\.block: unknown block 'gausian_3d'"),
-    ({"smoothed": {"block": "size_filter"}}, r"steps\.smoothed\.block='size_filter'.*gaussian_3d"),
-    ({"smoothed": {"block": "gaussian_3d", "params": {"sigmaa": 2}}},
-     r"steps\.smoothed\.params\.sigmaa: block 'gaussian_3d' has no such argument"),
-    ({"smoothed": {"block": "gaussian_3d", "params": {"sigma": [2]}}},
-     r"steps\.smoothed\.params\.sigma=\[2\]: should be float"),
-    ({"filament": {"enabled": False}}, r"steps\.filament\.enabled=false: .*cannot be switched"),
-    ({"smoothed": "off"}, r"steps\.smoothed='off': give a mapping"),
-])
-def test_bad_override_is_one_line_naming_the_key(steps, says):
-    with pytest.raises(ConfigError, match=says) as err:
-        ClassicBinarizer("sec61b", steps=steps)
-    assert "\n" not in str(err.value)
-    assert str(err.value).startswith("classic workflow 'sec61b': steps.")
+    _, events = run_steps(ClassicBinarizer("sec61b"), image, cache)
+    assert ran(events)[0] == "normalized"
 
 
 def test_should_stop_cancels_before_the_next_step(image):
@@ -159,7 +89,7 @@ def test_should_stop_cancels_before_the_next_step(image):
 
 
 def test_targets_run_only_what_they_need(image):
-    values, events = _run(ClassicBinarizer("sec61b"), image, targets=("smoothed",))
+    values, events = run_steps(ClassicBinarizer("sec61b"), image, targets=("smoothed",))
     assert list(values) == ["smoothed"] and [e.step for e in events] == SEC61B_STEPS[:2]
     son = get_pipeline("son")
     assert "large_spot_response" not in [s.name for s in needed_steps(son, ["vesselness"])]
@@ -169,11 +99,6 @@ def test_record_gets_every_step_but_the_mask(image):
     steps = {}
     run_workflow("sec61b", image, record=steps.__setitem__)
     assert list(steps) == SEC61B_STEPS[:-1]
-
-
-def test_every_block_has_a_family_and_one_help_line():
-    for blk in BLOCKS.values():
-        assert blk.help and "\n" not in blk.help and blk.family
 
 
 # ------------------------------------------------------------------- the workflow's labels
@@ -229,10 +154,10 @@ def test_every_workflow_runs_from_the_cache_with_its_steps_unchanged(name):
     image = structure_image(name, SHAPE)
     binarizer = ClassicBinarizer(name)
     cache = StepCache()
-    _, events = _run(binarizer, image, cache)
-    assert _ran(events) == [step.name for step in binarizer.pipeline.steps]
-    again, events = _run(binarizer, image, cache)
-    assert _ran(events) == []
+    _, events = run_steps(binarizer, image, cache)
+    assert ran(events) == [step.name for step in binarizer.pipeline.steps]
+    again, events = run_steps(binarizer, image, cache)
+    assert ran(events) == []
     fresh = binarizer.run_steps(image)
     assert list(again) == list(fresh)
     for step, value in fresh.items():
@@ -246,13 +171,13 @@ def test_a_given_output_replaces_its_step_and_keys_what_follows(image):
     normalized = binarizer.run_steps(image, targets=["normalized"])["normalized"]
     brighter = np.clip(normalized * 1.5, 0, 1).astype(np.float32)
     cache = StepCache()
-    values, events = _run(binarizer, image, cache, given={"normalized": brighter})
+    values, events = run_steps(binarizer, image, cache, given={"normalized": brighter})
     assert events[0].step == "normalized" and events[0].cached
     assert values["normalized"] is brighter
     expected = ClassicBinarizer("sec61b", steps={"normalized": StepOverride(enabled=False)})
     np.testing.assert_array_equal(values["size_filtered_again"],
                                   expected.run_steps(brighter)["size_filtered_again"])
-    _, again = _run(binarizer, image, cache, given={"normalized": brighter.copy()})
-    assert _ran(again) == []  # keyed by content: an equal given array hits the cache
+    _, again = run_steps(binarizer, image, cache, given={"normalized": brighter.copy()})
+    assert ran(again) == []  # keyed by content: an equal given array hits the cache
     with pytest.raises(ValueError, match="not steps"):
         binarizer.run_steps(image, given={"nonexistent": brighter})

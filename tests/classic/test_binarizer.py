@@ -15,12 +15,11 @@ from seglight.classic import (
     load_params,
     run_workflow,
 )
-from seglight.classic.intermediates import QC_NAME, save_intermediates
 from seglight.classic.registry import get_pipeline
 from seglight.classic.validation import MIN_SHAPE_ZYX, STRICT_KEY
 from seglight.data.structures import STRUCTURE_OF, structure_image
 from seglight.errors import ConfigError, SeglightError
-from seglight.io import ImageZYX, read_image
+from seglight.io import ImageZYX
 
 STRUCTURES = [
     "actb", "actn1", "atp2a2", "cetn2", "ctnnb1", "dsp", "fbl", "gja1", "h2b_interphase",
@@ -247,29 +246,3 @@ def test_mean_std_normalization_accepts_any_intensity_range(tomm20_image):
     rescaled = run_workflow("tomm20", tomm20_image.astype(np.float32) / 1000.0) > 0
     overlap = 2 * np.count_nonzero(original & rescaled) / (original.sum() + rescaled.sum())
     assert original.any() and overlap > 0.99
-
-
-def test_intermediates_are_written_and_readable(tmp_path, tomm20_image):
-    steps: dict[str, np.ndarray] = {}
-    mask = run_workflow("tomm20", tomm20_image, record=steps.__setitem__)
-    assert len(steps) >= 3
-    spacing = (0.29, 0.108, 0.108)
-    written = save_intermediates(tmp_path, "cell_01", tomm20_image, steps, mask, spacing)
-
-    folder = tmp_path / "cell_01_intermediates"
-    assert [p.parent for p in written] == [folder] * (len(steps) + 1)
-    assert written[-1].name == QC_NAME
-    for path, (step, array) in zip(written, steps.items(), strict=False):
-        assert step.replace(" ", "_") in path.name
-        image = read_image(path, require_3d=False)
-        assert image.spacing_um == pytest.approx(spacing)
-        expected = np.asarray(array)
-        expected = expected.astype(np.uint8) if expected.dtype == bool else expected
-        np.testing.assert_allclose(image.data, expected.reshape(image.data.shape), rtol=1e-6)
-
-    from PIL import Image
-
-    with Image.open(written[-1]) as png:
-        # input, each step and the mask side by side, 4 px apart.
-        columns = len(steps) + 2
-        assert png.size[0] == columns * tomm20_image.shape[2] + (columns - 1) * 4
