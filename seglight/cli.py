@@ -56,6 +56,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "train": ("model", "data", "data/normalization", "trainer", "callbacks", "logger", "paths",
               "experiment", "hparams_search", "debug"),
     "predict": ("model", "paths"),
+    "check": ("model",),
 }
 
 _OVERRIDE = re.compile(r"^(?P<prefix>\+{0,2})(?P<key>[A-Za-z_][\w.\-/@:]*)=(?P<value>.*)$", re.S)
@@ -195,6 +196,9 @@ def refusal(command: str, group: str, option: str) -> str | None:
     if command == "train" and option.startswith("classic/"):
         return (f"model={option} is a classic workflow: there is nothing to train; run it "
                 f"with python -m seglight.predict model={option} input=IMAGES output=DIR")
+    if command == "check" and option.startswith("classic/"):
+        return (f"model={option} is a classic workflow, not a network: python -m seglight.check "
+                "checks networks (conf/model/*.yaml or your own)")
     if command == "predict" and not option.startswith("classic/"):
         return (f"model={option} is a network to train: train it with python -m "
                 f"seglight.train model={option}, then predict with python -m seglight.predict "

@@ -47,6 +47,8 @@ def validate_train_config(cfg: DictConfig) -> None:
     Normalizer(OmegaConf.to_container(data.normalization, resolve=True))
     if not 0 <= float(data.val_fraction) < 1:
         raise ConfigError(f"data.val_fraction={data.val_fraction} must be in [0, 1)")
+    if not 0 <= float(data.get("test_fraction") or 0) < 1:
+        raise ConfigError(f"data.test_fraction={data.test_fraction} must be in [0, 1)")
     if int(data.batch_size) < 1 or int(data.samples_per_epoch) < int(data.batch_size):
         raise ConfigError(
             f"data.batch_size={data.batch_size} and data.samples_per_epoch="

@@ -16,7 +16,7 @@ from seglight.io import read_image
 from seglight.io.checkpoint import load_checkpoint
 from seglight.io.curated import find_triplets
 from seglight.predict.network import NetworkBinarizer
-from tests.cli_utils import run_module
+from tests.helpers.cli_utils import run_module
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / \
     "unet_xy_tiny_w2_before_training_move.ckpt"

@@ -17,7 +17,7 @@ from seglight.errors import ConfigError
 from seglight.networks import SegmentationNetwork
 from seglight.networks.contract import build_network, check_network
 from seglight.training.checks import validate_train_config
-from tests.hydra_utils import compose_config, options
+from tests.helpers.hydra_utils import compose_config, options
 
 REPO = Path(__file__).resolve().parents[2]
 EXTEND = REPO / "docs" / "extend"
