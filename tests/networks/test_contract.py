@@ -38,7 +38,10 @@ def mynet(monkeypatch):
     return mynet
 
 
-@pytest.mark.parametrize("model", options("model"))
+# The default model in the quick tier; the others take 20-60 s of CPU each (slow tier).
+@pytest.mark.parametrize("model", [m if m == "unet_xy_tiny" else
+                                   pytest.param(m, marks=pytest.mark.slow)
+                                   for m in options("model")])
 def test_every_packaged_network_passes_the_check(model):
     cfg = _check_config(model, ["model.net.width=2"] if "width" in
                         _check_config(model).model.net else [])
@@ -107,6 +110,16 @@ def test_training_a_network_without_axis_out_is_one_line(tmp_path, monkeypatch):
     assert "Sizes of tensors must match" in message
     assert message.endswith("in the list; define _axis_out and size_rule (docs/extend.md) or pick "
                             "another data.patch_zyx")
+
+
+def test_an_invalid_patch_names_the_nearest_valid_one(tmp_path, mynet):
+    cfg = compose_config("train", [f"hydra.searchpath=[file://{EXTEND / 'myconf'}]",
+                                   "model=mynet", "data.patch_zyx=[16,62,62]"], tmp_path / "run")
+    with pytest.raises(ConfigError) as err:  # docs/extend.md quotes this line
+        validate_train_config(cfg)
+    assert str(err.value) == ("data.patch_zyx=[16, 62, 62] with model mynet: input size "
+                              "[16, 62, 62] does not fit MyUNet (x and y divisible by 4); the "
+                              "nearest valid size is [16, 64, 64]")
 
 
 def test_an_unimportable_network_class_is_named():
