@@ -54,12 +54,9 @@ net:
 '''
 
 
-def test_new_architecture_is_a_module_plus_a_config(tmp_path, monkeypatch):
-    (tmp_path / "toynet.py").write_text(textwrap.dedent(TOY_MODULE))
-    monkeypatch.syspath_prepend(str(tmp_path))
-    # The user's own config folder, added to Hydra's search path (or conf/model/ in the clone).
-    (tmp_path / "conf" / "model").mkdir(parents=True)
-    (tmp_path / "conf" / "model" / "toy.yaml").write_text(TOY_CONFIG)
+def train_tiny(tmp_path: Path, conf_dir: Path, *overrides: str) -> None:
+    """Train one tiny epoch on two random triplets, with ``conf_dir`` on Hydra's search
+    path, into ``tmp_path/run``."""
     rng = np.random.default_rng(0)
     data = tmp_path / "curated"
     for i in range(2):
@@ -67,13 +64,22 @@ def test_new_architecture_is_a_module_plus_a_config(tmp_path, monkeypatch):
         write_triplet(data, f"t{i}", image, (image > 800).astype(np.uint8))
     cfg = compose_config(
         "train",
-        [f"hydra.searchpath=[file://{tmp_path / 'conf'}]", "model=toy", "data=lamin",
+        [f"hydra.searchpath=[file://{conf_dir}]", *overrides, "data=lamin",
          f"data.path={data}", "data.patch_zyx=[4,16,16]", "data.num_workers=0",
          "data.batch_size=1", "data.samples_per_epoch=2", "trainer.max_epochs=1",
-         "trainer.accelerator=cpu", "logger=csv"],
+         "trainer.accelerator=cpu", "trainer.precision=32-true", "logger=csv"],
         tmp_path / "run",
     )
     train(cfg)
+
+
+def test_new_architecture_is_a_module_plus_a_config(tmp_path, monkeypatch):
+    (tmp_path / "toynet.py").write_text(textwrap.dedent(TOY_MODULE))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    # The user's own config folder, added to Hydra's search path (or conf/model/ in the clone).
+    (tmp_path / "conf" / "model").mkdir(parents=True)
+    (tmp_path / "conf" / "model" / "toy.yaml").write_text(TOY_CONFIG)
+    train_tiny(tmp_path, tmp_path / "conf", "model=toy")
     best = tmp_path / "run" / "checkpoints" / "best.ckpt"
     assert best.is_file()
     state = torch.load(best, map_location="cpu", weights_only=True)
@@ -83,27 +89,14 @@ def test_new_architecture_is_a_module_plus_a_config(tmp_path, monkeypatch):
 
 def test_users_pooling_unet_trains_and_predicts(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(EXTEND))  # the user's module: PYTHONPATH=docs/extend
-    rng = np.random.default_rng(0)
-    data = tmp_path / "curated"
-    for i in range(2):
-        image = rng.integers(0, 1000, (6, 32, 32)).astype(np.uint16)
-        write_triplet(data, f"t{i}", image, (image > 800).astype(np.uint8))
     # The user's own config folder on Hydra's search path (what --config-dir does).
-    cfg = compose_config(
-        "train",
-        [f"hydra.searchpath=[file://{EXTEND / 'myconf'}]", "model=mynet", "model.net.width=2",
-         "data=lamin", f"data.path={data}", "data.patch_zyx=[4,16,16]", "data.num_workers=0",
-         "data.batch_size=1", "data.samples_per_epoch=2", "trainer.max_epochs=1",
-         "trainer.accelerator=cpu", "trainer.precision=32-true", "logger=csv"],
-        tmp_path / "run",
-    )
-    train(cfg)
+    train_tiny(tmp_path, EXTEND / "myconf", "model=mynet", "model.net.width=2")
     best = tmp_path / "run" / "checkpoints" / "best.ckpt"
     state = torch.load(best, map_location="cpu", weights_only=True)
     assert state["hyper_parameters"]["net"]["_target_"] == "mynet.MyUNet"
 
     # Predict an odd-sized image (not a multiple of 4 in y, x) through the predict runner.
-    raw = tmp_path / "raw"
+    raw, rng = tmp_path / "raw", np.random.default_rng(1)
     write_ome_tiff(raw / "odd.tif", rng.integers(0, 1000, (7, 37, 41)).astype(np.uint16),
                    (0.29, 0.108, 0.108))
     runner = PredictRunner(build_binarizer(ckpt_path=best, device="cpu"),
