@@ -249,6 +249,10 @@ def _predict(net: SegmentationNetwork, window: Sequence[int]) -> str:
     from seglight.predict.network import NetworkBinarizer
 
     out = net.output_shape(window)
+    # A window whose output is at least 8 voxels on every axis (an unpadded network's output
+    # can be 1 slice thick at its smallest input), so the image takes a few windows, not many.
+    window = net.valid_input_shape([w + max(0, 8 - o) for w, o in zip(window, out, strict=True)])
+    out = net.output_shape(window)
     shape = tuple(o + w // 2 + d for o, w, d in zip(out, window, (3, 5, 7), strict=True))
     shape = tuple(s if s % 2 else s + 1 for s in shape)
     image = np.random.default_rng(0).normal(100, 10, shape).astype(np.float32)
