@@ -57,6 +57,7 @@ COMMAND_GROUPS: dict[str, tuple[str, ...]] = {
     "train": ("model", "data", "data/normalization", "trainer", "callbacks", "logger", "paths",
               "experiment", "hparams_search", "debug"),
     "predict": ("model", "paths"),
+    "check": ("model",),
 }
 
 _OVERRIDE = re.compile(r"^(?P<prefix>\+{0,2})(?P<key>[A-Za-z_][\w.\-/@:]*)=(?P<value>.*)$", re.S)
@@ -86,6 +87,9 @@ def _is_quoted(value: str) -> bool:
 def _quote_path(value: str, multirun: bool) -> str:
     if not value or value == "null" or _is_quoted(value) or value.startswith("${"):
         return value
+    if value.startswith("[") and value.endswith("]"):  # a list of paths: quote each one
+        items = [v.strip() for v in value[1:-1].split(",") if v.strip()]
+        return "[" + ",".join(v if _is_quoted(v) else _quote(v) for v in items) + "]"
     if multirun and "," in value:  # a sweep over paths: quote each choice
         return ",".join(_quote(v) for v in value.split(","))
     return _quote(value)
@@ -194,6 +198,9 @@ def refusal(command: str, group: str, option: str) -> str | None:
     if command == "train" and option.startswith("classic/"):
         return (f"model={option} is a classic workflow: there is nothing to train; run it "
                 f"with python -m seglight.predict model={option} input=IMAGES output=DIR")
+    if command == "check" and option.startswith("classic/"):
+        return (f"model={option} is a classic workflow, not a network: python -m seglight.check "
+                "checks networks (conf/model/*.yaml or your own)")
     if command == "predict" and not option.startswith("classic/"):
         return (f"model={option} is a network to train: train it with python -m "
                 f"seglight.train model={option}, then predict with python -m seglight.predict "

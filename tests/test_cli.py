@@ -54,6 +54,8 @@ def test_already_quoted_null_and_interpolated_paths_are_left_as_typed():
 def test_a_path_sweep_stays_a_sweep_in_multirun():
     assert prepare_overrides(["-m", "data.path=/a/é,/b"]) == ["-m", "data.path='/a/é','/b'"]
     assert prepare_overrides(["data.path=/a,b"]) == ["data.path='/a,b'"]  # one path, a comma
+    assert prepare_overrides(["ckpt_path=[/a b/é.ckpt, 'c.ckpt']"]) == [
+        "ckpt_path=['/a b/é.ckpt','c.ckpt']"]  # a list of paths: each quoted
 
 
 def test_hydra_flags_and_their_values_pass_through():

@@ -16,7 +16,8 @@ from tqdm.auto import tqdm
 from seglight.data.augment import Augmentation
 from seglight.data.demo import ensure_demo_dataset
 from seglight.data.patches import FixedPatchDataset, PatchSampler, RandomPatchDataset
-from seglight.errors import ConfigError, SeglightError
+from seglight.data.splits import hold_out_test, pick_named, split_record
+from seglight.errors import SeglightError
 from seglight.io.curated import Sample, Triplet, find_triplets, load_triplet
 from seglight.io.image import far_axes
 from seglight.normalization import Normalizer
@@ -33,14 +34,7 @@ def split_triplets(
     """
     triplets = list(triplets)
     if val_names:
-        names = {t.name for t in triplets}
-        missing = sorted(set(val_names) - names)
-        if missing:
-            raise ConfigError(
-                f"data.val_names {missing} are not in the curated folder; it has {sorted(names)}"
-            )
-        val = [t for t in triplets if t.name in set(val_names)]
-        return [t for t in triplets if t.name not in set(val_names)], val
+        return pick_named(triplets, val_names, "data.val_names")
     if val_fraction <= 0:
         return triplets, []
     if len(triplets) == 1:
@@ -88,6 +82,11 @@ class CuratedDataModule(L.LightningDataModule):
         spacing_um: nominal voxel size of the data (ZYX), recorded in checkpoints.
         demo: if set, the demo dataset is generated into ``path`` when it is empty (keyword
             arguments of :func:`~seglight.data.demo.ensure_demo_dataset`).
+        test_fraction: fraction of the images held out of training and validation entirely
+            (:mod:`seglight.data.splits`; ignored with test_names); 0: none.
+        test_names: names of the images to hold out for testing.
+
+    After ``setup``, ``split`` records the names of the train, val and test images.
     """
 
     def __init__(
@@ -105,6 +104,8 @@ class CuratedDataModule(L.LightningDataModule):
         num_workers: int = 0,
         spacing_um: Sequence[float] | None = None,
         demo: dict[str, Any] | None = None,
+        test_fraction: float = 0.0,
+        test_names: Sequence[str] | None = None,
     ):
         super().__init__()
         self.path = Path(path)
@@ -121,6 +122,8 @@ class CuratedDataModule(L.LightningDataModule):
         # own voxel size then replaces it without a warning.
         self.spacing_um_given = True
         self.demo = demo
+        self.test_fraction, self.test_names = float(test_fraction), list(test_names or [])
+        self.split: dict[str, Any] | None = None
         self.train_set: RandomPatchDataset | None = None
         self.val_set: FixedPatchDataset | None = None
 
@@ -146,9 +149,12 @@ class CuratedDataModule(L.LightningDataModule):
                 f"{self.path}: no curated triplets (<name>.tif, <name>_GT.tif, optional "
                 "<name>_CM.tif); pass data.path=<folder> or make one with python -m seglight.curate"
             )
-        train, val = split_triplets(triplets, self.val_fraction, self.val_names)
-        log.info("data: %d training and %d validation images from %s", len(train), len(val),
-                 self.path)
+        rest, test = hold_out_test(triplets, self.test_fraction, self.test_names)
+        train, val = split_triplets(rest, self.val_fraction, self.val_names)
+        self.split = split_record(self.path, train, val, test, val_fraction=self.val_fraction,
+                                  test_fraction=self.test_fraction)
+        log.info("data: %d training, %d validation and %d test images from %s", len(train),
+                 len(val), len(test), self.path)
         warn_if_too_few(train, val, self.path)
         train_samples = self._load(train, "training")
         self._take_images_spacing(train_samples)

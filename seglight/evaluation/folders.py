@@ -13,7 +13,14 @@ import numpy as np
 
 from seglight.errors import ConfigError, SeglightError
 from seglight.evaluation.pairing import Pair, pair_files
-from seglight.evaluation.report import EvaluationReport, pool
+from seglight.evaluation.report import (
+    FAILED,
+    NOT_PREDICTED,
+    SCORED,
+    VOXEL_DISTANCE_KEYS,
+    EvaluationReport,
+    pool,
+)
 from seglight.evaluation.scores import score_masks
 from seglight.io.image import Spacing, read_image
 
@@ -46,18 +53,20 @@ def check_spacing(spacing_zyx: Sequence[float] | None) -> tuple[float, float, fl
 
 
 def _voxel_size(pair: Pair, gt: Spacing, pred: Spacing,
-                override: tuple[float, float, float] | None, notes: list[str]) -> tuple:
+                override: tuple[float, float, float] | None,
+                notes: list[str]) -> tuple[float, float, float] | None:
+    """The voxel size to measure distances with; ``None`` when no file says it (distances
+    are then in voxels)."""
     if override is not None:
         return override
     if None not in gt:
         if None not in pred and not np.allclose(gt, pred, rtol=0.01):
             notes.append(f"{pair.pred}: voxel size {pred} µm differs from the ground truth's "
                          f"{gt} µm; the ground truth's is used")
-        return gt
+        return gt  # type: ignore[return-value]
     if None not in pred:
-        return pred
-    raise SeglightError(f"{pair.gt}: the file does not say its voxel size (ZYX {gt}); "
-                        "pass spacing_zyx=[z,y,x] in µm")
+        return pred  # type: ignore[return-value]
+    return None
 
 
 def score_pair(pair: Pair, spacing_zyx: tuple[float, float, float] | None = None,
@@ -66,8 +75,12 @@ def score_pair(pair: Pair, spacing_zyx: tuple[float, float, float] | None = None
     """Read one pair's files and score them; returns a report row.
 
     Raises:
-        SeglightError: a missing partner, an unreadable file, a shape mismatch or an unknown
-            voxel size, in one line naming the file.
+        SeglightError: a missing partner, an unreadable file or a shape mismatch, in one
+            line naming the file.
+
+    Without a voxel size (neither file says it and no ``spacing_zyx``), every score is the
+    same and the distances are in voxels: ``hd95_vox`` / ``msd_vox`` instead of ``hd95_um`` /
+    ``msd_um`` (which are NaN), and the spacing columns are empty.
     """
     notes = [] if notes is None else notes
     if pair.problem:
@@ -84,8 +97,12 @@ def score_pair(pair: Pair, spacing_zyx: tuple[float, float, float] | None = None
             raise SeglightError(f"{pair.costmap}: shape {costmap.shape} differs from its ground "
                                 f"truth {pair.gt.name} {gt.shape}")
     spacing = _voxel_size(pair, gt.spacing_um, pred.spacing_um, spacing_zyx, notes)
-    scores = score_masks(pred.data, gt.data, costmap, spacing, connectivity=connectivity,
-                         min_object_size=min_object_size)
+    scores = score_masks(pred.data, gt.data, costmap, spacing or (1.0, 1.0, 1.0),
+                         connectivity=connectivity, min_object_size=min_object_size)
+    distances = dict.fromkeys(VOXEL_DISTANCE_KEYS, math.nan)
+    if spacing is None:
+        for um, vox in zip(("hd95_um", "msd_um"), VOXEL_DISTANCE_KEYS, strict=True):
+            distances[vox], scores[um] = scores[um], math.nan
     if scores["tp_voxels"] + scores["fp_voxels"] + scores["fn_voxels"] == 0:
         notes.append(f"{pair.pred}: prediction and ground truth are both empty"
                      + (" where the costmap is > 0" if costmap is not None else "")
@@ -94,9 +111,11 @@ def score_pair(pair: Pair, spacing_zyx: tuple[float, float, float] | None = None
         notes.append(f"{pair.pred}: the prediction is empty; Dice 0, distances inf")
     elif scores["tp_voxels"] + scores["fn_voxels"] == 0:
         notes.append(f"{pair.gt}: the ground truth is empty; Dice 0, distances inf")
+    spacing_cols = spacing or (None, None, None)
     return {
-        "image": pair.name, **scores,
-        "spacing_z_um": spacing[0], "spacing_y_um": spacing[1], "spacing_x_um": spacing[2],
+        "image": pair.name, **scores, **distances, "status": SCORED,
+        "spacing_z_um": spacing_cols[0], "spacing_y_um": spacing_cols[1],
+        "spacing_x_um": spacing_cols[2],
         "pred": str(pair.pred), "gt": str(pair.gt),
         "costmap": str(pair.costmap) if pair.costmap else "", "error": "",
     }
@@ -130,9 +149,12 @@ def evaluate(pred: str | Path, gt: str | Path, costmap: str | Path | None = None
             ``seglight.evaluation`` logger).
 
     Returns:
-        The report; pairs that could not be scored (missing partner, unreadable file, shape
-        mismatch) are rows with an ``error`` and were each logged in one line; the others
-        are scored.
+        The report; pairs that could not be scored (a prediction without ground truth, an
+        unreadable file, a shape mismatch) are rows with an ``error`` and were each logged in
+        one line; a ground truth without a prediction is a row with status ``not predicted``
+        (not a failure: the ground-truth folder may hold more images than were predicted);
+        the others are scored. Images whose files give no voxel size are scored with
+        distances in voxels, with one warning for all of them.
 
     Raises:
         ConfigError: an invalid ``spacing_zyx``, ``connectivity`` or ``min_object_size``.
@@ -147,20 +169,34 @@ def evaluate(pred: str | Path, gt: str | Path, costmap: str | Path | None = None
             or min_object_size < 0:
         raise ConfigError(f"min_object_size={min_object_size!r}: give a number of voxels "
                           ">= 0 (0 counts every object)")
-    rows, notes = [], []
+    rows, notes, no_spacing = [], [], []
     for pair in pair_files(pred, gt, costmap, pred_suffix, gt_suffix, costmap_suffix):
+        if pair.not_predicted:
+            rows.append({"image": pair.name, "status": NOT_PREDICTED, "pred": "",
+                         "gt": str(pair.gt), "costmap": str(pair.costmap or ""), "error": ""})
+            continue
         pair_notes: list[str] = []
         try:
             rows.append(score_pair(pair, override, connectivity, pair_notes, min_object_size))
         except SeglightError as err:
             log(str(err))
-            rows.append({"image": pair.name, "pred": str(pair.pred or ""),
+            rows.append({"image": pair.name, "status": FAILED, "pred": str(pair.pred or ""),
                          "gt": str(pair.gt or ""), "costmap": str(pair.costmap or ""),
                          "error": str(err)})
+        else:
+            if rows[-1]["spacing_z_um"] is None:
+                no_spacing.append(pair.name)
         for line in pair_notes:
             log(line)
         notes += pair_notes
-    report = EvaluationReport(rows, pool([r for r in rows if not r["error"]]), notes)
+    if no_spacing:
+        line = (f"{len(no_spacing)} image(s) ({', '.join(no_spacing[:5])}"
+                f"{', ...' if len(no_spacing) > 5 else ''}) have no voxel size in their files: "
+                "their distances are in voxels (hd95_vox, msd_vox); pass spacing_zyx=[z,y,x] "
+                "for µm")
+        log(line)
+        notes.append(line)
+    report = EvaluationReport(rows, pool([r for r in rows if r["status"] == SCORED]), notes)
     if out is not None:
         report.write_csv(Path(out) / CSV_NAME)
         report.write_png(Path(out) / PNG_NAME)

@@ -7,6 +7,10 @@ extension: ``.tif``, ``.tiff``, ``.ome.tif``, ...). The defaults pair the predic
 ``<stem>_struct_segmentation.tiff`` with ``<stem>.tif``; a curated folder of triplets is read
 with ``gt_suffix=_GT costmap=<same folder> costmap_suffix=_CM``.
 
+When an image has no ``<stem><pred_suffix>`` file but the prediction folder (a folder other
+than the ground truth's) holds a file of the ground truth's own name (``pred/im0.tif`` for
+``gt/im0.tif``, as another tool writes its masks), that file is its prediction.
+
 Several roles may share one folder: a file then belongs to the role with the longest suffix
 it ends with, so with ``gt_suffix=""`` a curated folder's ``cell_CM.tif`` is the costmap of
 ``cell``, not the ground truth of an image called ``cell_CM``.
@@ -39,6 +43,12 @@ class Pair:
     gt: Path | None
     costmap: Path | None = None
     problem: str | None = None
+
+    @property
+    def not_predicted(self) -> bool:
+        """A ground truth without a prediction: listed, not scored, not a failure (a larger
+        ground-truth folder than the predictions, e.g. a whole curated folder)."""
+        return self.pred is None and self.gt is not None
 
 
 def _images(folder: Path) -> list[Path]:
@@ -98,6 +108,12 @@ def pair_files(pred: str | Path, gt: str | Path, costmap: str | Path | None = No
             f"pred={pred}, gt={gt}: no masks named <stem>{pred_suffix}.tif[f] or "
             f"<stem>{gt_suffix}.tif[f]; check the folders, pred_suffix= and gt_suffix="
         )
+    if pred_suffix and folders["pred"].resolve() != folders["gt"].resolve():
+        # Masks from another tool, named like their ground truth: pred/im0.tif, gt/im0.tif.
+        same_named = _index(folders["pred"], "", [pred_suffix])
+        for name in indexes["gt"].keys() - indexes["pred"].keys():
+            if name in same_named:
+                indexes["pred"][name] = same_named[name]
     pairs = []
     for name in sorted(indexes["pred"].keys() | indexes["gt"].keys()):
         pred_path, gt_path = indexes["pred"].get(name), indexes["gt"].get(name)

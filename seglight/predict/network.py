@@ -33,7 +33,8 @@ def load_module(ckpt_path: str | Path, map_location: str | torch.device = "cpu")
     """Rebuild the :class:`~seglight.training.module.SegmentationModule` stored in a checkpoint.
 
     Raises:
-        SeglightError: the file is missing or is not a seglight checkpoint.
+        SeglightError: the file is missing or is not a seglight checkpoint, or its network
+            class cannot be imported (the line says so).
     """
     from seglight.training.module import SegmentationModule
 
@@ -46,6 +47,8 @@ def load_module(ckpt_path: str | Path, map_location: str | torch.device = "cpu")
                                                            weights_only=True)
         except pickle.UnpicklingError:
             raise
+        except SeglightError as err:  # e.g. its network class cannot be imported
+            raise SeglightError(f"ckpt_path={path}: {err}") from None
         except Exception as err:  # noqa: BLE001 - torch/lightning raise many types for bad files
             msg = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise SeglightError(

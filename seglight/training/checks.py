@@ -7,11 +7,12 @@ import inspect
 from pathlib import Path
 
 import torch
-from hydra.utils import get_object, instantiate
+from hydra.utils import get_object
 from omegaconf import DictConfig, OmegaConf
 
 from seglight.errors import ConfigError
 from seglight.io.curated import find_triplets
+from seglight.networks.contract import build_network, probe_patch
 from seglight.normalization import Normalizer
 from seglight.training.budget import parse_budget
 
@@ -82,6 +83,8 @@ def validate_train_config(cfg: DictConfig) -> None:
     Normalizer(OmegaConf.to_container(data.normalization, resolve=True))
     if not 0 <= float(data.val_fraction) < 1:
         raise ConfigError(f"data.val_fraction={data.val_fraction} must be in [0, 1)")
+    if not 0 <= float(data.get("test_fraction") or 0) < 1:
+        raise ConfigError(f"data.test_fraction={data.test_fraction} must be in [0, 1)")
     if int(data.batch_size) < 1 or int(data.samples_per_epoch) < int(data.batch_size):
         raise ConfigError(
             f"data.batch_size={data.batch_size} and data.samples_per_epoch="
@@ -89,12 +92,13 @@ def validate_train_config(cfg: DictConfig) -> None:
         )
     for key in _GIVEN:
         check_call_arguments(key, OmegaConf.select(cfg, key))
-    net = instantiate(cfg.model.net)
+    net = build_network(cfg.model.net)  # an unimportable class: one line
     patch = [int(p) for p in data.patch_zyx]
     try:
         net.output_shape(patch)
     except ConfigError as err:
         raise ConfigError(f"data.patch_zyx={patch} with model {_model_name(cfg)}: {err}") from None
+    probe_patch(net, patch, _model_name(cfg))  # a network without _axis_out: one forward
     n_weights = len(cfg.model.loss.head_weights)
     if net.n_heads > n_weights:
         raise ConfigError(

@@ -27,6 +27,7 @@ from seglight.training.init_from import adopt_source, freeze, load_matching, rea
 from seglight.training.precision import select_precision
 from seglight.training.record import MetricHistory, RunRecord, log_hparams, metric_mode
 from seglight.training.resume import RngStates, continue_in_run_folder, keep_csv_rows
+from seglight.training.split import RecordSplit
 
 log = logging.getLogger("seglight.train")
 
@@ -91,7 +92,8 @@ def _fit(cfg: DictConfig, record: RunRecord) -> TrainResult:
     if cfg.get("freeze"):
         log.info("freeze=%s: %d parameters kept fixed", cfg.freeze, freeze(model.net, cfg.freeze))
     loggers = _instantiate_all(cfg.get("logger"))
-    callbacks = _instantiate_all(cfg.get("callbacks")) + length_callbacks(cfg, started)
+    callbacks = [*_instantiate_all(cfg.get("callbacks")), RecordSplit(),  # split.json + ckpt
+                 *length_callbacks(cfg, started)]
     if cfg.trainer.get("enable_progress_bar") is False:  # the user's switch wins over the config
         callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
     history = MetricHistory(cfg.optimized_metric, metric_mode(cfg.optimized_metric, callbacks))

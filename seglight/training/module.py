@@ -20,6 +20,7 @@ from hydra.utils import instantiate
 
 from seglight.config import to_plain
 from seglight.networks.base import SegmentationNetwork, center_crop
+from seglight.networks.contract import build_network
 from seglight.training.metrics import MaskedDiceIoU
 
 
@@ -66,7 +67,7 @@ class SegmentationModule(L.LightningModule):
         patch_zyx, spacing_um, parent = to_plain(patch_zyx), to_plain(spacing_um), to_plain(parent)
         super().__init__()
         self.save_hyperparameters()
-        self.net: SegmentationNetwork = instantiate(net)
+        self.net: SegmentationNetwork = build_network(net)
         self.loss_fn = instantiate(loss)
         self.val_metric = MaskedDiceIoU()
         self._panels: list[np.ndarray] = []

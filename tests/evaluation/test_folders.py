@@ -80,14 +80,58 @@ def test_costmap_folder_leaves_out_zero_voxels(mask_folders):
     assert b["precision"] == 1.0
 
 
-def test_unknown_voxel_size_is_one_line(mask_folders):
+def test_unknown_voxel_size_scores_in_voxels_with_one_warning(mask_folders):
     pred, gt = mask_folders["pred"], mask_folders["gt"]
-    write_ome_tiff(gt / "z.tif", cube(), (None, None, None))
-    write_ome_tiff(pred / "z_struct_segmentation.tiff", cube(), (None, None, None))
+    for name, shift in (("y", 1), ("z", 2)):
+        write_ome_tiff(gt / f"{name}.tif", cube(), (None, None, None))
+        write_ome_tiff(pred / f"{name}_struct_segmentation.tiff", cube(lo=(2, 2, 2 + shift)),
+                       (None, None, None))
+    lines = []
+    report = evaluate(pred, gt, log=lines.append, out=mask_folders["tmp"] / "out")
+    assert report.failures == [] and len(report.scored) == 4
+    assert lines == ["2 image(s) (y, z) have no voxel size in their files: their distances "
+                     "are in voxels (hd95_vox, msd_vox); pass spacing_zyx=[z,y,x] for µm"]
+    rows = {r["image"]: r for r in report.scored}
+    # Shifted by 2 voxels in x: the farthest surface voxels are 2 voxels apart.
+    assert rows["z"]["hd95_vox"] == pytest.approx(2.0) and math.isnan(rows["z"]["hd95_um"])
+    assert rows["y"]["dice"] == pytest.approx(0.75)  # voxel scores need no voxel size
+    assert rows["b"]["hd95_um"] == pytest.approx(0.25) and math.isnan(rows["b"]["hd95_vox"])
+    assert report.overall["hd95_vox"] == pytest.approx(1.5)
+    assert "HD95 vox" in report.table().splitlines()[0]
+    with open(report.csv_path, newline="") as f:
+        csv_rows = {r["image"]: r for r in csv.DictReader(f)}
+    assert float(csv_rows["z"]["hd95_vox"]) == pytest.approx(2.0)
+    assert csv_rows["z"]["spacing_z_um"] == "" and csv_rows["z"]["hd95_um"] == "nan"
+    # A given voxel size gives µm for all.
+    report = evaluate(pred, gt, spacing_zyx=(1, 1, 1))
+    assert report.scored[-1]["hd95_um"] == pytest.approx(2.0)
+
+
+def test_same_named_predictions_pair_when_no_suffixed_one_exists(mask_folders):
+    pred, gt = mask_folders["tmp"] / "other_tool", mask_folders["gt"]
+    write_ome_tiff(pred / "a.tif", cube(), SPACING)
+    write_ome_tiff(pred / "b.tif", cube(lo=(2, 2, 3)), SPACING)
     report = evaluate(pred, gt)
-    assert report.failures == [f"{gt / 'z.tif'}: the file does not say its voxel size "
-                               "(ZYX (None, None, None)); pass spacing_zyx=[z,y,x] in µm"]
-    assert len(evaluate(pred, gt, spacing_zyx=(1, 1, 1)).scored) == 3
+    assert [(r["image"], r["dice"]) for r in report.scored] == [("a", 1.0), ("b", 0.75)]
+    # A suffixed prediction wins over a same-named file.
+    write_ome_tiff(pred / "b_struct_segmentation.tiff", cube(), SPACING)
+    assert evaluate(pred, gt).scored[1]["dice"] == 1.0
+
+
+def test_ground_truth_without_prediction_is_listed_not_failed(mask_folders):
+    pred, gt = mask_folders["pred"], mask_folders["gt"]
+    write_ome_tiff(gt / "c.tif", cube(), SPACING)
+    write_ome_tiff(gt / "d.tif", cube(), SPACING)
+    lines = []
+    report = evaluate(pred, gt, log=lines.append, out=mask_folders["tmp"] / "out")
+    assert report.failures == [] and lines == []
+    assert report.not_predicted == ["c", "d"]
+    assert report.summary_line() == "2 scored, 0 failed, 2 not predicted"
+    assert report.overall["n_images"] == 2
+    with open(report.csv_path, newline="") as f:
+        statuses = [(r["image"], r["status"]) for r in csv.DictReader(f)]
+    assert statuses == [("a", "scored"), ("b", "scored"), ("c", "not predicted"),
+                        ("d", "not predicted"), ("overall", "scored")]
 
 
 def test_csv_and_png_written(mask_folders):
