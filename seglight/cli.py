@@ -84,10 +84,12 @@ def _is_quoted(value: str) -> bool:
     return len(value) >= 2 and value[0] == value[-1] and value[0] in "'\""
 
 
-def _quote_path(value: str, multirun: bool) -> str:
+def _quote_path(value: str, multirun: bool, lists: bool = True) -> str:
+    """``value`` quoted for Hydra; with ``lists``, ``[a, b]`` is a list of paths, each quoted
+    (free text, e.g. export's JSON ``cite=[{...}]``, is quoted whole)."""
     if not value or value == "null" or _is_quoted(value) or value.startswith("${"):
         return value
-    if value.startswith("[") and value.endswith("]"):  # a list of paths: quote each one
+    if lists and value.startswith("[") and value.endswith("]"):  # quote each path
         items = [v.strip() for v in value[1:-1].split(",") if v.strip()]
         return "[" + ",".join(v if _is_quoted(v) else _quote(v) for v in items) + "]"
     if multirun and "," in value:  # a sweep over paths: quote each choice
@@ -142,8 +144,10 @@ def prepare_overrides(args: Sequence[str], text_keys: Collection[str] = ()) -> l
             out.append(arg)  # Hydra reports what it is
             continue
         prefix, key, value = match["prefix"], match["key"], match["value"]
-        if key.rsplit(".", 1)[-1] in PATH_KEYS or key in text_keys:
+        if key.rsplit(".", 1)[-1] in PATH_KEYS:
             value = _quote_path(value, multirun)
+        elif key in text_keys:
+            value = _quote_path(value, multirun, lists=False)
         free = _free_form_key(key)
         if free is not None and not prefix:
             if free[0] == "trainer":
