@@ -22,6 +22,10 @@ FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / \
     "unet_xy_tiny_w2_before_training_move.ckpt"
 
 
+#: the sweep's job folders, named by the values the sweep varies
+J0, J1 = "0_lr=0.001", "1_lr=0.003"
+
+
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory) -> Path:
     """A real 2-job sweep of tiny runs on the demo data, holding a quarter of it out."""
@@ -57,8 +61,8 @@ def test_sweep_folder_gives_a_row_per_checkpoint_that_matches_scoring_by_hand(sw
     assert result.returncode == 0, result.stderr
     table = result.stdout.splitlines()
     assert table[0].split()[:4] == ["model", "images", "Dice", "IoU"]
-    assert sorted(line.split()[0] for line in table[1:]) == ["0/checkpoints/best.ckpt",
-                                                             "1/checkpoints/best.ckpt"]
+    assert sorted(line.split()[0] for line in table[1:]) == [f"{J0}/checkpoints/best.ckpt",
+                                                             f"{J1}/checkpoints/best.ckpt"]
     assert all("++model.optimizer.lr=" in line for line in table[1:])  # what differs
     out = sweep / "sweep" / "evaluation_test"
     assert (out / "evaluation.png").read_bytes()[:4] == b"\x89PNG"
@@ -66,12 +70,12 @@ def test_sweep_folder_gives_a_row_per_checkpoint_that_matches_scoring_by_hand(sw
         rows = list(csv.DictReader(f))
 
     # The split: recorded in the run folder and the checkpoint, the test images held out.
-    ckpt = sweep / "sweep" / "0" / "checkpoints" / "best.ckpt"
-    split = json.loads((sweep / "sweep" / "0" / "split.json").read_text())
+    ckpt = sweep / "sweep" / J0 / "checkpoints" / "best.ckpt"
+    split = json.loads((sweep / "sweep" / J0 / "split.json").read_text())
     assert load_checkpoint(ckpt)["seglight_split"] == split
     assert len(split["test"]) == 2 and not set(split["test"]) & {*split["train"], *split["val"]}
 
-    mine = [r for r in rows if r["model"] == "0/checkpoints/best.ckpt"]
+    mine = [r for r in rows if r["model"] == f"{J0}/checkpoints/best.ckpt"]
     model = next(r for r in mine if r["image"] == "overall")
     images = {r["image"]: r for r in mine if r["image"] != "overall"}
     assert sorted(images) == split["test"]  # only the test images, not the rest of the folder
@@ -84,14 +88,14 @@ def test_sweep_folder_gives_a_row_per_checkpoint_that_matches_scoring_by_hand(sw
     tp, fp, fn = (sum(s[k] for s in hand.values()) for k in ("tp_voxels", "fp_voxels",
                                                             "fn_voxels"))
     assert float(model["dice"]) == pytest.approx(2 * tp / (2 * tp + fp + fn))
-    assert model["n_images"] == "2" and model["checkpoint"].endswith("0/checkpoints/best.ckpt")
+    assert model["n_images"] == "2" and model["checkpoint"].endswith(f"{J0}/checkpoints/best.ckpt")
 
 
 @pytest.mark.slow
 def test_checkpoints_without_a_test_split_are_one_line_rows(sweep, tmp_path):
     demo = sweep / "data" / "demo"
     lines = []
-    report = evaluate_checkpoints([FIXTURE, sweep / "sweep" / "1" / "checkpoints" /
+    report = evaluate_checkpoints([FIXTURE, sweep / "sweep" / J1 / "checkpoints" /
                                    "last.ckpt"], data_path=demo, split="test",
                                   out=tmp_path / "out", device="cpu", log_line=lines.append)
     failed = report.models[-1]
