@@ -36,7 +36,8 @@ assert Path(seglight.__file__).is_relative_to(Path(sys.prefix)), seglight.__file
 assert (seglight.CONF_DIR / "train.yaml").is_file(), seglight.CONF_DIR
 print(f"check_wheel: seglight from {Path(seglight.__file__).parent}, configs in {seglight.CONF_DIR}")
 PY
-for module in seglight.train seglight.predict seglight.curate seglight.evaluate; do
+for module in seglight.train seglight.predict seglight.curate seglight.evaluate seglight.plan \
+        seglight.check seglight.export; do
     if "$VPY" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$module') is None)"; then
         "$VPY" -m "$module" --help > "help_$module.txt"
         echo "check_wheel: python -m $module --help ($(wc -l < "help_$module.txt") lines)"
