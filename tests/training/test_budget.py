@@ -100,7 +100,7 @@ def test_a_budget_ends_on_time_with_the_schedule_at_its_end(tmp_path, caplog):
     ended = next(m for m in lines if m.startswith("training ended: budget"))
     step_s = float(ended.split("steps (")[1].split(" s each")[0])
     spent = float(ended.split(" s in all")[0].rsplit(", ", 1)[1])  # fit's start to the end
-    assert spent <= elapsed
+    assert spent <= elapsed + 0.05  # the line prints seconds to one decimal
     # On time within one step (and the little the end of fit takes: the last checkpoint).
     assert budget - 3 * step_s - 1.0 <= elapsed <= budget + step_s + 1.0, (elapsed, ended)
     assert steps >= 3, ended  # it trained past the timed first steps
