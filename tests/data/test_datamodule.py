@@ -56,12 +56,17 @@ def test_worker_processes_draw_different_patches(tmp_path):
     assert len({im.numpy().tobytes() for im in images}) == 4
 
 
-def test_the_images_voxel_size_wins_over_the_configs_with_a_warning(tmp_path, caplog):
+def _folder_at(path, spacing_um):
+    """Three curated triplets whose files record ``spacing_um``."""
     rng = np.random.default_rng(0)
     for i in range(3):
         image = rng.integers(100, 2000, (6, 32, 32)).astype(np.uint16)
-        write_triplet(tmp_path, f"img_{i}", image, (image > 1500).astype(np.uint8),
-                      spacing_um=(0.235, 0.15, 0.15))
+        write_triplet(path, f"img_{i}", image, (image > 1500).astype(np.uint8),
+                      spacing_um=spacing_um)
+
+
+def test_the_images_voxel_size_wins_over_the_configs_with_a_warning(tmp_path, caplog):
+    _folder_at(tmp_path, spacing_um=(0.235, 0.15, 0.15))
     dm = CuratedDataModule(str(tmp_path), [], patch_zyx=(4, 16, 16), val_fraction=0.0,
                            spacing_um=[0.29, 0.108, 0.108])  # data=lamin's nominal size
     with caplog.at_level("WARNING", logger="seglight"):
@@ -81,11 +86,7 @@ def test_images_without_a_voxel_size_keep_the_configs(tmp_path):
 
 def test_a_data_configs_default_voxel_size_gives_way_without_a_warning(tmp_path, caplog):
     # data=lamin's nominal 0.29 x 0.108 x 0.108 um, which the user never set (issue 29).
-    rng = np.random.default_rng(0)
-    for i in range(3):
-        image = rng.integers(100, 2000, (6, 32, 32)).astype(np.uint16)
-        write_triplet(tmp_path, f"img_{i}", image, (image > 1500).astype(np.uint8),
-                      spacing_um=(0.235, 0.15, 0.15))
+    _folder_at(tmp_path, spacing_um=(0.235, 0.15, 0.15))
     dm = CuratedDataModule(str(tmp_path), [], patch_zyx=(4, 16, 16), val_fraction=0.0,
                            spacing_um=[0.29, 0.108, 0.108])
     dm.spacing_um_given = False  # what fit() sets when data.spacing_um is not the user's
