@@ -108,7 +108,7 @@ def main() -> None:
     import torch
 
     from seglight.planning import make_plan
-    from seglight.training.precision import cpu_has_native_bf16
+    from seglight.training.precision import cpu_bf16_flags
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", default="10min")
@@ -130,7 +130,7 @@ def main() -> None:
         print(f"{name}: planned in {time.perf_counter() - t0:.0f} s: "
               + " | ".join(rows[-1]), flush=True)
     device = (f"CPU, {torch.get_num_threads()} thread(s), "
-              f"{'AVX512-BF16/AMX' if cpu_has_native_bf16() else 'no bf16 units'}"
+              f"{cpu_bf16_flags()}"
               if args.device == "cpu" else torch.cuda.get_device_name())
     print(f"\nbudget {args.budget} ({args.clock} clock) on {device}\n")
     print("| set | " + " | ".join(COLUMNS) + " |")

@@ -27,7 +27,7 @@ from seglight.planning.timing import (
     measure_step,
 )
 from seglight.training.precision import (
-    cpu_has_native_bf16,
+    cpu_bf16_flags,
     resolve_accelerator,
     select_precision,
 )
@@ -188,8 +188,7 @@ def make_plan(
             f"curated images ({floor / 1e9:.2f} GB); give more memory_gb= or fewer images")
     request = Request(budget_s, device, memory, source, torch.get_num_threads())
     precision = select_precision("auto", device)
-    flags = ("AVX512-BF16/AMX" if cpu_has_native_bf16() else "no bf16 units (AVX2)") \
-        if device == "cpu" else torch.cuda.get_device_name()
+    flags = cpu_bf16_flags() if device == "cpu" else torch.cuda.get_device_name()
     decisions: list[Decision] = [
         Decision("data", "curated", "a folder of curated triplets, nothing dataset-specific"),
         Decision("data.path", str(Path(folder).resolve()), "the folder planned from"),

@@ -25,6 +25,14 @@ def cpu_has_native_bf16() -> bool:
     return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
+def cpu_bf16_flags() -> str:
+    """The CPU's bfloat16 units by name (``"AVX512-BF16 + AMX"``, ``"AVX512-BF16"``, ``"AMX"``),
+    or ``"no bf16 units (AVX2)"``: what a plan or a timing names."""
+    names = [name for name, has in (("AVX512-BF16", torch.cpu._is_avx512_bf16_supported()),
+                                    ("AMX", torch.cpu._is_amx_tile_supported())) if has]
+    return " + ".join(names) if names else "no bf16 units (AVX2)"
+
+
 def cuda_has_bf16() -> bool:
     """True when the current CUDA GPU computes in bfloat16 natively."""
     return bool(torch.cuda.is_bf16_supported(including_emulation=False))

@@ -52,3 +52,14 @@ def test_autocast_dtype_of_lightning_precisions():
     assert P.autocast_dtype("bf16-mixed") is torch.bfloat16
     assert P.autocast_dtype("16-mixed") is torch.float16
     assert P.autocast_dtype("32-true") is None
+
+
+def test_cpu_bf16_flags_names_the_units_this_cpu_has(monkeypatch):
+    from seglight.training import precision
+
+    for avx, amx, want in ((True, True, "AVX512-BF16 + AMX"), (True, False, "AVX512-BF16"),
+                           (False, True, "AMX"), (False, False, "no bf16 units (AVX2)")):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx: v)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v)
+        assert precision.cpu_bf16_flags() == want
+        assert precision.cpu_has_native_bf16() == (want != "no bf16 units (AVX2)")
