@@ -99,7 +99,7 @@ def row(name: str, plan, args_clock: str = "wall") -> list[str]:
             f"{fp.thickness_um:.2f}", get("model"), str(get("model.net.zoom", "-")), str(width),
             str(get("data.patch_zyx")), str(get("data.batch_size")), get("model.loss.kind"),
             get("data/normalization"), str(get("data.foreground_fraction")),
-            str(get("trainer.max_steps")),
+            str(get("steps (estimate)")),
             f"{plan.measured.cpu_s if args_clock == 'cpu' else plan.measured.wall_s:.2f}",
             str(get("memory (GB)"))]
 

@@ -257,16 +257,21 @@ def make_plan(
     if not topo.model.startswith("unet_xy"):
         decisions += rules.dynunet_overrides(topo, width)
     decisions += rules.decide_augmentation(fp, patch)
+    if has_budget_key is None:
+        has_budget_key = "budget" in compose_train([])
     per_epoch = max(1, math.ceil(steps / rules.VALIDATIONS))
     unit = "CPU s" if clock == "cpu" else "s"
     lr = 3e-3 if width <= 8 else 1e-3
     decisions += [
-        Decision("trainer.max_steps", steps,
+        Decision("trainer.max_steps", -1 if has_budget_key else steps,
+                 (f"budget= ends the run on time: about {steps} steps, " if has_budget_key
+                  else "") +
                  f"{budget} x {rules.STEP_SHARE:.0%} / {step_s:.2f} {unit} per step (measured: "
                  f"{compute_s:.2f} s compute + {data_s:.2f} s patches), less start-up "
                  "and validation" + ("" if steps >= rules.MIN_STEPS else
                                      f"; WARNING: under {rules.MIN_STEPS} steps, a short run")),
-        Decision("trainer.max_epochs", -1, "the step count ends the run"),
+        Decision("trainer.max_epochs", -1,
+                 "the budget ends the run" if has_budget_key else "the step count ends the run"),
         Decision("data.samples_per_epoch", per_epoch * batch,
                  f"{per_epoch} steps per epoch: {rules.VALIDATIONS} validations over the run "
                  "(best.ckpt is the best)"),
@@ -288,11 +293,15 @@ def make_plan(
                  "10 % warm-up, then cosine to 0 at the last planned step"),
         Decision("model.scheduler_interval", "step", "the schedule spans the run's steps"),
     ]
-    if has_budget_key is None:
-        has_budget_key = "budget" in compose_train([])
-    if has_budget_key and clock == "wall":  # budget= ends training on wall time
+    if has_budget_key:  # budget= ends training on time, on the clock planned for
         decisions.append(Decision("budget", budget if isinstance(budget, str) else
-                                  f"{int(budget_s)}s", "training also ends on time"))
+                                  f"{int(budget_s)}s", "training ends on time, the steps and the "
+                                  "schedule fitted to the rate measured as it runs"))
+        decisions.append(Decision("budget_clock", clock,
+                                  "this process's CPU seconds (a shared machine)"
+                                  if clock == "cpu" else "time on the clock"))
+    decisions.append(Decision("steps (estimate)", steps, "the optimizer steps the budget buys "
+                              "at the measured rate", applied=False))
     decisions.append(Decision(
         "memory (GB)", round(need / 1e9, 2),
         f"predicted peak of training: {model.bytes_per_voxel:.0f} B per batch voxel measured "

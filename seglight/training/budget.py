@@ -1,7 +1,9 @@
 """How long training runs: a wall-time budget, the step/epoch limits, and why it stopped.
 
 ``budget=30min`` (or ``2h``, ``900`` seconds, ``1h30min``) ends training on time, counted
-from the start of :func:`seglight.training.fit.fit` (reading the data included). The
+from the start of :func:`seglight.training.fit.fit` (reading the data included); with
+``budget_clock=cpu`` the budget is the process's CPU seconds since it started (planning and
+imports included: what ``time`` reports as user + sys), for a machine shared with others. The
 :class:`TimeBudget` callback times the first training steps and the sanity validation,
 then sets the run's step count so that the steps *and* the validations still to come fit
 what is left, and re-plans after every step from the measured rates (a shared machine's
@@ -9,6 +11,10 @@ speed drifts). Each re-plan gives the new count to the learning-rate schedule
 (:func:`seglight.training.schedules.respan`), so the warm-up and the decay span the budget
 and the schedule is at its end when the budget is; a hard stop ends the run if a step would
 overrun it anyway.
+
+Training always ends on a validation (:class:`FinalValidation`): when the last step falls
+between two scheduled validations, one more runs, so ``best.ckpt`` can be the final weights
+(whose learning rate had decayed to its end). A budget counts that validation in.
 
 ``trainer.max_steps`` sets the run's length unless ``trainer.max_epochs`` is also given on
 the command line (the config's default epoch count would otherwise stop it first, silently);
@@ -34,6 +40,8 @@ _UNITS = {"h": 3600.0, "min": 60.0, "m": 60.0, "s": 1.0, "": 1.0}
 _PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(h|min|m|s|)")
 #: Placeholder step limit while a budget has not yet been planned (before the first steps).
 _UNPLANNED = 10**9
+#: The clocks a budget can count on.
+CLOCKS = {"wall": time.monotonic, "cpu": time.process_time}
 
 
 def parse_budget(value: object) -> float | None:
@@ -112,21 +120,28 @@ def run_length(cfg: DictConfig) -> dict:
 
 
 class TimeBudget(L.Callback):
-    """End training within ``seconds`` of ``start`` (a :func:`time.monotonic` value), with the
+    """End training within ``seconds`` of ``start`` (a reading of its clock), with the
     learning-rate schedule spanning the steps the budget buys.
 
     Args:
         seconds: the budget.
-        start: when the budget's clock started (default: when this callback was made).
+        start: when the budget's clock started, a reading of ``clock`` (default: when this
+            callback was made).
         probe_steps: training steps timed before the first plan (the first one, which warms
             up allocators and caches, is not counted in the rate).
         cap_steps: a step limit the plan never exceeds (the user's ``trainer.max_steps``).
+        clock: ``wall`` (:func:`time.monotonic`) or ``cpu`` (:func:`time.process_time`: this
+            process's CPU seconds, all threads).
     """
 
     def __init__(self, seconds: float, start: float | None = None, probe_steps: int = 3,
-                 cap_steps: int | None = None):
+                 cap_steps: int | None = None, clock: str = "wall"):
+        if clock not in CLOCKS:
+            raise ConfigError(f"budget_clock={clock}: use wall or cpu")
+        self.clock_name = clock
+        self.clock = CLOCKS[clock]
         self.seconds = float(seconds)
-        self.start = time.monotonic() if start is None else float(start)
+        self.start = self.clock() if start is None else float(start)
         self.deadline = self.start + self.seconds
         self.probe_steps = max(int(probe_steps), 2)
         self.cap_steps = cap_steps if cap_steps and cap_steps > 0 else None
@@ -143,12 +158,12 @@ class TimeBudget(L.Callback):
     # -- measurements ------------------------------------------------------------------------
 
     def on_validation_start(self, trainer, pl_module) -> None:
-        self._val_start = time.monotonic()
+        self._val_start = self.clock()
 
     def on_validation_end(self, trainer, pl_module) -> None:
         if self._val_start is None:
             return
-        spent = time.monotonic() - self._val_start
+        spent = self.clock() - self._val_start
         batches = sum(int(n) for n in (trainer.num_sanity_val_batches if trainer.sanity_checking
                                        else trainer.num_val_batches))
         self._val_s += spent
@@ -158,7 +173,7 @@ class TimeBudget(L.Callback):
         self._val_start = None
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if self._last_end is not None:  # the first step (warm-up) is not timed
             self._train_s += now - self._last_end
             self._timed_steps += 1
@@ -169,7 +184,7 @@ class TimeBudget(L.Callback):
             self._plan(trainer, now, stop=True)
 
     def on_train_end(self, trainer, pl_module) -> None:
-        self.ended_at = time.monotonic()
+        self.ended_at = self.clock()
 
     # -- planning ----------------------------------------------------------------------------
 
@@ -203,6 +218,8 @@ class TimeBudget(L.Callback):
 
         def cost(n: int) -> float:
             vals = (done + n) // every - done // every if every and val_s else 0
+            if every and val_s and n and (done + n) % every:
+                vals += 1  # the validation FinalValidation adds at the end
             return n * step_s + vals * val_s
 
         lo, hi = 0, 1
@@ -235,10 +252,29 @@ class TimeBudget(L.Callback):
                 respan(config.scheduler, units)
 
     def summary(self) -> str:
-        spent = (self.ended_at or time.monotonic()) - self.start
+        spent = (self.ended_at or self.clock()) - self.start
         return (f"budget {format_seconds(self.seconds)}: {self.planned_steps} steps "
                 f"({self.step_seconds():.2f} s each), validation {self._val_s:.1f} s, "
                 f"{spent:.1f} s in all")
+
+
+class FinalValidation(L.Callback):
+    """Validate after the last step when it falls between two scheduled validations.
+
+    A run that stops on ``trainer.max_steps`` (or a budget) in the middle of an epoch would
+    otherwise end without validating its final weights, and ``best.ckpt`` would miss the end
+    of the schedule: planned runs on the benchmark stopped 26 steps after their last
+    validation. Setting ``trainer.should_stop`` at the last step makes Lightning run the
+    validation it allows for a stopping run, then end.
+    """
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        max_steps = trainer.max_steps
+        if max_steps in (None, -1) or max_steps >= _UNPLANNED or trainer.global_step < max_steps:
+            return
+        every = TimeBudget._validation_every(trainer)
+        if every and trainer.global_step % every:
+            trainer.should_stop = True
 
 
 class StopReason(L.Callback):
@@ -276,5 +312,7 @@ def length_callbacks(cfg: DictConfig, start: float) -> list[L.Callback]:
     budget = None
     if seconds:
         cap = cfg.trainer.get("max_steps")
-        budget = TimeBudget(seconds, start=start, cap_steps=int(cap) if cap else None)
-    return [c for c in (budget, StopReason(budget)) if c is not None]
+        clock = str(cfg.get("budget_clock") or "wall")
+        budget = TimeBudget(seconds, start=0.0 if clock == "cpu" else start,
+                            cap_steps=int(cap) if cap else None, clock=clock)
+    return [c for c in (budget, FinalValidation(), StopReason(budget)) if c is not None]

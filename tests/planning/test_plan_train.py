@@ -27,7 +27,8 @@ def test_every_plan_is_a_config_that_trains(folder, model, request, tmp_path):
     plan = make_plan(request.getfixturevalue(folder), budget="10min", device="cpu",
                      progress=False)
     assert plan.get("model") == model
-    assert plan.get("trainer.max_steps") >= 20
+    assert plan.get("steps (estimate)") >= 20
+    assert plan.get("trainer.max_steps") == -1 and plan.get("budget") == "10min"  # ends on time
     cfg = compose_config("train", prepare_overrides(overrides(plan) + ONE_STEP), tmp_path / "run")
     assert list(cfg.data.patch_zyx) == plan.get("data.patch_zyx")
     train(cfg)
@@ -112,3 +113,10 @@ def test_plan_help_and_bad_folders_are_one_line(tmp_path):
         assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
     trained = run_module("seglight.train", f"plan={tmp_path / 'none.yaml'}", cwd=tmp_path)
     assert trained.returncode == 2 and "no such file" in trained.stderr
+
+
+def test_a_cpu_clock_plan_hands_its_budget_and_clock_to_the_trainer(shells):
+    plan = make_plan(shells, budget="2min", device="cpu", clock="cpu", progress=False)
+    assert plan.get("budget") == "2min" and plan.get("budget_clock") == "cpu"
+    assert plan.get("trainer.max_steps") == -1  # the budget ends the run, fitted as it runs
+    assert plan.get("steps (estimate)") >= 20

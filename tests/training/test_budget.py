@@ -127,3 +127,31 @@ def test_the_epoch_limit_given_by_the_user_is_named_when_it_stops_first(tmp_path
     _, lines = _fit_logged(cfg, caplog)
     assert ("training ended: trainer.max_epochs=2 reached before trainer.max_steps=40, "
             "after 8 steps (2 epochs)") in lines
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("max_steps", "validated"), [(6, [3, 5]), (8, [3, 7])])
+def test_training_ends_on_a_validation_when_the_last_step_is_mid_epoch(tmp_path, max_steps,
+                                                                        validated):
+    """4 steps per epoch: a run ending at step 6 validates after its last step as well (best.ckpt
+    may be the final weights); one ending at an epoch's end validates there once."""
+    import csv
+
+    cfg = compose_config("train", [*TINY, f"+trainer.max_steps={max_steps}"], tmp_path)
+    train(cfg)
+    rows = list(csv.DictReader(open(next(tmp_path.glob("csv/**/metrics.csv")))))
+    assert [int(r["step"]) for r in rows if r.get("val/dice")] == validated
+    state = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu",
+                       weights_only=False)
+    assert state["global_step"] == max_steps
+
+
+def test_a_cpu_budget_counts_this_process_cpu_seconds(tmp_path):
+    from seglight.training.budget import TimeBudget, length_callbacks
+
+    cfg = compose_config("train", ["budget=90s", "budget_clock=cpu"], tmp_path)
+    budget = length_callbacks(cfg, start=time.monotonic())[0]
+    assert budget.clock is time.process_time and budget.start == 0.0  # since the process began
+    assert budget.deadline == 90.0
+    with pytest.raises(ConfigError, match="budget_clock=gpu: use wall or cpu"):
+        TimeBudget(90, clock="gpu")
