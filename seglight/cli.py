@@ -43,7 +43,7 @@ PATH_KEYS = frozenset({
 })
 
 #: Config nodes that stand for the keyword arguments of a callable: any argument may be set.
-FREE_FORM = ("trainer", "model.optimizer", "model.scheduler")
+FREE_FORM = ("trainer", "model.optimizer", "model.scheduler", "callbacks")
 
 #: Hydra flags followed by a value that is not an override.
 _FLAGS_WITH_VALUE = frozenset({

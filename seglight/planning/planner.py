@@ -262,6 +262,7 @@ def make_plan(
     per_epoch = max(1, math.ceil(steps / rules.VALIDATIONS))
     unit = "CPU s" if clock == "cpu" else "s"
     lr = 3e-3 if width <= 8 else 1e-3
+    warmup = max(5, round(0.1 * steps))
     decisions += [
         Decision("trainer.max_steps", -1 if has_budget_key else steps,
                  (f"budget= ends the run on time: about {steps} steps, " if has_budget_key
@@ -289,9 +290,10 @@ def make_plan(
         Decision("model.optimizer.weight_decay", 1e-4, "light decay"),
         Decision("model.scheduler", {"_target_": "seglight.training.schedules.warmup_cosine",
                                      "_partial_": True,
-                                     "warmup_steps": max(5, round(0.1 * steps))},
+                                     "warmup_steps": warmup},
                  "10 % warm-up, then cosine to 0 at the last planned step"),
         Decision("model.scheduler_interval", "step", "the schedule spans the run's steps"),
+        rules.decide_weight_average(steps, warmup),
     ]
     if has_budget_key:  # budget= ends training on time, on the clock planned for
         decisions.append(Decision("budget", budget if isinstance(budget, str) else

@@ -31,6 +31,7 @@ def test_every_plan_is_a_config_that_trains(folder, model, request, tmp_path):
     assert plan.get("trainer.max_steps") == -1 and plan.get("budget") == "10min"  # ends on time
     cfg = compose_config("train", prepare_overrides(overrides(plan) + ONE_STEP), tmp_path / "run")
     assert list(cfg.data.patch_zyx) == plan.get("data.patch_zyx")
+    assert 0.9 <= cfg.callbacks.ema.decay < 1  # the weight average the plan chose
     train(cfg)
     assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
 

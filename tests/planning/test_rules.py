@@ -140,3 +140,13 @@ def test_a_short_budget_gets_fewer_steps_narrower_and_smaller():
     short = _size(fingerprint(), memory=80e9, budget=60.0)
     assert short[0] <= long[0]
     assert short[1] * math.prod(short[2]) <= long[1] * math.prod(long[2])
+
+
+def test_the_weight_average_spans_a_tenth_of_the_run_from_the_end_of_the_warm_up():
+    from seglight.planning.rules import decide_weight_average
+
+    d = decide_weight_average(steps=400, warmup=40)
+    assert d.key == "callbacks.ema"
+    assert d.value["_target_"] == "lightning.pytorch.callbacks.EMAWeightAveraging"
+    assert d.value["decay"] == 1 - 1 / 40 and d.value["update_starting_at_step"] == 40
+    assert decide_weight_average(steps=50, warmup=5).value["decay"] == 0.9  # 10 steps at least
