@@ -67,6 +67,14 @@ def score(ckpt: Path, heldout: Path, out: Path) -> float:
     return float(report.overall["dice"])
 
 
+def trained_steps(run: Path) -> int:
+    """The optimizer steps the run took (its last checkpoint's count: a budget sets it)."""
+    import torch
+
+    state = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    return int(state["global_step"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--curated", type=Path, required=True)
@@ -100,9 +108,8 @@ def main() -> int:
     lines = ["| config | model | width | patch | batch | loss | fg | steps | training CPU s "
              "| held-out Dice |", "|---|---|---|---|---|---|---|---|---|---|"]
     for name, cpu_s, dice, cfg in rows:
-        m, d, t = cfg["model"], cfg["data"], cfg["trainer"]
-        steps = t.get("max_steps") if t.get("max_steps", -1) > 0 else \
-            t["max_epochs"] * d["samples_per_epoch"] // d["batch_size"]
+        m, d = cfg["model"], cfg["data"]
+        steps = trained_steps(out / name)
         lines.append(f"| {name} | {m['net']['_target_'].rsplit('.', 1)[-1]} | "
                      f"{m['net'].get('width', '-')} | {d['patch_zyx']} | {d['batch_size']} | "
                      f"{m['loss']['kind']} | {d['foreground_fraction']} | {steps} | "
