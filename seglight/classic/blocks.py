@@ -10,7 +10,8 @@ threshold and size-filter blocks share argument names (``sigma``, ``cutoff``, ``
 
 Notation (``docs/classic-steps.md``): ``N`` normalization, ``G3``/``G2`` Gaussian,
 ``EPS`` edge-preserving smoothing, ``F3``/``F2`` filament filter, ``S3``/``S2`` spot
-filter, ``MO`` masked-object threshold, ``SF``/``SF2D`` size filter.
+filter, ``MO`` masked-object threshold, ``AT`` automatic (Otsu/triangle) threshold,
+``SF``/``SF2D`` size filter.
 """
 
 from __future__ import annotations
@@ -101,6 +102,21 @@ for _name, _help in RESPONSES.items():
 def threshold(response: np.ndarray, *, cutoff: float) -> np.ndarray:
     """Voxels whose value (a filter response) is above the cutoff."""
     return response > cutoff
+
+
+#: The methods of :func:`auto_threshold`.
+AUTO_THRESHOLD_METHODS = ("otsu", "triangle")
+
+
+@block("auto_threshold", ("image",), "mask")
+def auto_threshold(image: np.ndarray, *, method: str = "otsu", adjust: float = 1.0) -> np.ndarray:
+    """AT: voxels above an automatic global threshold (Otsu or triangle) times adjust."""
+    if method not in AUTO_THRESHOLD_METHODS:
+        raise ConfigError(f"auto threshold: method={method!r}; choose one of "
+                          f"{list(AUTO_THRESHOLD_METHODS)}")
+    find = morph.otsu_threshold if method == "otsu" else morph.triangle_threshold
+    level = find(image, morph.image_histogram(image))
+    return image > level * float(adjust)
 
 
 # ------------------------------------------------------------------------- multi-scale filters
