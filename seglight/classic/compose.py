@@ -86,6 +86,8 @@ def pipeline_from_config(doc: Mapping[str, Any], name: str, where: str) -> Pipel
     """
     if isinstance(doc, Pipeline):
         return doc
+    import seglight.classic.workflows  # noqa: F401 - registers every block on import
+
     if not isinstance(doc, Mapping):
         raise ConfigError(f"{where}: pipeline: expected a mapping with output: and steps:")
     unknown = sorted(set(doc) - {"output", "labels", "steps"})
