@@ -53,9 +53,8 @@ def save_workflow_config(
     """
     import yaml
 
-    from seglight.io.atomic import atomic_path
-
     from seglight.classic.compose import pipeline_config
+    from seglight.io.atomic import atomic_path
 
     binarizer = ClassicBinarizer(workflow, params, steps, pipeline=pipeline)
     doc: dict[str, Any] = {"_target_": TARGET, "workflow": workflow, "params": binarizer.params}

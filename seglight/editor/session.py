@@ -31,13 +31,13 @@ from seglight.classic import (
     StepEvent,
     StepInfo,
     StepOverride,
+    compose,
     describe,
     load_params,
     load_workflow_config,
     save_workflow_config,
     workflow_info,
 )
-from seglight.classic import compose
 from seglight.classic.library import blocks_valid_at
 from seglight.classic.registry import get_pipeline
 from seglight.classic.steps import IMAGE, Pipeline, alternatives, check_overrides

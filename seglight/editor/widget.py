@@ -1,13 +1,13 @@
 """The workflow editor in napari (*Plugins > seglight > Workflow editor*).
 
 Pick an image layer and a workflow (from the list, the gallery, or a saved file with
-*Load…*, or *blank* to compose one from scratch); nothing runs before. Each step of the workflow appears with its parameters
-(sliders and fields, ranges and help from the workflow's config), an on/off box and a block
-to swap in (:mod:`seglight.editor.steps_tab`); steps can be added from the block library,
-removed and reordered (a composed workflow). Every change re-runs, off the GUI thread,
-the changed step and those after it (the rest comes from the step cache), on a z-range
-around the slice on screen or on the whole stack; a newer change cancels the run in
-progress. Each step's output is a layer ``step: <step> [<workflow>]``, updated in place;
+*Load…*, or *blank* to compose one from scratch); nothing runs before. Each step of the
+workflow appears with its parameters (sliders and fields, ranges and help from the
+workflow's config), an on/off box and a block to swap in (:mod:`seglight.editor.steps_tab`);
+steps can be added from the block library, removed and reordered (a composed workflow).
+Every change re-runs, off the GUI thread, the changed step and those after it (the rest
+comes from the step cache), on a z-range around the slice on screen or on the whole stack;
+a newer change cancels the run in progress. Each step's output is a layer ``step: <step> [<workflow>]``, updated in place;
 the objects are ``labels [<workflow>]``, with a table in a dock.
 
 The voxel size is the image layer's scale at the time of each run, and the editor's layers

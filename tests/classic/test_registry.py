@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seglight.classic import config_path, list_workflows, run_workflow
+from seglight.classic import config_path, list_reference_workflows, list_workflows, run_workflow
 from seglight.classic.registry import WORKFLOWS, get_pipeline, register
 from seglight.classic.steps import IMAGE, Pipeline, Step
 
@@ -32,7 +32,7 @@ def test_a_name_cannot_be_registered_twice(monkeypatch):
 
 def test_every_registered_workflow_has_its_config_file():
     names = list_workflows()
-    assert len(names) == 25
+    assert len(names) == 26 and len(list_reference_workflows()) == 25
     for name in names:
         assert name == name.lower()
         assert config_path(name).is_file()
