@@ -7,8 +7,9 @@ workflow's config), an on/off box and a block to swap in (:mod:`seglight.editor.
 steps can be added from the block library, removed and reordered (a composed workflow).
 Every change re-runs, off the GUI thread, the changed step and those after it (the rest
 comes from the step cache), on a z-range around the slice on screen or on the whole stack;
-a newer change cancels the run in progress. Each step's output is a layer ``step: <step> [<workflow>]``, updated in place;
-the objects are ``labels [<workflow>]``, with a table in a dock.
+a newer change cancels the run in progress. Each step's output is a layer
+``step: <step> [<workflow>]``, updated in place; the objects are ``labels [<workflow>]``,
+with a table in a dock.
 
 The voxel size is the image layer's scale at the time of each run, and the editor's layers
 follow later changes of that scale. Where it is unknown (scale 1 and no voxel size from the
