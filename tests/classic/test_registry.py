@@ -10,6 +10,11 @@ from seglight.classic.registry import WORKFLOWS, get_pipeline, register
 from seglight.classic.steps import IMAGE, Pipeline, Step
 
 
+# Register the blocks and the workflows now, whichever test runs first: the tests below
+# patch the registry with a copy, and what registers into the copy would be lost.
+list_workflows()
+
+
 def _one_step(name: str) -> Pipeline:
     return Pipeline(name, (Step("mask", "threshold", (IMAGE,), {"cutoff": "spot_cutoff"}),),
                     output="mask")
