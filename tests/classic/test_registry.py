@@ -9,7 +9,6 @@ from seglight.classic import config_path, list_reference_workflows, list_workflo
 from seglight.classic.registry import WORKFLOWS, get_pipeline, register
 from seglight.classic.steps import IMAGE, Pipeline, Step
 
-
 # Register the blocks and the workflows now, whichever test runs first: the tests below
 # patch the registry with a copy, and what registers into the copy would be lost.
 list_workflows()
