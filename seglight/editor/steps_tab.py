@@ -12,17 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qtpy.QtCore import Qt
 from qtpy.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -33,6 +28,7 @@ from seglight.classic.compose import BLANK
 from seglight.classic.library import block_library
 from seglight.classic.steps import StepEvent
 from seglight.editor.fields import param_field, show_value
+from seglight.editor.gallery_dialog import ListChooser
 
 if TYPE_CHECKING:
     from seglight.editor.widget import WorkflowEditor
@@ -94,36 +90,19 @@ class StepBox(QGroupBox):
             self.latency.setText(f"{event.seconds:.2f} s")
 
 
-class BlockPicker(QDialog):
+class BlockPicker(ListChooser):
     """The blocks that can be added at a place, each with its inputs, output and help;
     double-click (or OK) chooses."""
 
     def __init__(self, parent: QWidget | None, blocks: list[str], after: str | None):
-        super().__init__(parent)
-        self.setWindowTitle("Add a step")
+        where = "first" if after is None else f"after {after!r}"
+        super().__init__(parent, "Add a step", f"Blocks whose inputs exist {where}:",
+                         (640, 480))
         library = block_library()
-        self.list = QListWidget()
         for name in blocks:
             spec = library[name]
-            item = QListWidgetItem(f"{name}  ({' + '.join(spec.inputs)} → "
-                                   f"{' + '.join(spec.outputs)}): {spec.help}")
-            item.setData(Qt.UserRole, name)
-            item.setToolTip(spec.help)
-            self.list.addItem(item)
-        self.list.itemDoubleClicked.connect(lambda _: self.accept())
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        where = "first" if after is None else f"after {after!r}"
-        layout.addWidget(QLabel(f"Blocks whose inputs exist {where}:"))
-        layout.addWidget(self.list)
-        layout.addWidget(buttons)
-        self.resize(640, 480)
-
-    def chosen(self) -> str | None:
-        item = self.list.currentItem()
-        return None if item is None else item.data(Qt.UserRole)
+            self.add(name, f"{name}  ({' + '.join(spec.inputs)} → "
+                           f"{' + '.join(spec.outputs)}): {spec.help}", spec.help)
 
 
 class StepsTab(QWidget):
