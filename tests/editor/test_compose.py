@@ -14,6 +14,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest.importorskip("napari")
 pytest.importorskip("pytestqt")
 
+from qtpy.QtCore import Qt  # noqa: E402
+
 from seglight.classic import load_workflow_config  # noqa: E402
 from seglight.classic.library import blocks_valid_at  # noqa: E402
 from seglight.data.structures import dna_nuclei  # noqa: E402
@@ -83,13 +85,13 @@ def test_the_picker_offers_the_blocks_whose_inputs_exist_there(qtbot, nuclei_ima
     session = editor.session
     picker = BlockPicker(editor, session.valid_blocks("smoothed"), "smoothed")
     qtbot.addWidget(picker)
-    offered = [picker.list.item(i).data(0x0100) for i in range(picker.list.count())]
+    offered = [picker.list.item(i).data(Qt.UserRole) for i in range(picker.list.count())]
     assert offered == blocks_valid_at(session.pipeline, 2)
     assert "size_filter" not in offered and "gaussian_3d" in offered
 
 
 def test_blank_then_reorder_two_filters(qtbot, nuclei_image):
-    _, editor = open_editor(qtbot, nuclei_image, workflow=None)
+    viewer, editor = open_editor(qtbot, nuclei_image, workflow=None)
     editor.steps_tab.blank()
     idle(qtbot, editor)
     assert editor.session.workflow == "blank"
@@ -106,6 +108,8 @@ def test_blank_then_reorder_two_filters(qtbot, nuclei_image):
     assert list(editor.step_boxes)[-2:] == ["fill_holes_2d", "size_filter"]
     assert editor.session.pipeline.output == "size_filter"
     assert tab.selected == "fill_holes_2d"
+    visible = [layer.name for layer in viewer.layers if layer.visible]
+    assert visible == ["raw", "step: size_filter [blank]"]  # the mask's layer only
 
 
 def test_a_composed_workflow_saved_loads_back_and_runs_the_same_from_python(
