@@ -79,8 +79,8 @@ def tuned(out_png: str, sample: Path = SAMPLE) -> None:
 
 def composed(out_png: str) -> None:
     """Filled nuclei composed from the blank start, by the Steps tab's buttons: Blank, then
-    gaussian_3d added after the normalization, fill_holes_2d and size_filter after the
-    threshold."""
+    gaussian_3d added after the normalization, fill_holes_2d (enclosed holes only) and
+    size_filter after the threshold."""
     from seglight.data.structures import dna_nuclei
 
     viewer, editor = _open(dna_nuclei((24, 128, 128), seed=0), "nuclei", (0.29, 0.1, 0.1))
@@ -93,6 +93,8 @@ def composed(out_png: str) -> None:
         tab.select(after)
         tab.add(block)  # what Add step… does with the block picked
         _settle(editor)
+    editor.step_boxes["fill_holes_2d"].fields["fill_border"].setChecked(False)  # enclosed only
+    _settle(editor)
     _shoot(viewer, editor, out_png)
 
 

@@ -206,9 +206,16 @@ def size_filter_2d(mask: np.ndarray, *, min_size: int) -> np.ndarray:
 
 
 @block("fill_holes_2d", ("mask",), "mask")
-def fill_holes_2d(mask: np.ndarray, *, min_size: int, max_size: int) -> np.ndarray:
-    """Fill holes of min_size..max_size pixels (inclusive) in each z-slice."""
-    return morph.fill_holes(mask, min_size, max_size)
+def fill_holes_2d(
+    mask: np.ndarray, *, min_size: int, max_size: int, fill_border: bool = True
+) -> np.ndarray:
+    """Fill holes of min_size..max_size pixels (inclusive) in each z-slice.
+
+    With ``fill_border`` (the reference's way), background touching the slice's border is
+    a hole too when its size is in range; without, only enclosed holes are filled.
+    """
+    filled = morph.fill_holes(mask, min_size, max_size)
+    return filled if fill_border else morph.drop_border_fill(mask, filled)
 
 
 @block("union", ("mask",), "mask", variadic=True, family="mask logic")

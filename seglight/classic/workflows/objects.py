@@ -221,7 +221,7 @@ register(
         Step("foreground", "auto_threshold", ("smoothed",),
              {"method": "threshold_method", "adjust": "threshold_adjust"}),
         Step("filled", "fill_holes_2d", ("foreground",),
-             {"min_size": "hole_min", "max_size": "hole_max"}),
+             {"min_size": "hole_min", "max_size": "hole_max", "fill_border": "fill_border"}),
         _final_size_filter("filled"),
     ), output="size_filtered"),
     # RAB5A (early endosomes): N[v] → G2 → S3 → 2D hole filling → SF.

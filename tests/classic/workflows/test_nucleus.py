@@ -14,7 +14,7 @@ def test_nucleus_fills_the_nuclei_that_h2b_interphase_leaves_textured():
     outputs = ClassicBinarizer("nucleus").run_steps(image)
     thresholded, filled = outputs["foreground"], outputs["filled"]
     assert np.all(filled[thresholded])
-    assert np.count_nonzero(filled & ~thresholded & truth) > 0.9 * np.count_nonzero(
+    assert np.count_nonzero(filled & ~thresholded & truth) > 0.95 * np.count_nonzero(
         filled & ~thresholded)  # what the hole filling adds lies inside nuclei (the nucleoli)
     ours, h2b = dice(run_workflow("nucleus", image), truth), dice(
         run_workflow("h2b_interphase", image), truth)
