@@ -338,8 +338,8 @@ def move_step(pipeline: Pipeline, params: Mapping[str, Any], name: str,
         why = (f"{other_readers[0]!r} reads it too" if other_readers
                else "they are not two filters of one chain")
         raise ComposeError(f"cannot move {pipeline.steps[index].name!r} "
-                           f"{'down' if offset > 0 else 'up'}: {second.name!r} reads "
-                           f"{first.name!r}'s output and {why}")
+                           f"{'down' if offset > 0 else 'up'}: {second.name!r} reads the "
+                           f"output of {first.name!r}, and {why}")
     later = _reroute(steps[hi + 1:], second.name, first.name)
     steps[lo] = dataclasses.replace(second, inputs=(first.inputs[0],))
     steps[hi] = dataclasses.replace(first, inputs=(second.name, *first.inputs[1:]))

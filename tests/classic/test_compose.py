@@ -75,7 +75,8 @@ def test_two_filters_of_a_chain_swap_and_a_reader_cannot_pass_what_it_reads():
     assert chain(moved)[3:] == [("fill_holes_2d", ("spots",)),
                                 ("size_filtered", ("fill_holes_2d",))]
     assert moved.output == "size_filtered"
-    with pytest.raises(ComposeError, match="cannot move 'spots' up: 'spots' reads 'smoothed'"):
+    with pytest.raises(ComposeError, match="cannot move 'spots' up: 'spots' reads the output "
+                                           "of 'smoothed'"):
         move_step(pipeline, params, "spots", -1)
     with pytest.raises(ComposeError, match="already first"):
         move_step(pipeline, params, "normalized", -1)

@@ -70,10 +70,13 @@ def test_refused_edits_say_why_on_the_status_line(qtbot, nuclei_image):
     tab = editor.steps_tab
     steps = list(editor.step_boxes)
     tab.select("spots")
-    assert not tab.remove()
-    assert "cannot remove 'spots': 'size_filtered' reads its output" in editor.status.text()
+    assert not tab.remove()  # the lines docs/editor.md quotes
+    assert editor.status.text() == (
+        "cannot remove 'spots': 'size_filtered' reads its output, and it is no filter (it "
+        "makes mask of image); remove or change that first")
     assert not tab.move(-1)
-    assert "cannot move 'spots' up" in editor.status.text()
+    assert editor.status.text() == ("cannot move 'spots' up: 'spots' reads the output of "
+                                    "'smoothed', and they are not two filters of one chain")
     tab.select("normalized")
     assert not tab.move(-1) and "already first" in editor.status.text()
     assert list(editor.step_boxes) == steps and not editor.session.composed
