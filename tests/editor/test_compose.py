@@ -5,6 +5,7 @@ load it back. Offscreen, on napari's ViewerModel (see test_widget.py)."""
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -115,14 +116,25 @@ def test_blank_then_reorder_two_filters(qtbot, nuclei_image):
     assert visible == ["raw", "step: size_filter [blank]"]  # the mask's layer only
 
 
+def _docs_block(language: str) -> str:
+    """The first ``language`` code block of docs/editor.md's "Compose a workflow"."""
+    text = (REPO / "docs" / "editor.md").read_text()
+    section = text.split("## Compose a workflow", 1)[1].split("\n## ", 1)[0]
+    block = section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+    return textwrap.dedent(block)
+
+
 def test_a_composed_workflow_saved_loads_back_and_runs_the_same_from_python(
-        qtbot, nuclei_image, tmp_path):
+        qtbot, nuclei_image, tmp_path, monkeypatch):
     _, editor = open_editor(qtbot, nuclei_image, "h2b_interphase")
     compose_h2b(qtbot, editor)
-    saved = editor.save(tmp_path / "composed.yaml")
+    saved = editor.save(tmp_path / "h2b_filled.yaml")
     assert f"workflow={saved}" in editor.status.text()
-    python = load_workflow_config(saved).predict_mask(nuclei_image)
-    np.testing.assert_array_equal(python, editor.result.mask)
+    assert saved.read_text() == _docs_block("yaml")  # the file the docs show
+    monkeypatch.chdir(tmp_path)
+    scope = {"image_zyx": nuclei_image}
+    exec(_docs_block("python"), scope)  # the docs' Python lines
+    np.testing.assert_array_equal(scope["mask"], editor.result.mask)
 
     _, again = open_editor(qtbot, nuclei_image, workflow="tomm20")
     assert again.load(saved)
