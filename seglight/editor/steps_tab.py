@@ -217,7 +217,7 @@ class StepsTab(QWidget):
         except SeglightError as err:
             self.editor.say(str(err), warn=True)
             return False
-        self.editor.composed()
+        self.editor.after_compose()
         return result
 
     def rebuild(self) -> None:

@@ -381,7 +381,7 @@ class WorkflowEditor(QWidget):
         """Lay out the steps again (after a block swap)."""
         self.steps_tab.rebuild()
 
-    def composed(self) -> None:
+    def after_compose(self) -> None:
         """After a step was added, removed or moved: the layers of steps that are gone are
         removed once the next run's are shown, the steps are laid out again, and the
         workflow re-runs (with *live* on)."""
