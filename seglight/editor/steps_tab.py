@@ -2,7 +2,7 @@
 arguments and its time in the last run; and the buttons that compose a workflow.
 
 Click a step's box to select it (its title turns bold). *Add step…* offers the blocks of
-the library whose inputs exist after the selected step (:mod:`seglight.classic.library`)
+the library whose inputs exist after the selected step (the last one when none is) (:mod:`seglight.classic.library`)
 and inserts the chosen one there; *Remove* removes the selected step; *Up* / *Down* move
 it; *Blank* starts from the image, normalized and thresholded. An edit that would leave a
 step without its input is refused with one line on the status line
@@ -162,14 +162,19 @@ class StepsTab(QWidget):
         if session is None:
             self.editor.say("choose an image and a workflow first")
             return
-        picker = BlockPicker(self, session.valid_blocks(self.selected), self.selected)
+        after = self._anchor()
+        picker = BlockPicker(self, session.valid_blocks(after), after)
         if picker.exec() and picker.chosen():
             self.add(picker.chosen())
 
+    def _anchor(self) -> str | None:
+        """Where a new step goes: after the selected step, else after the last one."""
+        return self.selected or (list(self.boxes)[-1] if self.boxes else None)
+
     def add(self, block: str) -> str | None:
-        """Add ``block`` after the selected step (first when none is); returns the new
-        step's name, or ``None`` (and a status line) when it cannot go there."""
-        added = self._edit(self.editor.session.add_step, block, self.selected)
+        """Add ``block`` after the selected step (the last one when none is); returns the
+        new step's name, or ``None`` (and a status line) when it cannot go there."""
+        added = self._edit(self.editor.session.add_step, block, self._anchor())
         if added is False:
             return None
         self.select(added)

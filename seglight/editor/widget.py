@@ -553,11 +553,12 @@ class WorkflowEditor(QWidget):
             self._show_layer(self.layer_name(name), array, kinds.get(name, "image"),
                              result.z0, visible=name == final)
         # A composed workflow's mask moved to a new step: the old mask's layer is hidden.
-        previous = self.layers.get(self.layer_name(self._final)) if self._final else None
-        if self._final != final and previous is not None:
-            previous.visible = False
+        if self._final != final:
+            previous = self.layers.get(self.layer_name(self._final)) if self._final else None
+            if previous is not None:
+                previous.visible = False
             self.layers[self.layer_name(final)].visible = True
-        self._final = final
+            self._final = final
         if objects is not None:
             self._show_layer(self.labels_name(), objects, "labels", result.z0, visible=True)
             self._show_table(table)

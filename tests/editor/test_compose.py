@@ -112,6 +112,13 @@ def test_blank_then_reorder_two_filters(qtbot, nuclei_image):
     assert list(editor.step_boxes)[-2:] == ["fill_holes_2d", "size_filter"]
     assert editor.session.pipeline.output == "size_filter"
     assert tab.selected == "fill_holes_2d"
+    tab.select(None)  # nothing selected: added after the last step, which gave the mask
+    assert tab.add("size_filter_2d") == "size_filter_2d"
+    idle(qtbot, editor)
+    assert editor.session.pipeline.output == "size_filter_2d"
+    tab.select("size_filter_2d")
+    assert tab.remove() and tab.selected == "size_filter"
+    idle(qtbot, editor)
     visible = [layer.name for layer in viewer.layers if layer.visible]
     assert visible == ["raw", "step: size_filter [blank]"]  # the mask's layer only
 
