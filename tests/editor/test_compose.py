@@ -17,7 +17,6 @@ pytest.importorskip("pytestqt")
 
 from qtpy.QtCore import Qt  # noqa: E402
 
-from seglight.classic import load_workflow_config  # noqa: E402
 from seglight.classic.library import blocks_valid_at  # noqa: E402
 from seglight.data.structures import dna_nuclei  # noqa: E402
 from seglight.editor.steps_tab import BlockPicker  # noqa: E402
