@@ -4,9 +4,10 @@ arguments and its time in the last run; and the buttons that compose a workflow.
 Click a step's box to select it (its title turns bold). *Add step…* offers the blocks of
 the library (:mod:`seglight.classic.library`) whose inputs exist after the selected step
 (the last one when none is) and inserts the chosen one there; *Remove* removes the
-selected step; *Up* / *Down* move it; *Blank* starts from the image, normalized and thresholded. An edit that would leave a
-step without its input is refused with one line on the status line
-(:mod:`seglight.classic.compose`). Every edit re-runs, as any change does."""
+selected step; *Up* / *Down* move it; *Blank* starts from the image, normalized and
+thresholded. An edit that would leave a step without its input is refused with one line on
+the status line (:mod:`seglight.classic.compose`). Every edit re-runs, as any change
+does."""
 
 from __future__ import annotations
 
