@@ -10,9 +10,11 @@ that is not there:
   step. Its inputs are the newest values of the kinds it takes, the step it follows first.
   A block that outputs the kind it reads (a filter: smoothing, hole filling, a size
   filter) is spliced into the chain: the steps that read the step it follows now read it,
-  and if that step gave the mask, it gives the mask.
+  and if that step gave the mask, it gives the mask. Any other block added after the last
+  step gives the mask if it makes one (the workflow's label image if it makes labels).
 - :func:`remove_step` removes a step no other step reads, or a filter, whose readers then
-  read its input (the splice undone).
+  read its input (the splice undone). When the removed step gave the mask, its input (a
+  filter's) or else the last mask before it does.
 - :func:`move_step` moves a step up or down one place: past a step that does not read it,
   or, for two filters of one chain (the second reads only the first), by swapping their
   order in the chain.
@@ -196,6 +198,13 @@ def _is_filter(pipeline: Pipeline, step: Step) -> bool:
     return not step.outputs and kinds[step.inputs[0]] == kinds[step.name]
 
 
+def _last_mask(pipeline: Pipeline, before: int) -> str | None:
+    """The last mask the steps before index ``before`` give, or None."""
+    kinds = pipeline.kinds()
+    masks = [n for step in pipeline.steps[:before] for n in step.names if kinds[n] == "mask"]
+    return masks[-1] if masks else None
+
+
 def _unique(name: str, taken: set[str]) -> str:
     if name not in taken:
         return name
@@ -265,6 +274,9 @@ def insert_step(pipeline: Pipeline, params: Mapping[str, Any], block: str,
         rest = _reroute(rest, after, name)
         output = name if output == after else output
         labels = name if labels == after else labels
+    elif position == len(pipeline.steps) and not outputs:  # a new last step
+        output = name if spec.outputs[0] == "mask" else output
+        labels = name if spec.outputs[0] == "labels" else labels
     return _rebuild(pipeline, [*before, step, *rest], output, labels), new_params
 
 
@@ -289,13 +301,15 @@ def remove_step(pipeline: Pipeline, params: Mapping[str, Any],
         rest = _reroute(rest, name, source)
         output = source if output == name else output
         labels = source if labels == name else labels
+    elif gives_mask and not readers and (earlier := _last_mask(pipeline, index)) is not None:
+        output = earlier
     elif readers or gives_mask:
         why = f"{readers[0]!r} reads its output" if readers else "it gives the workflow's mask"
         blk = get_block(step.block)
         raise ComposeError(f"cannot remove {name!r}: {why}, and it is no filter (it makes "
                            f"{'+'.join(blk.kinds_out)} of {'+'.join(blk.kind_in)}); remove or "
                            "change that first")
-    elif labels in step.names:
+    if labels in step.names:
         labels = None
     new = _rebuild(pipeline, [*pipeline.steps[:index], *rest], output, labels)
     return new, _prune(new, params)

@@ -54,6 +54,21 @@ def test_a_step_after_the_mask_becomes_the_mask():
     assert removed.output == "size_filtered"
 
 
+def test_a_split_added_at_the_end_gives_the_labels_and_the_mask(nuclei):
+    image, _ = nuclei
+    pipeline, params = get_pipeline("nucleus"), load_params("nucleus")
+    cut, params = insert_step(pipeline, params, "watershed_cut", "size_filtered")
+    assert cut.labels == "watershed_cut" and cut.output == "size_filtered"
+    assert cut.steps[-1].inputs == ("size_filtered", "smoothed")  # the newest image
+    kept, params = insert_step(cut, params, "remove_small_labels", "watershed_cut")
+    assert kept.output == "remove_small_labels"
+    binarizer = ClassicBinarizer("nucleus", params, pipeline=kept)
+    mask, labels = binarizer.predict_proba_and_labels(image)
+    assert labels.max() >= 1 and np.all((labels > 0) == (mask > 0))
+    back, _ = remove_step(kept, params, "remove_small_labels")
+    assert back.output == "size_filtered"  # the last mask before it
+
+
 def test_a_block_whose_inputs_are_missing_is_refused_with_the_valid_ones():
     pipeline, params = get_pipeline("h2b_interphase"), load_params("h2b_interphase")
     with pytest.raises(ComposeError, match=r"'size_filter' cannot go after 'smoothed'.*"
