@@ -53,11 +53,10 @@ from pathlib import Path
 
 import numpy as np
 
-from seglight.classic import list_workflows, run_workflow
+from seglight.classic import list_reference_workflows, run_workflow
 from seglight.classic.reference import ReferenceMissing, reference_workflow
 from seglight.data.structures import (
     BENCH_SHAPE,
-    STRUCTURE_OF,
     dim_mitochondria,
     hipsc_nuclei,
     structure_image,
@@ -226,7 +225,7 @@ def parse_shape(text: str) -> tuple[int, int, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workflows", default="all",
-                        help="comma-separated workflow names (default: all 25)")
+                        help="comma-separated workflow names (default: the reference's 25)")
     parser.add_argument("--shape", type=parse_shape, default=BENCH_SHAPE,
                         help="image shape ZxYxX (default: 64x512x512)")
     parser.add_argument("--repeats", type=int, default=1,
@@ -250,13 +249,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="CPU seconds one reference call may take (default: 300)")
     args = parser.parse_args(argv)
 
-    names = sorted(STRUCTURE_OF) if args.workflows == "all" else args.workflows.split(",")
-    unknown = [n for n in names if n not in STRUCTURE_OF]
+    names = (list_reference_workflows() if args.workflows == "all"
+             else args.workflows.split(","))
+    unknown = [n for n in names if n not in list_reference_workflows()]
     if unknown:
-        parser.error(f"unknown workflow(s) {unknown}; choose from {sorted(STRUCTURE_OF)}")
-    missing = [n for n in names if n not in list_workflows()]
-    if missing:
-        parser.error(f"workflow(s) {missing} are not registered in seglight yet")
+        parser.error(f"workflow(s) {unknown}: not a workflow the reference has; choose from "
+                     f"{list_reference_workflows()}")
 
     fixed = None
     if args.image is not None:

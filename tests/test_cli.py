@@ -166,8 +166,8 @@ def test_readme_user_config_folder_adds_an_architecture(tmp_path):
         ("seglight.predict", "model=classic/sec61bx",
          "error: no config 'model/classic/sec61bx'; the options are: actb, actn1, atp2a2, "
          "cetn2, ctnnb1, dsp, fbl, gja1, h2b_interphase, lamp1, lmnb1_interphase, "
-         "lmnb1_mitotic, myh10, npm1, nup153, pxn, rab5a, sec61b, slc25a17, smc1a, son, "
-         "st6gal1, tjp1, tomm20, tuba1b"),
+         "lmnb1_mitotic, myh10, npm1, nucleus, nup153, pxn, rab5a, sec61b, slc25a17, smc1a, "
+         "son, st6gal1, tjp1, tomm20, tuba1b"),
     ],
 )
 def test_cli_unknown_setting_or_option_is_one_line(module, arg, line, tmp_path):

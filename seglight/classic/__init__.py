@@ -1,6 +1,7 @@
 """Classic structure workflows (Allen Cell Structure Segmenter style) as binarizers.
 
-Each of the 25 structures (``list_workflows()``) is a declarative pipeline of steps
+Each of the 26 structures (``list_workflows()``: the reference's 25, and ``nucleus``, filled
+nuclei in a DNA / H2B stain) is a declarative pipeline of steps
 (:mod:`seglight.classic.steps`; the pipelines in :mod:`seglight.classic.workflows`, the
 blocks they use in :mod:`seglight.classic.blocks`), with all its parameters, their help and
 slider ranges in ``conf/model/classic/<name>.yaml``. The command line and the napari editor
@@ -35,7 +36,12 @@ from seglight.classic.catalog import (
     list_blocks,
     workflow_info,
 )
-from seglight.classic.registry import config_path, list_workflows, load_params
+from seglight.classic.registry import (
+    config_path,
+    list_reference_workflows,
+    list_workflows,
+    load_params,
+)
 from seglight.classic.saved_config import TARGET, load_workflow_config, save_workflow_config
 from seglight.classic.steps import Cancelled, StepCache, StepEvent, StepOverride
 
@@ -53,6 +59,7 @@ __all__ = [
     "config_path",
     "describe",
     "list_blocks",
+    "list_reference_workflows",
     "list_workflows",
     "load_params",
     "load_workflow_config",

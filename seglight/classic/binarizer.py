@@ -12,6 +12,7 @@ import numpy as np
 from seglight.binarizer import Record, no_record
 from seglight.classic.registry import get_pipeline, load_params, workflow_parameter_kinds
 from seglight.classic.steps import (
+    Pipeline,
     StepCache,
     StepEvent,
     check_overrides,
@@ -22,18 +23,27 @@ from seglight.classic.validation import (
     as_image_zyx,
     check_intensity_range,
     check_params,
+    parameter_kinds,
 )
 from seglight.config import to_plain
 from seglight.io import ImageZYX
 
 
-def _complete_params(name: str, given: Mapping[str, Any], where: str | None = None) -> dict:
+def _complete_params(name: str, given: Mapping[str, Any], where: str | None = None,
+                     composed: Pipeline | None = None) -> dict:
     """``given`` checked against the workflow's steps; parameters it lacks come from the
-    config file (not read when ``given`` is complete, as Hydra composes it)."""
-    kinds = workflow_parameter_kinds(name)
+    config file (not read when ``given`` is complete, as Hydra composes it), or for a
+    composed pipeline from :func:`seglight.classic.compose.default_params`."""
+    kinds = workflow_parameter_kinds(name) if composed is None else parameter_kinds(composed)
     given = to_plain(given)
     if not set(kinds) <= set(given):
-        given = {**load_params(name), **given}
+        if composed is None:
+            defaults = load_params(name)
+        else:
+            from seglight.classic.compose import default_params
+
+            defaults = default_params(composed, name)
+        given = {**defaults, **given}
     return check_params(name, given, kinds, where)
 
 
@@ -53,11 +63,17 @@ class ClassicBinarizer:
         steps: step overrides, a custom workflow: step name -> ``{enabled: false}``,
             ``{block: <name>, params: {...}}`` or a :class:`StepOverride`.
         source: what the configuration came from (a file), named in error messages.
+        pipeline: a composed workflow's steps (a config's ``pipeline:`` mapping, see
+            :mod:`seglight.classic.compose`, or a :class:`Pipeline`) instead of the
+            registered ones; ``workflow`` then names where it started (a workflow, or
+            ``blank``), and parameters the pipeline reads that ``params`` lacks get the
+            starting workflow's or the block library's defaults.
 
     Attributes:
         threshold: 0.5; the probabilities are exactly 0 or 1.
         workflow: the workflow name.
         pipeline: its :class:`~seglight.classic.steps.Pipeline`.
+        composed: whether the pipeline was given (not the registered one).
         params: the complete parameters used.
         steps: the checked overrides, step name -> :class:`StepOverride`.
     """
@@ -70,10 +86,21 @@ class ClassicBinarizer:
         params: Mapping[str, Any] | None = None,
         steps: Mapping[str, Any] | None = None,
         source: str | None = None,
+        pipeline: Mapping[str, Any] | Pipeline | None = None,
     ):
-        self.pipeline = get_pipeline(workflow)
+        where = source or f"classic workflow {workflow!r}"
+        self.composed = pipeline is not None
+        if pipeline is None:
+            self.pipeline = get_pipeline(workflow)
+        else:
+            from seglight.classic.compose import pipeline_from_config
+
+            self.pipeline = pipeline_from_config(
+                pipeline if isinstance(pipeline, Pipeline) else to_plain(pipeline),
+                workflow, where)
         self.workflow = workflow
-        self.params = _complete_params(workflow, params or {}, source)
+        self.params = _complete_params(workflow, params or {}, source,
+                                       self.pipeline if self.composed else None)
         self.steps = check_overrides(
             self.pipeline, to_plain(steps) if steps is not None else None,
             source or f"classic workflow {workflow!r}",
@@ -169,7 +196,8 @@ class ClassicBinarizer:
     def __repr__(self) -> str:
         overrides = {name: o.as_config() for name, o in self.steps.items()}
         steps = f", steps={overrides!r}" if overrides else ""
-        return f"ClassicBinarizer({self.workflow!r}, {self.params!r}{steps})"
+        composed = f", pipeline=<{len(self.pipeline.steps)} steps>" if self.composed else ""
+        return f"ClassicBinarizer({self.workflow!r}, {self.params!r}{steps}{composed})"
 
 
 def run_workflow(

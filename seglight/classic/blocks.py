@@ -10,7 +10,8 @@ threshold and size-filter blocks share argument names (``sigma``, ``cutoff``, ``
 
 Notation (``docs/classic-steps.md``): ``N`` normalization, ``G3``/``G2`` Gaussian,
 ``EPS`` edge-preserving smoothing, ``F3``/``F2`` filament filter, ``S3``/``S2`` spot
-filter, ``MO`` masked-object threshold, ``SF``/``SF2D`` size filter.
+filter, ``MO`` masked-object threshold, ``AT`` automatic (Otsu/triangle) threshold,
+``SF``/``SF2D`` size filter.
 """
 
 from __future__ import annotations
@@ -103,6 +104,21 @@ def threshold(response: np.ndarray, *, cutoff: float) -> np.ndarray:
     return response > cutoff
 
 
+#: The methods of :func:`auto_threshold`.
+AUTO_THRESHOLD_METHODS = ("otsu", "triangle")
+
+
+@block("auto_threshold", ("image",), "mask")
+def auto_threshold(image: np.ndarray, *, method: str = "otsu", adjust: float = 1.0) -> np.ndarray:
+    """AT: voxels above an automatic global threshold (Otsu or triangle) times adjust."""
+    if method not in AUTO_THRESHOLD_METHODS:
+        raise ConfigError(f"auto threshold: method={method!r}; choose one of "
+                          f"{list(AUTO_THRESHOLD_METHODS)}")
+    find = morph.otsu_threshold if method == "otsu" else morph.triangle_threshold
+    level = find(image, morph.image_histogram(image))
+    return image > level * float(adjust)
+
+
 # ------------------------------------------------------------------------- multi-scale filters
 
 
@@ -190,9 +206,16 @@ def size_filter_2d(mask: np.ndarray, *, min_size: int) -> np.ndarray:
 
 
 @block("fill_holes_2d", ("mask",), "mask")
-def fill_holes_2d(mask: np.ndarray, *, min_size: int, max_size: int) -> np.ndarray:
-    """Fill holes of min_size..max_size pixels (inclusive) in each z-slice."""
-    return morph.fill_holes(mask, min_size, max_size)
+def fill_holes_2d(
+    mask: np.ndarray, *, min_size: int, max_size: int, fill_border: bool = True
+) -> np.ndarray:
+    """Fill holes of min_size..max_size pixels (inclusive) in each z-slice.
+
+    With ``fill_border`` (the reference's way), background touching the slice's border is
+    a hole too when its size is in range; without, only enclosed holes are filled.
+    """
+    filled = morph.fill_holes(mask, min_size, max_size)
+    return filled if fill_border else morph.drop_border_fill(mask, filled)
 
 
 @block("union", ("mask",), "mask", variadic=True, family="mask logic")

@@ -29,6 +29,7 @@ from typing import Any
 from seglight.classic.registry import config_path, get_pipeline, load_params
 from seglight.classic.steps import (
     BLOCKS,
+    Pipeline,
     StepOverride,
     alternatives,
     check_overrides,
@@ -237,13 +238,17 @@ def describe(
     name: str,
     params: Mapping[str, Any] | None = None,
     steps: Mapping[str, Any] | None = None,
+    pipeline: Pipeline | None = None,
 ) -> list[StepInfo]:
     """The steps of workflow ``name``, each with its arguments, help and slider ranges.
 
     Args:
-        name: the workflow.
+        name: the workflow (for a composed one, where it started).
         params: current values of some or all parameters (default: the config's).
         steps: step overrides (a config's ``steps:`` or :class:`StepOverride` objects).
+        pipeline: a composed workflow's steps (:mod:`seglight.classic.compose`); its
+            parameters' help and ranges are the starting workflow's config lines where it
+            has them, else the block library's.
 
     Returns:
         One :class:`StepInfo` per step, in execution order.
@@ -251,10 +256,16 @@ def describe(
     Raises:
         SeglightError: an unknown workflow; ConfigError: bad overrides.
     """
-    pipeline = get_pipeline(name)
-    values = {**load_params(name), **(params or {})}
+    if pipeline is None:
+        pipeline = get_pipeline(name)
+        values = {**load_params(name), **(params or {})}
+        helps = parameter_help(name)
+    else:
+        from seglight.classic.compose import default_params, param_helps
+
+        values = {**default_params(pipeline, name), **(params or {})}
+        helps = param_helps(pipeline, name)
     overrides = check_overrides(pipeline, steps, f"classic workflow {name!r}")
-    helps = parameter_help(name)
     kinds = pipeline.kinds()
     infos = []
     for step in pipeline.steps:

@@ -581,6 +581,20 @@ def fill_holes(
     return mask | fill[background]
 
 
+def drop_border_fill(mask: np.ndarray, filled: np.ndarray) -> np.ndarray:
+    """``filled`` without what it added that touches a slice's border (4-connected, per
+    z-slice): only enclosed holes stay filled (:func:`fill_holes` fills background touching
+    the border too, as the reference does; between nuclei that is the gap, not a hole)."""
+    added = np.asarray(filled, bool) & ~np.asarray(mask, bool)
+    in_plane = np.zeros((3, 3, 3), bool)
+    in_plane[1] = ndi.generate_binary_structure(2, 1)
+    labels, _ = ndi.label(added, structure=in_plane)
+    edges = np.concatenate([labels[:, 0].ravel(), labels[:, -1].ravel(),
+                            labels[:, :, 0].ravel(), labels[:, :, -1].ravel()])
+    touching = np.unique(edges[edges > 0])
+    return np.asarray(filled, bool) & ~np.isin(labels, touching)
+
+
 @lru_cache(maxsize=1)
 def _medial_axis_keep_table() -> np.ndarray:
     """Per 3x3 neighbourhood code (9 bits, raster order, centre = bit 4), whether a medial

@@ -21,6 +21,9 @@ from seglight.config import to_plain
 from seglight.errors import ConfigError, SeglightError
 
 WORKFLOWS: dict[str, Pipeline] = {}
+#: seglight's own workflows, composed from the same blocks, which the reference Allen Cell
+#: Structure Segmenter lacks (no parity to check): nuclei in a DNA / H2B stain, filled.
+OWN_WORKFLOWS = ("nucleus",)
 
 
 def register(*pipelines: Pipeline) -> None:
@@ -43,6 +46,12 @@ def _registry() -> dict[str, Pipeline]:
 def list_workflows() -> list[str]:
     """The names of all classic workflows, sorted (``"actb"``, ``"actn1"``, ...)."""
     return sorted(_registry())
+
+
+def list_reference_workflows() -> list[str]:
+    """The 25 workflows that reproduce the reference's (:func:`list_workflows` without
+    :data:`OWN_WORKFLOWS`), sorted."""
+    return [name for name in list_workflows() if name not in OWN_WORKFLOWS]
 
 
 def get_pipeline(name: str) -> Pipeline:

@@ -7,7 +7,7 @@ input first (``N[...]``), so realistic intensities make that step behave as on r
 
 Generators take ``shape`` (ZYX) and ``seed``; object counts scale with the image area, so
 tests use small images (``(24, 128, 128)``) and the benchmark big ones (``(64, 512, 512)``)
-of the same character. :data:`STRUCTURE_OF` maps each of the 25 workflows to its image;
+of the same character. :data:`STRUCTURE_OF` maps each of the 26 workflows to its image;
 :func:`structure_image` makes it.
 
 Two images are of another character, for the parity matrix of the workflows and the classic
@@ -333,6 +333,42 @@ def nuclei_texture(shape: Shape = TEST_SHAPE, seed: int = 0) -> np.ndarray:
     return _image(nuclei * (0.4 + texture), 1200.0, rng)
 
 
+def dna_nuclei_and_truth(shape: Shape = TEST_SHAPE,
+                         seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """DNA / H2B-stained nuclei and where they are: filled ellipsoids with grainy chromatin,
+    bright heterochromatin foci and 1-3 dark nucleoli each (a DNA stain spares them).
+
+    Returns:
+        The uint16 ZYX image and the nuclei (bool ZYX, nucleoli included): what a filled
+        nucleus mask should be.
+    """
+    rng = np.random.default_rng(seed)
+    centers, radii = _cells(shape, rng, 3)
+    nuclei = _ellipsoids(shape, centers, radii, np.ones(len(centers))) > 0
+    holes, foci = [], []
+    for center, cradii in zip(centers, radii, strict=True):
+        for _ in range(rng.integers(1, 4)):
+            offset = rng.uniform(-0.4, 0.4, 3) * np.array([0.3, 1, 1]) * cradii
+            holes.append((center + offset, rng.uniform(0.2, 0.3) * cradii[1] * np.array(
+                [0.6, 1.0, 0.9])))
+        for _ in range(8):
+            foci.append(center + rng.uniform(-0.6, 0.6, 3) * cradii * np.array([0.5, 1, 1]))
+    nucleoli = _ellipsoids(shape, np.array([c for c, _ in holes]),
+                           np.array([r for _, r in holes]), np.ones(len(holes))) > 0
+    bright = _ellipsoids(shape, np.array(foci), np.full((len(foci), 3), [0.8, 1.5, 1.5]),
+                         np.full(len(foci), 0.8))
+    texture = ndi.gaussian_filter(rng.random(shape).astype(np.float32), 1.2)
+    texture = (texture - texture.min()) / np.ptp(texture)
+    signal = nuclei * (0.35 + 0.5 * texture) + bright * nuclei
+    signal[nucleoli & nuclei] *= 0.2
+    return _image(signal, 1500.0, rng), nuclei
+
+
+def dna_nuclei(shape: Shape = TEST_SHAPE, seed: int = 0) -> np.ndarray:
+    """DNA / H2B-stained nuclei (:func:`dna_nuclei_and_truth`'s image)."""
+    return dna_nuclei_and_truth(shape, seed)[0]
+
+
 def speckles(shape: Shape = TEST_SHAPE, seed: int = 0) -> np.ndarray:
     """Nuclear speckles: blobs from tiny to large, some elongated, inside dim nuclei."""
     rng = np.random.default_rng(seed)
@@ -440,6 +476,7 @@ STRUCTURE_OF: dict[str, Generator] = {
     "lmnb1_mitotic": _mitotic_lamina,
     "myh10": filaments,
     "npm1": _nucleoli_bright_nucleoplasm,
+    "nucleus": dna_nuclei,
     "nup153": nuclear_pores,
     "pxn": focal_adhesions,
     "rab5a": _endosomes,

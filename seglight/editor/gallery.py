@@ -9,6 +9,7 @@ rendered from the repository's structure-like test images (``seglight/data/struc
 by::
 
     python -m seglight.editor.gallery          # from the repository root
+    python -m seglight.editor.gallery nucleus  # only these
 
 The descriptions are the first comment line of each ``conf/model/classic/<name>.yaml``
 (:func:`seglight.classic.workflow_info`).
@@ -59,14 +60,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=THUMBNAILS)
     parser.add_argument("--shape", default="16x96x96", help="ZYX of the synthetic images")
+    parser.add_argument("names", nargs="*", metavar="WORKFLOW",
+                        help="render only these workflows (default: all)")
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.names) - set(list_workflows()))
+    if unknown:
+        parser.error(f"unknown workflow(s) {unknown}; choose from {list_workflows()}")
     from seglight.classic import run_workflow
     from seglight.data.structures import structure_image
     from seglight.viz import save_png
 
     shape = tuple(int(v) for v in args.shape.split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
-    for name in list_workflows():
+    for name in args.names or list_workflows():
         image = structure_image(name, shape)
         mask = run_workflow(name, image)
         save_png(args.out / f"{name}.png", render_thumbnail(image, mask))

@@ -2,7 +2,11 @@
 
 An :class:`EditorSession` holds one image, the chosen workflow, its parameters and step
 overrides (switched off, or swapped for another block), and a :class:`StepCache` shared by
-every run. A run is :meth:`seglight.classic.ClassicBinarizer.run_steps`, the very code
+every run. Steps can be added from the block library, removed and reordered
+(:meth:`EditorSession.add_step`, :meth:`~EditorSession.remove_step`,
+:meth:`~EditorSession.move_step`, :mod:`seglight.classic.compose`), from any workflow or
+from the blank start (``set_workflow("blank")``): a composed workflow, saved and run like
+any other. A run is :meth:`seglight.classic.ClassicBinarizer.run_steps`, the very code
 ``python -m seglight.predict`` runs, on the whole stack or on a z-range around
 the slice being looked at; the cache makes a run after one change recompute only that step
 and the steps downstream of it. :meth:`EditorSession.request` freezes the state of a run so
@@ -27,14 +31,16 @@ from seglight.classic import (
     StepEvent,
     StepInfo,
     StepOverride,
+    compose,
     describe,
     load_params,
     load_workflow_config,
     save_workflow_config,
     workflow_info,
 )
+from seglight.classic.library import blocks_valid_at
 from seglight.classic.registry import get_pipeline
-from seglight.classic.steps import IMAGE, alternatives, check_overrides
+from seglight.classic.steps import IMAGE, Pipeline, alternatives, check_overrides
 from seglight.classic.validation import as_image_zyx
 from seglight.editor.sweep import Mosaic, build_mosaic, combinations
 from seglight.errors import SeglightError
@@ -68,6 +74,7 @@ class RunRequest:
         image: the float32 ZYX image the run segments (a z-range crop or the whole stack).
         z0: the first slice of ``image`` in the whole stack.
         generation: the session's change counter when the request was made.
+        pipeline: a composed workflow's steps (``None``: the registered workflow's).
     """
 
     workflow: str
@@ -76,6 +83,12 @@ class RunRequest:
     image: np.ndarray
     z0: int
     generation: int
+    pipeline: Pipeline | None = None
+
+    def binarizer(self, params: Mapping[str, Any] | None = None) -> ClassicBinarizer:
+        """The binarizer that runs this request (with ``params`` instead, for a sweep)."""
+        return ClassicBinarizer(self.workflow, self.params if params is None else params,
+                                self.overrides, pipeline=self.pipeline)
 
 
 @dataclass
@@ -158,10 +171,16 @@ class EditorSession:
     # --- state -----------------------------------------------------------------------
 
     def set_workflow(self, name: str) -> None:
-        """Choose a workflow: its default parameters, no overrides."""
-        self.pipeline = get_pipeline(name)
+        """Choose a workflow: its default parameters, no overrides (``"blank"``: the blank
+        start, :func:`seglight.classic.compose.blank`)."""
         self.workflow = name
-        self.params: dict[str, Any] = load_params(name)
+        #: Whether the steps are composed here (or loaded so), not the registered ones.
+        self.composed = name == compose.BLANK
+        if self.composed:
+            self.pipeline, self.params = compose.blank()
+        else:
+            self.pipeline = get_pipeline(name)
+            self.params: dict[str, Any] = load_params(name)
         self.overrides: dict[str, StepOverride] = {}
         self._changed()
 
@@ -174,6 +193,7 @@ class EditorSession:
         """
         binarizer = load_workflow_config(path)
         self.pipeline = binarizer.pipeline
+        self.composed = binarizer.composed
         self.workflow = binarizer.workflow
         self.params = dict(binarizer.params)
         self.overrides = dict(binarizer.steps)
@@ -184,7 +204,10 @@ class EditorSession:
         the values it runs (steps switched off are left out), e.g. ``SEC61B (ER):
         normalize([2.5, 7.5]) -> edge_preserving_smoothing -> vesselness_2d(1, 0.2) ...``.
         Follows every change, unlike the config's comment line (the defaults')."""
-        structure = workflow_info(self.workflow).description.split(":")[0]
+        structure = ("Blank" if self.workflow == compose.BLANK
+                     else workflow_info(self.workflow).description.split(":")[0])
+        if self.composed:
+            structure += " (composed)"
         parts = []
         for info in self.steps:
             if not info.enabled:
@@ -198,7 +221,8 @@ class EditorSession:
     def steps(self) -> list[StepInfo]:
         """Each step as the editor shows it (block, arguments with help and ranges), with
         the current values and overrides."""
-        return describe(self.workflow, self.params, self.overrides)
+        return describe(self.workflow, self.params, self.overrides,
+                        self.pipeline if self.composed else None)
 
     def set_param(self, key: str, value: Any) -> None:
         """Set a workflow parameter (a key of its config's ``params``)."""
@@ -230,6 +254,48 @@ class EditorSession:
                   "params": dict(current.params), **change}
         candidate = {**self.overrides, step: StepOverride(**fields)}
         self.overrides = check_overrides(self.pipeline, candidate, f"workflow {self.workflow}")
+        self._changed()
+
+    # --- composing ---------------------------------------------------------------------
+
+    def valid_blocks(self, after: str | None) -> list[str]:
+        """The blocks that can be added after step ``after`` (``None``: first): those whose
+        inputs exist there (:func:`seglight.classic.library.blocks_valid_at`)."""
+        position = 0 if after is None else [s.name for s in self.pipeline.steps].index(after) + 1
+        return blocks_valid_at(self.pipeline, position)
+
+    def add_step(self, block: str, after: str | None) -> str:
+        """Add a step running ``block`` after step ``after``; returns the new step's name.
+
+        Raises:
+            ComposeError: the block's inputs are not there (one line).
+        """
+        before = {s.name for s in self.pipeline.steps}
+        pipeline, params = compose.insert_step(self.pipeline, self.params, block, after)
+        self._compose(pipeline, params)
+        return next(s.name for s in pipeline.steps if s.name not in before)
+
+    def remove_step(self, step: str) -> None:
+        """Remove a step (see :func:`seglight.classic.compose.remove_step`).
+
+        Raises:
+            ComposeError: another step needs its output (one line).
+        """
+        self._compose(*compose.remove_step(self.pipeline, self.params, step))
+
+    def move_step(self, step: str, offset: int) -> None:
+        """Move a step up (``-1``) or down (``+1``).
+
+        Raises:
+            ComposeError: the move would put a step before a value it reads (one line).
+        """
+        self._compose(*compose.move_step(self.pipeline, self.params, step, offset))
+
+    def _compose(self, pipeline: Pipeline, params: dict[str, Any]) -> None:
+        kept = {name: o for name, o in self.overrides.items()
+                if name in {s.name for s in pipeline.steps}}
+        self.overrides = check_overrides(pipeline, kept, f"workflow {self.workflow}")
+        self.pipeline, self.params, self.composed = pipeline, params, True
         self._changed()
 
     def alternatives(self, step: str) -> list[str]:
@@ -275,7 +341,8 @@ class EditorSession:
         """Freeze the current state as a run (for a worker thread)."""
         z0, z1 = self.z_range()
         return RunRequest(self.workflow, copy.deepcopy(self.params), dict(self.overrides),
-                          self._crop(z0, z1), z0, self.generation)
+                          self._crop(z0, z1), z0, self.generation,
+                          self.pipeline if self.composed else None)
 
     def _whole_stack_steps(self, binarizer: ClassicBinarizer, z0: int, z1: int,
                            should_stop: ShouldStop | None = None,
@@ -300,7 +367,7 @@ class EditorSession:
         On a z-range, the normalization steps run on the whole stack (cached) and the other
         steps on the crop: a cutoff tuned on the preview means what it will mean on the
         whole stack (3D filters and size filters still see only the crop's slices)."""
-        binarizer = ClassicBinarizer(request.workflow, request.params, request.overrides)
+        binarizer = request.binarizer()
         events: list[StepEvent] = []
         whole_events: dict[str, StepEvent] = {}
 
@@ -348,11 +415,11 @@ class EditorSession:
         z = self.center_z - z0
         masks = []
         output = self.pipeline.output
+        frozen = self.request()
         for row in grid:
             masks.append([])
             for values in row:
-                binarizer = ClassicBinarizer(self.workflow, {**self.params, **values},
-                                             self.overrides)
+                binarizer = frozen.binarizer({**self.params, **values})
                 given = self._whole_stack_steps(binarizer, z0, z1, should_stop)
                 out = binarizer.run_steps(image, targets=[output], cache=self.cache,
                                           should_stop=should_stop, given=given)
@@ -380,4 +447,5 @@ class EditorSession:
     def save(self, path: str | Path) -> Path:
         """Write the tuned workflow as a config ``python -m seglight.predict workflow=PATH``
         runs; returns the path."""
-        return save_workflow_config(path, self.workflow, self.params, self.overrides)
+        return save_workflow_config(path, self.workflow, self.params, self.overrides,
+                                    self.pipeline if self.composed else None)

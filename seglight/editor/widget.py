@@ -1,13 +1,15 @@
 """The workflow editor in napari (*Plugins > seglight > Workflow editor*).
 
 Pick an image layer and a workflow (from the list, the gallery, or a saved file with
-*Load…*); nothing runs before. Each step of the workflow appears with its parameters
-(sliders and fields, ranges and help from the workflow's config), an on/off box and a block
-to swap in (:mod:`seglight.editor.steps_tab`). Every change re-runs, off the GUI thread,
-the changed step and those after it (the rest comes from the step cache), on a z-range
-around the slice on screen or on the whole stack; a newer change cancels the run in
-progress. Each step's output is a layer ``step: <step> [<workflow>]``, updated in place;
-the objects are ``labels [<workflow>]``, with a table in a dock.
+*Load…*, or *blank* to compose one from scratch); nothing runs before. Each step of the
+workflow appears with its parameters (sliders and fields, ranges and help from the
+workflow's config), an on/off box and a block to swap in (:mod:`seglight.editor.steps_tab`);
+steps can be added from the block library, removed and reordered (a composed workflow).
+Every change re-runs, off the GUI thread, the changed step and those after it (the rest
+comes from the step cache), on a z-range around the slice on screen or on the whole stack;
+a newer change cancels the run in progress. Each step's output is a layer
+``step: <step> [<workflow>]``, updated in place; the objects are ``labels [<workflow>]``,
+with a table in a dock.
 
 The voxel size is the image layer's scale at the time of each run, and the editor's layers
 follow later changes of that scale. Where it is unknown (scale 1 and no voxel size from the
@@ -48,6 +50,7 @@ from qtpy.QtWidgets import (
 )
 
 from seglight.classic import list_workflows
+from seglight.classic.compose import BLANK
 from seglight.classic.steps import Cancelled
 from seglight.editor.fields import ObjectTable
 from seglight.editor.folder_tab import FolderTab
@@ -142,6 +145,7 @@ class WorkflowEditor(QWidget):
         self.relay = _Relay()
         self.table = ObjectTable()
         self._table_dock = None
+        self._final: str | None = None  # the step whose layer shows the mask
 
         self.image_combo = QComboBox()
         self.workflow_combo = QComboBox()
@@ -254,6 +258,7 @@ class WorkflowEditor(QWidget):
             combo.addItem(f"{LAST_SESSION} (autosaved)", LAST_SESSION)
         for name in list_workflows():
             combo.addItem(name, name)
+        combo.addItem(f"{BLANK} (compose from scratch)", BLANK)
         combo.blockSignals(False)
 
     def _image_layers(self) -> list:
@@ -375,6 +380,19 @@ class WorkflowEditor(QWidget):
     def rebuild_steps(self) -> None:
         """Lay out the steps again (after a block swap)."""
         self.steps_tab.rebuild()
+
+    def after_compose(self) -> None:
+        """After a step was added, removed or moved: the layers of steps that are gone are
+        removed once the next run's are shown, the steps are laid out again, and the
+        workflow re-runs (with *live* on)."""
+        names = {self.layer_name(name) for step in self.session.pipeline.steps
+                 for name in step.names} | {self.labels_name()}
+        stale = [layer for name, layer in self.layers.items() if name not in names]
+        self._retired += stale
+        self.layers = {name: layer for name, layer in self.layers.items() if name in names}
+        self.steps_tab.rebuild()
+        self.sweep_tab.reset()
+        self.change(None)
 
     # --- voxel size ------------------------------------------------------------------------
 
@@ -534,6 +552,13 @@ class WorkflowEditor(QWidget):
         for name, array in result.outputs.items():
             self._show_layer(self.layer_name(name), array, kinds.get(name, "image"),
                              result.z0, visible=name == final)
+        # A composed workflow's mask moved to a new step: the old mask's layer is hidden.
+        if self._final != final:
+            previous = self.layers.get(self.layer_name(self._final)) if self._final else None
+            if previous is not None:
+                previous.visible = False
+            self.layers[self.layer_name(final)].visible = True
+            self._final = final
         if objects is not None:
             self._show_layer(self.labels_name(), objects, "labels", result.z0, visible=True)
             self._show_table(table)
@@ -563,6 +588,14 @@ class WorkflowEditor(QWidget):
         if kind == "mask":
             array = np.asarray(array).astype(np.uint8)
         layer = self.layers.get(name)
+        if layer is None:  # a step removed and added again: its layer is still there
+            from napari.layers import Image
+
+            layer = next((old for old in self._retired if old.name == name
+                          and isinstance(old, Image) == (kind == "image")), None)
+            if layer is not None:
+                self._retired.remove(layer)
+                self.layers[name] = layer
         if layer is None or layer not in self.viewer.layers:
             add = self.viewer.add_image if kind == "image" else self.viewer.add_labels
             options = {"opacity": 0.6} if kind != "image" else {"blending": "additive"}

@@ -11,6 +11,7 @@ from seglight.binarizer import Binarizer
 from seglight.classic import (
     ClassicBinarizer,
     config_path,
+    list_reference_workflows,
     list_workflows,
     load_params,
     run_workflow,
@@ -26,6 +27,8 @@ STRUCTURES = [
     "lamp1", "lmnb1_interphase", "lmnb1_mitotic", "myh10", "npm1", "nup153", "pxn", "rab5a",
     "sec61b", "slc25a17", "smc1a", "son", "st6gal1", "tjp1", "tomm20", "tuba1b",
 ]
+#: The reference's 25 and seglight's own (``nucleus``).
+ALL = sorted([*STRUCTURES, "nucleus"])
 SMALL = (12, 64, 64)
 
 
@@ -34,12 +37,13 @@ def tomm20_image() -> np.ndarray:
     return structure_image("tomm20", (16, 96, 96))
 
 
-def test_all_25_structures_are_registered_and_have_an_image():
-    assert list_workflows() == STRUCTURES
-    assert sorted(STRUCTURE_OF) == STRUCTURES
+def test_all_26_structures_are_registered_and_have_an_image():
+    assert list_reference_workflows() == STRUCTURES
+    assert list_workflows() == ALL
+    assert sorted(STRUCTURE_OF) == ALL
 
 
-@pytest.mark.parametrize("name", STRUCTURES)
+@pytest.mark.parametrize("name", ALL)
 def test_config_matches_the_workflow_steps(name):
     cfg = OmegaConf.load(config_path(name))
     assert cfg._target_ == "seglight.classic.ClassicBinarizer"

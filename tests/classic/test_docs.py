@@ -29,11 +29,11 @@ def test_every_workflow_is_listed_with_its_config_header():
 
 def test_every_notation_of_the_headers_is_defined():
     text = STEPS_DOC.read_text()
-    defined = text.split("## The 25 workflows")[0]
+    defined = text.split("## The 26 workflows")[0]
     for token in ("N[a, b]", "N[v]", "N4[a, b, c, d]", "G3(sigma)", "G2(sigma)", "EPS",
                   "F3(sigma, cutoff)", "F2(sigma, cutoff)", "S3(sigma, cutoff)",
                   "S2(sigma, cutoff)", "MO(method", "SF(n)", "SF2D(n)", "Watershed cut",
-                  "Middle slice", "thinning"):
+                  "Middle slice", "thinning", "AT(method, adjust)"):
         assert token in defined, token
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seglight.classic import config_path, list_workflows, run_workflow
+from seglight.classic import config_path, list_reference_workflows, list_workflows, run_workflow
 from seglight.classic.registry import WORKFLOWS, get_pipeline, register
 from seglight.classic.steps import IMAGE, Pipeline, Step
+
+# Register the blocks and the workflows now, whichever test runs first: the tests below
+# patch the registry with a copy, and what registers into the copy would be lost.
+list_workflows()
 
 
 def _one_step(name: str) -> Pipeline:
@@ -32,7 +36,7 @@ def test_a_name_cannot_be_registered_twice(monkeypatch):
 
 def test_every_registered_workflow_has_its_config_file():
     names = list_workflows()
-    assert len(names) == 25
+    assert len(names) == 26 and len(list_reference_workflows()) == 25
     for name in names:
         assert name == name.lower()
         assert config_path(name).is_file()

@@ -145,7 +145,7 @@ def test_objects_of_a_run(er_image):
 
 def test_the_python_example_of_the_docs_runs(er_image, tmp_path, monkeypatch):
     text = (Path(__file__).resolve().parents[2] / "docs" / "editor.md").read_text()
-    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    code = text.split("## From Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(tmp_path)
     scope = {"image_zyx": er_image}
     exec(code, scope)

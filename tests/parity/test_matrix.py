@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seglight.classic import list_workflows, run_workflow
+from seglight.classic import list_reference_workflows, run_workflow
 from seglight.data.structures import MATRIX_SHAPE, dim_mitochondria, hipsc_nuclei
 from seglight.errors import SeglightError
 from tests.helpers.oracle import reference_workflow
@@ -83,7 +83,7 @@ def _check_parity(
 
 
 @pytest.mark.parametrize("case", CASES)
-@pytest.mark.parametrize("name", list_workflows())
+@pytest.mark.parametrize("name", list_reference_workflows())
 def test_matrix_case_matches_reference(name: str, case: str, caplog) -> None:
     _check_parity(name, case_image(name, case), caplog, case)
 
@@ -103,14 +103,14 @@ def _stardist_nuclei() -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list_workflows())
+@pytest.mark.parametrize("name", list_reference_workflows())
 def test_ovule_matches_reference(name: str, ovule, caplog) -> None:
     """The team's real confocal cell-wall stack (``../shared/data``; skipped without it)."""
     _check_parity(name, ovule[0], caplog, "ovule")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", list_workflows())
+@pytest.mark.parametrize("name", list_reference_workflows())
 def test_stardist_nuclei_match_reference(name: str, caplog) -> None:
     _check_parity(name, _stardist_nuclei(), caplog, "stardist_nuclei")
 

@@ -12,8 +12,8 @@ import warnings
 import numpy as np
 import pytest
 
-from seglight.classic import run_workflow
-from seglight.data.structures import STRUCTURE_OF, structure_image
+from seglight.classic import list_reference_workflows, run_workflow
+from seglight.data.structures import structure_image
 from tests.helpers.oracle import reference_workflow
 
 #: Small enough for CI (the reference takes ~25 s for all 25 at this size on 2 cores).
@@ -41,7 +41,7 @@ def reference_mask(name: str, image: np.ndarray) -> np.ndarray:
         return np.asarray(workflow(image.astype(np.float32), output_type="array")) > 0
 
 
-@pytest.mark.parametrize("name", sorted(STRUCTURE_OF))
+@pytest.mark.parametrize("name", list_reference_workflows())
 def test_workflow_matches_reference(name: str) -> None:
     image = structure_image(name, PARITY_SHAPE)
     expected = reference_mask(name, image)

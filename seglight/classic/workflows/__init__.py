@@ -1,4 +1,4 @@
-"""The 25 structure workflows as pipelines; importing this package registers them all.
+"""The 26 structure workflows as pipelines; importing this package registers them all.
 
 - :mod:`.filament_spot` — filament and spot workflows (ACTB … SON);
 - :mod:`.objects` — object, dot and shell workflows (CETN2 … RAB5A).

@@ -212,6 +212,18 @@ register(
              {"min_size": "hole_min", "max_size": "hole_max"}),
         _final_size_filter("pre_size_filter"),
     ), output="size_filtered"),
+    # Nucleus (not an Allen Cell workflow): N[a,b] → G3 → AT (Otsu or triangle) → 2D hole
+    # filling → SF. A DNA / H2B stain spares the nucleoli, which an automatic threshold
+    # leaves as holes; filling them per slice gives filled nuclei.
+    Pipeline("nucleus", (
+        NORMALIZED,
+        G3,
+        Step("foreground", "auto_threshold", ("smoothed",),
+             {"method": "threshold_method", "adjust": "threshold_adjust"}),
+        Step("filled", "fill_holes_2d", ("foreground",),
+             {"min_size": "hole_min", "max_size": "hole_max", "fill_border": "fill_border"}),
+        _final_size_filter("filled"),
+    ), output="size_filtered"),
     # RAB5A (early endosomes): N[v] → G2 → S3 → 2D hole filling → SF.
     Pipeline("rab5a", (
         NORMALIZED,
