@@ -47,6 +47,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, nargs=3, default=[32, 256, 256],
                         help="ZYX of the image applied on screen")
     parser.add_argument("--idle-s", type=float, default=10, help="baseline duration")
+    parser.add_argument("--dump", type=Path, default=None,
+                        help="write every thread's stack to this file at each stall over "
+                             "100 ms (to see what caused it)")
     args = parser.parse_args()
 
     from qtpy.QtWidgets import QApplication
@@ -61,7 +64,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="napari_stalls_"))
     os.chdir(work)
     os.environ["SEGLIGHT_STATE_DIR"] = str(work / "state")
-    rows: list[tuple[str, float, float, list]] = []
+    rows: list[tuple[str, float, StallMeter]] = []
+    dump = open(args.dump, "w") if args.dump else None  # noqa: SIM115 (open for the run)
 
     def spin(until, meter: StallMeter, timeout_s: float = 1800) -> float:
         started = time.perf_counter()
@@ -72,10 +76,12 @@ def main() -> None:
         return time.perf_counter() - started
 
     def phase(name: str, action, until) -> None:
-        meter = StallMeter().start()
+        if dump is not None:
+            print(f"=== phase: {name} (t={time.perf_counter():.1f})", file=dump, flush=True)
+        meter = StallMeter(dump_to=dump).start()
         action()
         seconds = spin(until, meter)
-        rows.append((name, seconds, meter.max_stall_ms, meter.stalls))
+        rows.append((name, seconds, meter))
 
     idle_end = time.perf_counter() + args.idle_s
     phase("idle loop (baseline)", lambda: None, lambda: time.perf_counter() > idle_end)
@@ -131,12 +137,17 @@ def main() -> None:
     print(cpu_line())
     print(f"opening the Train widget: {open_train * 1000:.0f} ms; the Apply widget: "
           f"{open_apply * 1000:.0f} ms (napari blocks while it builds a dock widget)")
-    baseline = rows[0][2]
-    print(f"{'phase':52s} {'s':>6s} {'max stall ms':>13s} {'x baseline':>10s}  stalls > 100 ms")
-    for name, seconds, worst, stalls in rows:
+    baseline = rows[0][2].max_stall_ms
+    print(f"idle baseline (same run): max {baseline:.0f} ms, 99th percentile "
+          f"{rows[0][2].percentile(99):.0f} ms")
+    print(f"{'phase':52s} {'s':>6s} {'max ms':>7s} {'p99 ms':>7s} {'max/idle':>8s}  "
+          "stalls > 100 ms")
+    for name, seconds, meter in rows:
+        worst = meter.max_stall_ms
         ratio = worst / baseline if baseline > 0 else float("nan")
-        listed = ", ".join(f"{ms:.0f}" for _, ms in stalls) or "none"
-        print(f"{name:52s} {seconds:6.1f} {worst:13.0f} {ratio:10.1f}  {listed}")
+        listed = ", ".join(f"{ms:.0f}" for _, ms in meter.stalls) or "none"
+        print(f"{name:52s} {seconds:6.1f} {worst:7.0f} {meter.percentile(99):7.0f} "
+              f"{ratio:8.1f}  {listed}")
 
 
 if __name__ == "__main__":

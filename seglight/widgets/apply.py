@@ -7,12 +7,13 @@ is a Labels layer (the mask) and, for a network, an Image layer of its probabili
 threshold slider re-thresholds that map live, without running the network again. On a
 folder, the runner writes what the command line writes (skipping images already done, so a
 cancelled run resumes; a broken file is one line and the others go on), with progress and
-Cancel. The work runs in a napari thread worker; the viewer stays responsive.
+Cancel. The binarizer runs in a child process (:mod:`seglight.widgets.predict_process`, started
+when the widget opens), so loading torch and running the network never hold napari's
+interpreter; a napari thread worker waits for its answers, and the viewer stays responsive.
 """
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -36,8 +37,9 @@ from seglight.classic import list_workflows
 from seglight.curate.napari_widget import FolderField
 from seglight.errors import SeglightError
 from seglight.widgets import recent
-from seglight.widgets.folder_run import FolderRunBox, error_line
+from seglight.widgets.folder_run import FolderRunBox
 from seglight.widgets.heartbeat import import_in_background
+from seglight.widgets.predict_process import PredictProcess, error_line
 
 #: The kinds of binarizer, with the ``predict_files`` argument each fills and its file filter.
 SOURCES = {
@@ -52,39 +54,23 @@ THRESHOLD_STEPS = 1000
 OWN_LAYER = "seglight_apply"
 
 
-class _Collect(logging.Handler):
-    """Keeps the warning lines the binarizer logs while it runs, to show them."""
+def cut(proba: np.ndarray, threshold: float) -> np.ndarray:
+    """The mask of the probability map at ``threshold`` (uint8, 1 above it)."""
+    return (proba > threshold).astype(np.uint8)
 
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
 
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage().splitlines()[0])
+def _label_colours() -> None:
+    """Make napari's label colours once (its first Labels layer loads scikit-image's colour
+    module for them: 0.1-0.5 s on the GUI thread otherwise)."""
+    from napari.utils.colormaps.colormap_utils import label_colormap
+
+    label_colormap()
 
 
 def spacing_of(layer) -> tuple[float | None, float | None, float | None]:
     """The layer's voxel size (ZYX µm) from its scale; a scale of all ones is unknown."""
     scale = tuple(float(s) for s in layer.scale[-3:])
     return (None, None, None) if all(s == 1.0 for s in scale) else scale
-
-
-def build(kind: str, value: str):
-    """The binarizer of a source, as ``python -m seglight.predict`` builds it.
-
-    Raises:
-        ConfigError: the file is not a checkpoint, workflow or package (one line).
-    """
-    from seglight.predict.build import build_binarizer
-
-    if kind == "classic":
-        from omegaconf import OmegaConf
-
-        from seglight import CONF_DIR
-
-        config = OmegaConf.load(CONF_DIR / "model" / "classic" / f"{value}.yaml")
-        return build_binarizer(OmegaConf.to_container(config, resolve=True))
-    return build_binarizer(**{SOURCES[kind][1]: value})
 
 
 class ApplyWidget(QWidget):
@@ -96,14 +82,18 @@ class ApplyWidget(QWidget):
 
     def __init__(self, napari_viewer):
         super().__init__()
-        self.warm_up = import_in_background(  # what the first run needs, loaded meanwhile
-            "seglight.predict.build", "seglight.predict.network", "seglight.module",
-            "monai.inferers", "seglight.networks.monai_nets")
+        self.predictor = PredictProcess()
+        # the child loads torch and MONAI meanwhile (and napari's label colours, here)
+        self.warm_up = import_in_background(then=lambda: (_label_colours(),
+                                                          self.predictor.warm_up()))
         self.viewer = napari_viewer
         self.proba: np.ndarray | None = None  # the probability map on screen
         self.mask_layer = None
         self.default_threshold = 0.5
         self._worker = None
+        self._cancelled = False
+        self._cutting = False  # a re-threshold runs in a worker
+        self._wanted = self._cut_for = None  # the threshold asked for, and the one cut
 
         self.kind = QComboBox()
         for key, (text, _, _) in SOURCES.items():
@@ -115,6 +105,13 @@ class ApplyWidget(QWidget):
         self.image_combo = QComboBox()
         self.apply_button = QPushButton("Apply to the image layer")
         self.apply_button.clicked.connect(self.apply_to_layer)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("stop the run on the image layer")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        apply_row = QHBoxLayout()
+        apply_row.addWidget(self.apply_button, 3)
+        apply_row.addWidget(self.cancel_button, 1)
 
         self.threshold_slider = QSlider(Qt.Horizontal)
         self.threshold_slider.setRange(0, THRESHOLD_STEPS)
@@ -140,7 +137,7 @@ class ApplyWidget(QWidget):
         screen = QGroupBox("On the image on screen")
         on_screen = QFormLayout(screen)
         on_screen.addRow("image layer", self.image_combo)
-        on_screen.addRow(self.apply_button)
+        on_screen.addRow(apply_row)
         on_screen.addRow("threshold", threshold_row)
 
         layout = QVBoxLayout(self)
@@ -159,6 +156,8 @@ class ApplyWidget(QWidget):
         self.viewer.layers.events.inserted.connect(lambda _: self._refresh_images())
         self.viewer.layers.events.removed.connect(lambda _: self._refresh_images())
         QApplication.instance().aboutToQuit.connect(self.shut_down)
+        predictor = self.predictor  # not self: gone when destroyed fires
+        self.destroyed.connect(lambda *_: predictor.close())
         checkpoint = recent.recall("checkpoint")
         if checkpoint is not None:
             self.path_field.edit.setText(str(checkpoint))
@@ -238,26 +237,17 @@ class ApplyWidget(QWidget):
             self.status.setText(str(err))
             return
         layer = self.viewer.layers[name]
-        image = np.asarray(layer.data)
-        spacing = spacing_of(layer)
-        def job():
-            from seglight.binarizer import SpacingAware
+        data, spacing, predictor = layer.data, spacing_of(layer), self.predictor
 
-            collect = _Collect()
-            logger = logging.getLogger("seglight")
-            logger.addHandler(collect)
-            try:
-                binarizer = build(kind, value)
-                if isinstance(binarizer, SpacingAware) and any(spacing):
-                    binarizer.warn_spacing(spacing, name)
-                proba = np.asarray(binarizer.predict_proba(image), dtype=np.float32)
-            finally:
-                logger.removeHandler(collect)
-            binary = bool(np.isin(proba, (0.0, 1.0)).all())
-            return proba, float(binarizer.threshold), binary, collect.lines
+        def job():  # in a thread: it waits for the prediction process
+            proba, threshold, binary, warnings = predictor.call(
+                ("layer", kind, value, np.asarray(data), spacing, name))
+            mask = cut(proba, threshold)
+            return proba, mask, int(mask.sum()), threshold, binary, warnings
 
         self.status.setText(f"applying {short} to {name}…")
         self.apply_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         self._worker = worker
         worker.returned.connect(lambda r: self._show_result(layer, short, *r))
@@ -265,23 +255,31 @@ class ApplyWidget(QWidget):
         worker.finished.connect(self._on_finished)
         worker.start()
 
+    def cancel(self) -> None:
+        """Stop the run on the image layer (the prediction process is ended; the next
+        Apply starts a new one, loading torch again)."""
+        if self.busy:
+            self._cancelled = True
+            self.predictor.cancel("layer")
+
     def _on_error(self, err: Exception) -> None:
-        self.status.setText(error_line(err))
+        self.status.setText("cancelled" if self._cancelled else error_line(err))
 
     def _on_finished(self) -> None:
-        self._worker = None
+        self._worker, self._cancelled = None, False
         self.apply_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
 
     def layer_names(self, image: str, short: str) -> tuple[str, str]:
         """The names of the mask and probability layers of ``image`` with binarizer ``short``."""
         return f"{image} mask [{short}]", f"{image} probability [{short}]"
 
-    def _show_result(self, source, short: str, proba: np.ndarray, threshold: float,
-                     binary: bool, warnings: list[str]) -> None:
+    def _show_result(self, source, short: str, proba: np.ndarray, mask: np.ndarray,
+                     foreground: int, threshold: float, binary: bool,
+                     warnings: list[str]) -> None:
         mask_name, proba_name = self.layer_names(source.name, short)
         placement = {"scale": source.scale, "translate": source.translate}
         meta = {OWN_LAYER: True}
-        mask = (proba > threshold).astype(np.uint8)
         if mask_name in self.viewer.layers:
             self.mask_layer = self.viewer.layers[mask_name]
             self.mask_layer.data = mask
@@ -298,9 +296,9 @@ class ApplyWidget(QWidget):
                 self.viewer.add_image(proba, name=proba_name, colormap="magma",
                                       contrast_limits=(0, 1), visible=False, metadata=meta,
                                       **placement)
-        self.default_threshold = threshold
+        self.default_threshold = self._wanted = self._cut_for = threshold
         self._show_threshold(threshold if not binary else None)
-        lines = [f"{mask_name}: {int(mask.sum())} foreground voxels at threshold "
+        lines = [f"{mask_name}: {foreground} foreground voxels at threshold "
                  f"{threshold:g}" + ("" if binary else f"; the probability map is "
                                      f"“{proba_name}”, move the threshold to re-cut it")]
         self.status.setText("\n".join(lines + warnings[-3:]))
@@ -317,7 +315,9 @@ class ApplyWidget(QWidget):
             widget.blockSignals(False)
 
     def rethreshold(self, threshold: float) -> None:
-        """Cut the probability map on screen at ``threshold`` (no network run)."""
+        """Cut the probability map on screen at ``threshold`` (no network run), in a worker:
+        while one cut runs, only the latest threshold asked for waits (a dragged slider
+        does not queue a cut per pixel)."""
         self.threshold_slider.blockSignals(True)
         self.threshold_slider.setValue(round(threshold * THRESHOLD_STEPS))
         self.threshold_slider.blockSignals(False)
@@ -325,18 +325,46 @@ class ApplyWidget(QWidget):
             return
         if self.mask_layer not in self.viewer.layers:
             return
-        self.mask_layer.data = (self.proba > threshold).astype(np.uint8)
-        self.status.setText(f"{self.mask_layer.name}: {int(self.mask_layer.data.sum())} "
-                            f"foreground voxels at threshold {threshold:g} (re-cut from the "
-                            "probability map; the network did not run again)")
+        self._wanted = threshold
+        if self._cutting:
+            return
+        self._cutting, self._cut_for = True, threshold
+        proba, layer = self.proba, self.mask_layer
+
+        def job():
+            mask = cut(proba, threshold)
+            return mask, int(mask.sum())
+
+        worker = create_worker(job, _start_thread=False, _ignore_errors=True)
+        worker.returned.connect(lambda r: self._show_cut(layer, proba, threshold, *r))
+        worker.errored.connect(self._on_error)
+        worker.finished.connect(self._cut_done)
+        worker.start()
+
+    @property
+    def cutting(self) -> bool:
+        """Whether a re-threshold is in progress (or waits)."""
+        return self._cutting
+
+    def _show_cut(self, layer, proba, threshold: float, mask: np.ndarray,
+                  foreground: int) -> None:
+        if layer is not self.mask_layer or proba is not self.proba:
+            return  # a new Apply replaced them meanwhile
+        layer.data = mask
+        self.status.setText(f"{layer.name}: {foreground} foreground voxels at threshold "
+                            f"{threshold:g} (re-cut from the probability map; the network "
+                            "did not run again)")
+
+    def _cut_done(self) -> None:
+        self._cutting = False
+        if self._wanted != self._cut_for:
+            self.rethreshold(self._wanted)
 
     # --- a folder ------------------------------------------------------------------------
 
     def _folder_job(self):
         """What *Run on folder* runs: ``predict_files`` with the chosen binarizer (and the
-        threshold tuned on screen, for a network)."""
-        from seglight.api import predict_files
-
+        threshold tuned on screen, for a network), in the prediction process."""
         kind, value, short = self.source()
         chosen = {SOURCES[kind][1]: f"classic/{value}" if kind == "classic" else value}
         tuned = self.threshold_spin.value()
@@ -344,16 +372,22 @@ class ApplyWidget(QWidget):
             chosen["threshold"] = tuned
             short += f" at threshold {tuned:g}"
 
+        predictor = self.predictor
+
         def job(source, out, glob, options, should_stop, on_progress):
-            return predict_files(source, out, input_glob=glob, progress=False,
-                                 should_stop=should_stop, on_progress=on_progress,
-                                 **chosen, **options)
+            arguments = {"input": source, "output": out, "input_glob": glob, **chosen,
+                         **options}
+            return predictor.call(("folder", arguments), on_progress, should_stop)
 
         return job, short
 
     def shut_down(self) -> None:
-        """napari is quitting: stop the folder run after its current image and wait."""
+        """napari is quitting: stop the folder run after its current image, wait, and end
+        the prediction process."""
         from qtpy.QtCore import QThreadPool
 
         self.folder.stop_requested = True
+        if self.busy:
+            self.cancel()
         QThreadPool.globalInstance().waitForDone(120_000)
+        self.predictor.close()

@@ -87,10 +87,12 @@ def test_a_checkpoint_on_the_layer_equals_the_command_line(qtbot, tmp_path, imag
     widget.threshold_slider.setValue(900)  # as a user drags it
     assert widget.threshold_spin.value() == pytest.approx(0.9)
     assert not widget.busy
+    qtbot.waitUntil(lambda: not widget.cutting, timeout=10_000)
     assert viewer.layers[mask_name] is mask
     np.testing.assert_array_equal(mask.data, (proba.data > 0.9).astype(np.uint8))
     assert mask.data.sum() < before.sum()
     widget.threshold_spin.setValue(0.1)
+    qtbot.waitUntil(lambda: not widget.cutting, timeout=10_000)
     np.testing.assert_array_equal(mask.data, (proba.data > 0.1).astype(np.uint8))
 
     # the same again updates the layers in place
