@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from napari.qt.threading import create_worker
-from qtpy.QtCore import QSignalBlocker, Qt
+from qtpy.QtCore import QSignalBlocker, Qt, QTimer
 from qtpy.QtWidgets import (
     QApplication,
     QComboBox,
@@ -92,6 +92,7 @@ class ApplyWidget(QWidget):
         self.default_threshold = 0.5
         self._worker = None
         self._cancelled = False
+        self._showing = False  # the probability layer is still to be shown
         self._cutting = False  # a re-threshold runs in a worker
         self._wanted = self._cut_for = None  # the threshold asked for, and the one cut
 
@@ -220,7 +221,8 @@ class ApplyWidget(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._worker is not None
+        """Whether a run on the image layer is in progress (until its layers are shown)."""
+        return self._worker is not None or self._showing
 
     def apply_to_layer(self) -> None:
         """Run the binarizer on the chosen image layer in a worker; the mask (and the
@@ -277,31 +279,36 @@ class ApplyWidget(QWidget):
     def _show_result(self, source, short: str, proba: np.ndarray, mask: np.ndarray,
                      foreground: int, threshold: float, binary: bool,
                      warnings: list[str]) -> None:
+        """Show the mask now and the probability map at the next turn of the event loop
+        (adding a layer is napari's work on the GUI thread: one at a time, the viewer
+        answers between them)."""
         mask_name, proba_name = self.layer_names(source.name, short)
         placement = {"scale": source.scale, "translate": source.translate}
-        meta = {OWN_LAYER: True}
-        if mask_name in self.viewer.layers:
-            self.mask_layer = self.viewer.layers[mask_name]
-            self.mask_layer.data = mask
-        else:
-            self.mask_layer = self.viewer.add_labels(mask, name=mask_name, opacity=0.5,
-                                                     metadata=meta, **placement)
-        if binary:  # a classic workflow: its mask is final, nothing to re-threshold
-            self.proba = None
-        else:
-            self.proba = proba
-            if proba_name in self.viewer.layers:
-                self.viewer.layers[proba_name].data = proba
-            else:
-                self.viewer.add_image(proba, name=proba_name, colormap="magma",
-                                      contrast_limits=(0, 1), visible=False, metadata=meta,
-                                      **placement)
+        self.mask_layer = self._show_layer(mask_name, mask, self.viewer.add_labels,
+                                           opacity=0.5, **placement)
+        self.proba = None if binary else proba  # a classic workflow's mask is final
         self.default_threshold = self._wanted = self._cut_for = threshold
         self._show_threshold(threshold if not binary else None)
         lines = [f"{mask_name}: {foreground} foreground voxels at threshold "
                  f"{threshold:g}" + ("" if binary else f"; the probability map is "
                                      f"“{proba_name}”, move the threshold to re-cut it")]
         self.status.setText("\n".join(lines + warnings[-3:]))
+        if not binary:
+            self._showing = True
+            QTimer.singleShot(0, lambda: self._show_proba(proba_name, proba, placement))
+
+    def _show_proba(self, name: str, proba: np.ndarray, placement: dict) -> None:
+        self._showing = False
+        self._show_layer(name, proba, self.viewer.add_image, colormap="magma",
+                         contrast_limits=(0, 1), visible=False, **placement)
+
+    def _show_layer(self, name: str, data: np.ndarray, add, **options):
+        """The layer ``name`` with ``data``: updated in place if there, else added."""
+        if name in self.viewer.layers:
+            layer = self.viewer.layers[name]
+            layer.data = data
+            return layer
+        return add(data, name=name, metadata={OWN_LAYER: True}, **options)
 
     def _show_threshold(self, threshold: float | None) -> None:
         enabled = threshold is not None
