@@ -15,7 +15,8 @@ blocks while it builds a dock widget).
 
 Prints the machine (CPU flags, cores, load average), the idle baseline, and a table per
 phase: the longest stall, the 99th percentile of the gaps, the longest over the baseline's,
-and each stall over 100 ms; ``--dump`` writes every thread's stack at each of those stalls.
+the longest garbage collection, and each stall over ``--dump-ms`` (100); ``--dump`` writes
+every thread's stack at each of those stalls.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def main() -> None:
                         help="apply this checkpoint and skip the training phases")
     parser.add_argument("--dump", type=Path, default=None,
                         help="write every thread's stack to this file at each stall over "
-                             "100 ms (to see what caused it)")
+                             "--dump-ms (to see what caused it)")
+    parser.add_argument("--dump-ms", type=float, default=100, help="see --dump")
     args = parser.parse_args()
 
     from qtpy.QtCore import QTimer
@@ -89,7 +91,7 @@ def main() -> None:
     # would not: it reads files)
     subprocess.run([sys.executable, "-c", MAKE_IMAGES, str(work), *map(str, args.size)],
                    check=True)
-    rows: list[tuple[str, float, StallMeter]] = []
+    rows: list[tuple[str, float, StallMeter, float]] = []
     dump = open(args.dump, "w") if args.dump else None  # noqa: SIM115 (open for the run)
 
     def spin(until, meter: StallMeter, timeout_s: float = 1800) -> float:
@@ -100,13 +102,27 @@ def main() -> None:
         meter.stop()
         return time.perf_counter() - started
 
+    import gc
+
+    gc_pauses: list[tuple[float, int]] = []  # (ms, generation): a stall may be the collector
+    gc_start = [0.0]
+
+    def on_gc(stage: str, info: dict) -> None:
+        if stage == "start":
+            gc_start[0] = time.perf_counter()
+        else:
+            gc_pauses.append(((time.perf_counter() - gc_start[0]) * 1000, info["generation"]))
+
+    gc.callbacks.append(on_gc)
+
     def phase(name: str, action, until) -> None:
+        gc_pauses.clear()
         if dump is not None:
             print(f"=== phase: {name} (t={time.perf_counter():.1f})", file=dump, flush=True)
-        meter = StallMeter(dump_to=dump).start()
+        meter = StallMeter(report_ms=args.dump_ms, dump_to=dump).start()
         action()
         seconds = spin(until, meter)
-        rows.append((name, seconds, meter))
+        rows.append((name, seconds, meter, max(gc_pauses, default=(0.0, 0))[0]))
 
     idle_end = time.perf_counter() + args.idle_s
     phase("idle loop (baseline)", lambda: None, lambda: time.perf_counter() > idle_end)
@@ -173,14 +189,16 @@ def main() -> None:
     baseline = rows[0][2].max_stall_ms
     print(f"idle baseline (same run): max {baseline:.0f} ms, 99th percentile "
           f"{rows[0][2].percentile(99):.0f} ms")
-    print(f"{'phase':52s} {'s':>6s} {'max ms':>7s} {'p99 ms':>7s} {'max/idle':>8s}  "
-          "stalls > 100 ms")
-    for name, seconds, meter in rows:
+    print(f"{'phase':56s} {'s':>6s} {'max ms':>7s} {'p99 ms':>7s} {'max/idle':>8s} "
+          f"{'GC ms':>6s}  stalls > {args.dump_ms:g} ms")
+    for name, seconds, meter, worst_gc in rows:
         worst = meter.max_stall_ms
         ratio = worst / baseline if baseline > 0 else float("nan")
         listed = ", ".join(f"{ms:.0f}" for _, ms in meter.stalls) or "none"
-        print(f"{name:52s} {seconds:6.1f} {worst:7.0f} {meter.percentile(99):7.0f} "
-              f"{ratio:8.1f}  {listed}")
+        print(f"{name:56s} {seconds:6.1f} {worst:7.0f} {meter.percentile(99):7.0f} "
+              f"{ratio:8.1f} {worst_gc:6.0f}  {listed}")
+    print("GC ms: the longest garbage collection in the phase (a stall it does not explain "
+          "is napari's or Qt's own work, or the OS)")
 
 
 if __name__ == "__main__":

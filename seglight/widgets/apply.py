@@ -39,7 +39,8 @@ from seglight.errors import SeglightError
 from seglight.widgets import recent
 from seglight.widgets.folder_run import FolderRunBox
 from seglight.widgets.heartbeat import import_in_background
-from seglight.widgets.predict_process import PredictProcess, error_line
+from seglight.widgets.predict_process import predict_process
+from seglight.widgets.service import error_line
 
 #: The kinds of binarizer, with the ``predict_files`` argument each fills and its file filter.
 SOURCES = {
@@ -82,7 +83,7 @@ class ApplyWidget(QWidget):
 
     def __init__(self, napari_viewer):
         super().__init__()
-        self.predictor = PredictProcess()
+        self.predictor = predict_process()
         # the child loads torch and MONAI meanwhile (and napari's label colours, here)
         self.warm_up = import_in_background(then=lambda: (_label_colours(),
                                                           self.predictor.warm_up()))

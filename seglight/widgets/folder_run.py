@@ -23,7 +23,7 @@ from qtpy.QtWidgets import (
 
 from seglight.curate.napari_widget import FolderField
 from seglight.errors import SeglightError
-from seglight.widgets.predict_process import error_line
+from seglight.widgets.service import error_line
 
 #: ``job(input, output, input_glob, options, should_stop, on_progress) -> Summary``.
 FolderJob = Callable[..., object]

@@ -38,8 +38,8 @@ from qtpy.QtWidgets import (
 from seglight.curate.napari_widget import FolderField
 from seglight.widgets import recent
 from seglight.widgets.heartbeat import import_in_background
+from seglight.widgets.service import Service
 from seglight.widgets.training_run import (
-    LogReader,
     Progress,
     RunLogs,
     TrainRequest,
@@ -48,7 +48,6 @@ from seglight.widgets.training_run import (
     model_options,
     new_run,
     parse_output,
-    render_chart,
     resume_checkpoint,
     runs_of,
     shell_line,
@@ -75,9 +74,10 @@ class TrainWidget(QWidget):
     def __init__(self, napari_viewer):
         super().__init__()
         self.viewer = napari_viewer
-        self.warm_up = import_in_background(  # what reading the logs needs, loaded meanwhile
-            "tensorboard.backend.event_processing.event_accumulator",
-            "matplotlib.backends.backend_agg", then=lambda: render_chart(RunLogs()))
+        # the logs are read and the curves drawn in a child process, started meanwhile
+        self.log_reader = Service("seglight.widgets.training_run:LogHandler",
+                                  "the log reading process")
+        self.warm_up = import_in_background(then=self.log_reader.warm_up)
         self.keys = train_keys()
         self.process: QProcess | None = None
         self.run_dir: Path | None = None
@@ -85,8 +85,8 @@ class TrainWidget(QWidget):
         self.progress_state: Progress | None = None
         self.logs = RunLogs()
         self.apply_widget = None  # the Apply widget the best checkpoint goes to
-        self._reader: LogReader | None = None
         self._reading = False
+        self._poll_again = False
         self._runs_before: set[Path] = set()
         self._log_dir = Path.cwd() / "runs"
         self._started = 0.0
@@ -205,6 +205,8 @@ class TrainWidget(QWidget):
                        self.runs_field.edit.textChanged, self.extra.textChanged):
             signal.connect(lambda *_: self.update_command())
         QApplication.instance().aboutToQuit.connect(self.shut_down)
+        log_reader = self.log_reader  # not self: gone when destroyed fires
+        self.destroyed.connect(lambda *_: log_reader.close())
         self.update_command()
         self._enable()
 
@@ -247,7 +249,7 @@ class TrainWidget(QWidget):
         log_dir = Path(request.log_dir or Path.cwd() / "runs")
         self._runs_before = runs_of(log_dir)
         self._log_dir = log_dir
-        self.run_dir, self._reader, self.best = None, None, None
+        self.run_dir, self.best = None, None
         self.progress_state, self.logs = None, RunLogs()
         self._cancelled = False
         self.output.clear()
@@ -341,26 +343,30 @@ class TrainWidget(QWidget):
         self.status.setText(text)
 
     def poll(self) -> None:
-        """Find the run folder, then read its logs in a worker (never on the GUI thread)."""
+        """Find the run folder, then have its logs read and drawn in the child process (a
+        worker waits for them; never the GUI thread)."""
         if self.run_dir is None:
             self.run_dir = new_run(self._log_dir, self._runs_before)
             if self.run_dir is None:
                 return
-            self._reader = LogReader(self.run_dir)
-        if self._reading or self._reader is None:
+        if self._reading:
+            self._poll_again = True  # when this read ends (the run's last logs, at its end)
             return
-        reader, width = self._reader, max(320, self.width() - 20)
-        shown = self.logs if not self.chart.pixmap().isNull() else None
+        self._poll_again = False
+        request = ("read", str(self.run_dir), max(320, self.width() - 20), CHART_HEIGHT,
+                   self.chart.pixmap().isNull())
+        reader = self.log_reader
 
         def job():
-            logs = reader.read()
-            if logs == shown:
-                return None  # nothing new: no drawing (it holds the interpreter)
+            answer = reader.call(request)
+            if answer is None:
+                return None  # nothing new
+            logs, png = answer
             # decoded and scaled here (QImage may be used off the GUI thread; QPixmap not)
-            chart = QImage.fromData(render_chart(logs, width, CHART_HEIGHT), "PNG")
+            chart = QImage.fromData(png, "PNG")
             panel = QImage.fromData(logs.panel) if logs.panel is not None else None
             if panel is not None:
-                panel = panel.scaled(min(width, panel.width() * 3), PANEL_HEIGHT,
+                panel = panel.scaled(min(request[2], panel.width() * 3), PANEL_HEIGHT,
                                      Qt.KeepAspectRatio, Qt.SmoothTransformation)
             return logs, chart, panel
 
@@ -372,6 +378,8 @@ class TrainWidget(QWidget):
 
     def _read_done(self) -> None:
         self._reading = False
+        if self._poll_again:
+            self.poll()
 
     def _show_logs(self, returned) -> None:
         if returned is None:
@@ -414,7 +422,7 @@ class TrainWidget(QWidget):
         if self.progress.maximum() == 0:
             self.progress.setRange(0, 1)
         self._cleanup()
-        if self._reader is not None:  # the last curves and panel, in a worker
+        if self.run_dir is not None:  # the last curves and panel
             self.poll()
         self._show_result()
 
@@ -465,3 +473,4 @@ class TrainWidget(QWidget):
             self.process.terminate()
             if not self.process.waitForFinished(30_000):
                 self.process.kill()
+        self.log_reader.close()
