@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from napari.qt.threading import create_worker
-from qtpy.QtCore import QSignalBlocker, Qt, QTimer
+from qtpy.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from qtpy.QtWidgets import (
     QApplication,
     QComboBox,
@@ -80,6 +80,9 @@ class ApplyWidget(QWidget):
     Args:
         napari_viewer: the viewer (napari passes it); any ``ViewerModel`` works.
     """
+
+    #: A re-cut mask is on screen (its threshold).
+    cut_shown = Signal(float)
 
     def __init__(self, napari_viewer):
         super().__init__()
@@ -362,6 +365,7 @@ class ApplyWidget(QWidget):
         self.status.setText(f"{layer.name}: {foreground} foreground voxels at threshold "
                             f"{threshold:g} (re-cut from the probability map; the network "
                             "did not run again)")
+        self.cut_shown.emit(threshold)
 
     def _cut_done(self) -> None:
         self._cutting = False

@@ -103,15 +103,16 @@ class Service:
         process.start()
         child.close()
         self._process, self._conn = process, parent
-        self._receive(lambda: False)  # "ready"
+        self._receive()  # "ready"
         return parent
 
-    def _receive(self, should_stop: Callable[[], bool], send_stop: bool = False):
-        """The next message, waiting in steps of POLL_S; ``("stop",)`` is sent once when
-        ``should_stop()`` turns true."""
+    def _receive(self, ask_stop: Callable[[], bool] = lambda: False):
+        """The next message, waiting in steps of POLL_S; ``("stop",)`` is sent whenever
+        ``ask_stop()`` is true (checked between messages too)."""
         process, conn = self._process, self._conn  # close() from another thread clears them
-        stop_sent = False
         while True:
+            if ask_stop():
+                conn.send(("stop",))
             try:
                 if conn.poll(POLL_S):
                     return conn.recv()
@@ -123,9 +124,6 @@ class Service:
                     self.close()
                 raise SeglightError(f"{self.name} stopped (exit code {code}, out of memory?); "
                                     "the next run starts a new one")
-            if send_stop and not stop_sent and should_stop():
-                conn.send(("stop",))
-                stop_sent = True
 
     def call(self, request: tuple, on_progress: Callable | None = None,
              should_stop: Callable[[], bool] | None = None):
@@ -145,9 +143,16 @@ class Service:
                 self._current = None
 
     def _answer(self, on_progress, should_stop):
+        asked = [should_stop is None]  # whether the stop was sent (or cannot be asked)
+
+        def ask_once() -> bool:
+            if not asked[0] and should_stop():
+                asked[0] = True
+                return True
+            return False
+
         while True:
-            message = self._receive(should_stop or (lambda: False),
-                                    send_stop=should_stop is not None)
+            message = self._receive(ask_once)
             if message[0] == "progress":
                 if on_progress is not None:
                     on_progress(*message[1:])
