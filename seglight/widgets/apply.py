@@ -161,8 +161,6 @@ class ApplyWidget(QWidget):
         self.viewer.layers.events.inserted.connect(lambda _: self._refresh_images())
         self.viewer.layers.events.removed.connect(lambda _: self._refresh_images())
         QApplication.instance().aboutToQuit.connect(self.shut_down)
-        predictor = self.predictor  # not self: gone when destroyed fires
-        self.destroyed.connect(lambda *_: predictor.close())
         checkpoint = recent.recall("checkpoint")
         if checkpoint is not None:
             self.path_field.edit.setText(str(checkpoint))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seglight.widgets.service import Service, stop_requested
+from seglight.widgets.service import Service, shared, stop_requested
 
 #: What the child loads before it says it is ready (what the first Apply would load).
 WARM_MODULES = ("seglight.predict.build", "seglight.predict.network", "seglight.module",
@@ -116,5 +116,5 @@ class PredictHandler:
 
 
 def predict_process() -> Service:
-    """The Apply widget's prediction process (not started yet)."""
-    return Service("seglight.widgets.predict_process:PredictHandler", "the prediction process")
+    """The Apply widgets' prediction process (one per napari; started on first use)."""
+    return shared("seglight.widgets.predict_process:PredictHandler", "the prediction process")

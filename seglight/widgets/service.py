@@ -64,6 +64,17 @@ def stop_requested(conn, stopped: list[bool]) -> bool:
     return stopped[0]
 
 
+_SHARED: dict[str, Service] = {}
+
+
+def shared(handler_path: str, name: str) -> Service:
+    """The one :class:`Service` of ``handler_path`` in this process (two widgets of a kind
+    share their child; it lives until :meth:`Service.close` or napari's exit)."""
+    if handler_path not in _SHARED:
+        _SHARED[handler_path] = Service(handler_path, name)
+    return _SHARED[handler_path]
+
+
 class Service:
     """The child process, started on first use (or by :meth:`warm_up`) and kept.
 

@@ -38,7 +38,7 @@ from qtpy.QtWidgets import (
 from seglight.curate.napari_widget import FolderField
 from seglight.widgets import recent
 from seglight.widgets.heartbeat import import_in_background
-from seglight.widgets.service import Service
+from seglight.widgets.service import shared
 from seglight.widgets.training_run import (
     Progress,
     RunLogs,
@@ -75,8 +75,8 @@ class TrainWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         # the logs are read and the curves drawn in a child process, started meanwhile
-        self.log_reader = Service("seglight.widgets.training_run:LogHandler",
-                                  "the log reading process")
+        self.log_reader = shared("seglight.widgets.training_run:LogHandler",
+                                 "the log reading process")
         self.warm_up = import_in_background(then=self.log_reader.warm_up)
         self.keys = train_keys()
         self.process: QProcess | None = None
@@ -205,8 +205,6 @@ class TrainWidget(QWidget):
                        self.runs_field.edit.textChanged, self.extra.textChanged):
             signal.connect(lambda *_: self.update_command())
         QApplication.instance().aboutToQuit.connect(self.shut_down)
-        log_reader = self.log_reader  # not self: gone when destroyed fires
-        self.destroyed.connect(lambda *_: log_reader.close())
         self.update_command()
         self._enable()
 
