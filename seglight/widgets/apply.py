@@ -86,10 +86,10 @@ class ApplyWidget(QWidget):
 
     def __init__(self, napari_viewer):
         super().__init__()
-        self.predictor = predict_process()
+        self.predictor = predictor = predict_process()
         # the child loads torch and MONAI meanwhile (and napari's label colours, here)
         self.warm_up = import_in_background(then=lambda: (_label_colours(),
-                                                          self.predictor.warm_up()))
+                                                          predictor.warm_up()))
         self.viewer = napari_viewer
         self.proba: np.ndarray | None = None  # the probability map on screen
         self.mask_layer = None

@@ -83,12 +83,11 @@ def import_in_background(*modules: str, then=None):
     """Import ``modules`` in a napari worker thread and return the worker (its ``loaded``
     attribute turns true when done).
 
-    A widget calls it when it opens, so that its first run does not pay for loading torch,
-    MONAI or TensorBoard (seconds on a busy machine): the widget shows at once, and the
-    first run finds the modules loaded. Loading a compiled extension holds the interpreter,
-    so the viewer can still pause while this runs (measured by ``scripts/napari_stalls.py``).
-    ``then()``, if given, runs after the imports in the same thread (a first call that
-    loads what the modules import lazily).
+    A widget calls it when it opens, so that its first run finds the modules loaded (or,
+    with ``then``, its child process started: :mod:`seglight.widgets.service`). Loading a
+    compiled extension holds the interpreter, and the viewer with it (torch: seconds), so
+    only light modules belong here; heavy ones are loaded by a child process.
+    ``then()``, if given, runs after the imports in the same thread.
     """
     import importlib
 

@@ -163,18 +163,18 @@ def test_a_dragged_threshold_cuts_in_a_worker_and_ends_at_the_last_value(qtbot, 
 
 
 @pytest.mark.slow
-def test_napari_s_process_never_loads_torch_tensorboard_or_matplotlib(tmp_path):
+def test_napari_s_process_never_loads_torch_tensorboard_or_matplotlib(tmp_path, image):
     """The Apply and Train widgets leave them to their child processes (a thread loading
     torch held the interpreter, and the viewer, for seconds)."""
+    write_ome_tiff(tmp_path / "cell.tif", image, SPACING)  # napari reads files
     script = """
 import sys
 from napari.components import ViewerModel
 from qtpy.QtWidgets import QApplication
-from seglight.data.structures import structure_image
+from seglight.io import read_image
 app = QApplication([])
 viewer = ViewerModel()
-viewer.add_image(structure_image("lmnb1_interphase", (16, 64, 64), seed=1), name="cell")
-sys.modules.pop("torch")  # structure_image's package loaded it; napari reads files instead
+viewer.add_image(read_image("cell.tif").data, name="cell")
 from seglight.widgets.apply import ApplyWidget
 from seglight.widgets.train import TrainWidget
 apply, train = ApplyWidget(viewer), TrainWidget(viewer)
@@ -207,3 +207,20 @@ def test_cancel_stops_a_run_on_the_layer_and_the_next_apply_works(qtbot, image, 
     assert not widget.cancel_button.isEnabled() and widget.apply_button.isEnabled()
     apply_and_wait(qtbot, widget)  # a new prediction process
     assert len(viewer.layers) == 3 and "foreground voxels" in widget.status.text()
+
+
+@pytest.mark.slow
+def test_the_prediction_process_keeps_the_network_while_its_file_is_unchanged(image,
+                                                                             tiny_ckpt):
+    from seglight.widgets.predict_process import predict_layer
+
+    cache: dict = {}
+    first = predict_layer("checkpoint", str(tiny_ckpt), image, SPACING, "cell", cache=cache)
+    built = next(iter(cache.values()))
+    again = predict_layer("checkpoint", str(tiny_ckpt), image, SPACING, "cell", cache=cache)
+    assert next(iter(cache.values())) is built  # not built again
+    np.testing.assert_array_equal(first[0], again[0])
+    stat = tiny_ckpt.stat()
+    os.utime(tiny_ckpt, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # rewritten
+    predict_layer("checkpoint", str(tiny_ckpt), image, SPACING, "cell", cache=cache)
+    assert len(cache) == 1 and next(iter(cache.values())) is not built
