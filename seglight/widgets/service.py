@@ -6,25 +6,33 @@ compiled libraries holds it for seconds, and long pure-Python work (drawing a ma
 chart, parsing TensorBoard logs) hands it back late on a busy machine; the viewer froze for
 as long (measured by ``scripts/napari_stalls.py``). A child process has its own.
 
-The child is started once (``multiprocessing``, spawn: a fresh interpreter on every
-platform), builds a *handler* (which loads its modules), says it is ready and answers
-requests one at a time until napari quits. A caller waits for an answer in a worker thread
-(waiting on a pipe releases the lock). No Qt here: the child never loads it.
+The child is started once, as ``python -m seglight.widgets.service <handler>`` (a fresh
+interpreter that never runs napari's own script again, as ``multiprocessing``'s spawn would
+where that script has no ``if __name__ == "__main__"`` guard), connects back to napari with
+``multiprocessing.connection`` (a local socket or named pipe, with a one-time key), builds a
+*handler* (which loads its modules), says it is ready and answers requests one at a time
+until napari quits or the connection closes. A caller waits for an answer in a worker
+thread (waiting on the connection releases the lock). No Qt here: the child never loads it.
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib
-import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
+from multiprocessing.connection import Client, Listener
 
 from seglight.errors import SeglightError
 
 #: How often a waiting caller checks for a stop request and for a child that died (s).
 POLL_S = 0.1
+#: The environment variable that hands the child its connection key.
+KEY_VARIABLE = "SEGLIGHT_SERVICE_KEY"
 
 
 def error_line(err: BaseException) -> str:
@@ -71,7 +79,8 @@ def shared(handler_path: str, name: str) -> Service:
     """The one :class:`Service` of ``handler_path`` in this process (two widgets of a kind
     share their child; it lives until :meth:`Service.close` or napari's exit)."""
     if handler_path not in _SHARED:
-        _SHARED[handler_path] = Service(handler_path, name)
+        _SHARED[handler_path] = service = Service(handler_path, name)
+        atexit.register(service.close)  # a child busy when napari exits stops too
     return _SHARED[handler_path]
 
 
@@ -96,7 +105,7 @@ class Service:
 
     @property
     def alive(self) -> bool:
-        return self._process is not None and self._process.is_alive()
+        return self._process is not None and self._process.poll() is None
 
     def warm_up(self) -> None:
         """Start the child and wait until its handler is built (blocking)."""
@@ -107,15 +116,33 @@ class Service:
         if self.alive:
             return self._conn
         self.close()
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        process = context.Process(target=_serve, args=(child, self.handler_path),
-                                  daemon=True, name="seglight-service")
-        process.start()
-        child.close()
-        self._process, self._conn = process, parent
-        self._receive()  # "ready"
-        return parent
+        key = os.urandom(32)
+        listener = Listener(authkey=key)
+        env = {**os.environ, KEY_VARIABLE: key.hex(),
+               "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # as napari finds it
+        address = listener.address.encode().hex()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "seglight.widgets.service", self.handler_path, address],
+            env=env, stdin=subprocess.DEVNULL)
+        connected = threading.Event()
+
+        def unblock() -> None:  # a child that dies before it connects: accept() returns
+            process.wait()
+            if not connected.is_set():
+                try:
+                    Client(listener.address, authkey=key).close()
+                except OSError:
+                    pass
+
+        threading.Thread(target=unblock, daemon=True).start()
+        try:
+            conn = listener.accept()
+        finally:
+            connected.set()
+            listener.close()
+        self._process, self._conn = process, conn
+        self._receive()  # "ready" (or the child's exit code)
+        return conn
 
     def _receive(self, ask_stop: Callable[[], bool] = lambda: False):
         """The next message, waiting in steps of POLL_S; ``("stop",)`` is sent whenever
@@ -129,8 +156,8 @@ class Service:
                     return conn.recv()
             except (EOFError, OSError):
                 pass
-            if not process.is_alive():
-                code = process.exitcode
+            if process.poll() is not None:
+                code = process.returncode
                 if self._process is process:
                     self.close()
                 raise SeglightError(f"{self.name} stopped (exit code {code}, out of memory?); "
@@ -176,7 +203,7 @@ class Service:
         """Stop the ``kind`` of request the child is answering now, if it is that one (the
         child is killed; the next call starts a new one)."""
         process = self._process
-        if self._current == kind and process is not None and process.is_alive():
+        if self._current == kind and process is not None and process.poll() is None:
             process.kill()
 
     def close(self) -> None:
@@ -185,9 +212,21 @@ class Service:
         self._process = self._conn = None
         if conn is not None:
             conn.close()
-        if process is not None:
-            if process.is_alive():
-                process.terminate()
-            process.join(5)
-            if os.name != "nt" and process.is_alive():
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+
+
+def main() -> None:
+    """The child: ``python -m seglight.widgets.service <module:Class> <address, hex>``."""
+    handler_path, address = sys.argv[1], bytes.fromhex(sys.argv[2]).decode()
+    conn = Client(address, authkey=bytes.fromhex(os.environ.pop(KEY_VARIABLE)))
+    _serve(conn, handler_path)
+
+
+if __name__ == "__main__":
+    main()

@@ -2,8 +2,11 @@
 answers, progress, stop, one-line errors, a killed child, cancel. No Qt."""
 
 import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +14,7 @@ from seglight.errors import ConfigError, SeglightError
 from seglight.widgets.service import Service, stop_requested
 
 HANDLER = "tests.widgets.test_service:Handler"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Handler:
@@ -102,3 +106,27 @@ def test_cancel_kills_only_the_kind_being_answered(service):
     thread.join(30)
     assert not thread.is_alive() and len(errors) == 1 and "\n" not in errors[0]
     assert not service.alive
+
+
+def test_a_child_that_cannot_start_is_one_line_not_a_hang():
+    service = Service("tests.widgets.test_service:NoSuchHandler", "the broken process")
+    started = time.monotonic()
+    with pytest.raises(SeglightError, match=r"^the broken process stopped \(exit code 1"):
+        service.warm_up()
+    assert time.monotonic() - started < 120 and not service.alive
+
+
+@pytest.mark.slow
+def test_the_child_does_not_run_the_parent_s_script_again(tmp_path):
+    """A napari script without ``if __name__ == "__main__"`` (multiprocessing's spawn would
+    run it again in the child, opening a second viewer)."""
+    script = tmp_path / "unguarded.py"
+    script.write_text("from seglight.widgets.service import Service\n"
+                      "print('script ran', flush=True)\n"
+                      f"service = Service({HANDLER!r}, 'the test process')\n"
+                      "print('child', service.call(('pid',)) != __import__('os').getpid())\n"
+                      "service.close()\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=300, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == ["script ran", "child True"]
