@@ -60,6 +60,20 @@ def cut(proba: np.ndarray, threshold: float) -> np.ndarray:
     return (proba > threshold).astype(np.uint8)
 
 
+def make_layer(kind: str, data: np.ndarray, name: str, placement: dict):
+    """A napari layer of the widget's own: the ``mask`` (Labels) or the ``proba``bility map
+    (Image, hidden, magma); ``None`` for no data. Qt-free: a worker thread may make it."""
+    from napari.layers import Image, Labels
+
+    if data is None:
+        return None
+    meta = {OWN_LAYER: True}
+    if kind == "mask":
+        return Labels(data, name=name, opacity=0.5, metadata=meta, **placement)
+    return Image(data, name=name, colormap="magma", contrast_limits=(0, 1), visible=False,
+                 metadata=meta, **placement)
+
+
 def _label_colours() -> None:
     """Make napari's label colours once (its first Labels layer loads scikit-image's colour
     module for them: 0.1-0.5 s on the GUI thread otherwise)."""
@@ -242,19 +256,28 @@ class ApplyWidget(QWidget):
             return
         layer = self.viewer.layers[name]
         data, spacing, predictor = layer.data, spacing_of(layer), self.predictor
+        names = self.layer_names(name, short)
+        placement = {"scale": layer.scale, "translate": layer.translate}
+        missing = [n not in self.viewer.layers for n in names]
 
         def job():  # in a thread: it waits for the prediction process
             proba, threshold, binary, warnings = predictor.call(
                 ("layer", kind, value, np.asarray(data), spacing, name))
             mask = cut(proba, threshold)
-            return proba, mask, int(mask.sum()), threshold, binary, warnings
+            # the new layers are made here (about half of what adding one costs; napari's
+            # layers are Qt-free models): the GUI thread only puts them in the viewer
+            made = [make_layer(what, array, layer_name, placement) if new else None
+                    for what, array, layer_name, new in zip(
+                        ("mask", "proba"), (mask, None if binary else proba), names,
+                        missing, strict=True)]
+            return proba, mask, int(mask.sum()), threshold, binary, warnings, made
 
         self.status.setText(f"applying {short} to {name}…")
         self.apply_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         worker = create_worker(job, _start_thread=False, _ignore_errors=True)
         self._worker = worker
-        worker.returned.connect(lambda r: self._show_result(layer, short, *r))
+        worker.returned.connect(lambda r: self._show_result(names, placement, *r))
         worker.errored.connect(self._on_error)
         worker.finished.connect(self._on_finished)
         worker.start()
@@ -278,16 +301,14 @@ class ApplyWidget(QWidget):
         """The names of the mask and probability layers of ``image`` with binarizer ``short``."""
         return f"{image} mask [{short}]", f"{image} probability [{short}]"
 
-    def _show_result(self, source, short: str, proba: np.ndarray, mask: np.ndarray,
-                     foreground: int, threshold: float, binary: bool,
-                     warnings: list[str]) -> None:
+    def _show_result(self, names: tuple[str, str], placement: dict, proba: np.ndarray,
+                     mask: np.ndarray, foreground: int, threshold: float, binary: bool,
+                     warnings: list[str], made: list) -> None:
         """Show the mask now and the probability map at the next turn of the event loop
-        (adding a layer is napari's work on the GUI thread: one at a time, the viewer
-        answers between them)."""
-        mask_name, proba_name = self.layer_names(source.name, short)
-        placement = {"scale": source.scale, "translate": source.translate}
-        self.mask_layer = self._show_layer(mask_name, mask, self.viewer.add_labels,
-                                           opacity=0.5, **placement)
+        (putting a layer in the viewer is napari's work on the GUI thread: one at a time,
+        the viewer answers between them)."""
+        (mask_name, proba_name), (made_mask, made_proba) = names, made
+        self.mask_layer = self._show_layer("mask", mask_name, mask, made_mask, placement)
         self.proba = None if binary else proba  # a classic workflow's mask is final
         self.default_threshold = self._wanted = self._cut_for = threshold
         self._show_threshold(threshold if not binary else None)
@@ -297,20 +318,23 @@ class ApplyWidget(QWidget):
         self.status.setText("\n".join(lines + warnings[-3:]))
         if not binary:
             self._showing = True
-            QTimer.singleShot(0, lambda: self._show_proba(proba_name, proba, placement))
+            QTimer.singleShot(0, lambda: self._show_proba(proba_name, proba, made_proba,
+                                                          placement))
 
-    def _show_proba(self, name: str, proba: np.ndarray, placement: dict) -> None:
+    def _show_proba(self, name: str, proba: np.ndarray, made, placement: dict) -> None:
         self._showing = False
-        self._show_layer(name, proba, self.viewer.add_image, colormap="magma",
-                         contrast_limits=(0, 1), visible=False, **placement)
+        self._show_layer("proba", name, proba, made, placement)
 
-    def _show_layer(self, name: str, data: np.ndarray, add, **options):
-        """The layer ``name`` with ``data``: updated in place if there, else added."""
+    def _show_layer(self, kind: str, name: str, data: np.ndarray, made, placement: dict):
+        """The layer ``name`` with ``data``: updated in place if there, else the layer made
+        in the worker (or, if the user removed it meanwhile, a new one) added."""
         if name in self.viewer.layers:
             layer = self.viewer.layers[name]
             layer.data = data
             return layer
-        return add(data, name=name, metadata={OWN_LAYER: True}, **options)
+        layer = made if made is not None else make_layer(kind, data, name, placement)
+        self.viewer.layers.append(layer)
+        return layer
 
     def _show_threshold(self, threshold: float | None) -> None:
         enabled = threshold is not None

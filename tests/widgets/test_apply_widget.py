@@ -146,8 +146,9 @@ def test_a_dragged_threshold_cuts_in_a_worker_and_ends_at_the_last_value(qtbot, 
     viewer, widget = open_widget(qtbot, image)
     proba = np.random.default_rng(0).random((16, 128, 128), dtype=np.float32)
     # what an Apply leaves: the probability map kept, its mask on screen
-    widget._show_result(viewer.layers["cell"], "net", proba, cut(proba, 0.5),
-                        int(cut(proba, 0.5).sum()), 0.5, False, [])
+    widget._show_result(widget.layer_names("cell", "net"), {"scale": SPACING}, proba,
+                        cut(proba, 0.5), int(cut(proba, 0.5).sum()), 0.5, False, [],
+                        [None, None])
     qtbot.waitUntil(lambda: not widget.busy, timeout=10_000)
     mask = widget.mask_layer
     cuts = []
