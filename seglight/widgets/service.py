@@ -33,6 +33,10 @@ from seglight.errors import SeglightError
 POLL_S = 0.1
 #: The environment variable that hands the child its connection key.
 KEY_VARIABLE = "SEGLIGHT_SERVICE_KEY"
+#: How much lower the child's CPU priority is than napari's (POSIX nice; on Windows: below
+#: normal). Where the CPUs are all busy, the viewer gets them first; where a CPU is idle, the
+#: child runs at full speed.
+NICE = 5
 
 
 def error_line(err: BaseException) -> str:
@@ -123,7 +127,8 @@ class Service:
         address = listener.address.encode().hex()
         process = subprocess.Popen(
             [sys.executable, "-m", "seglight.widgets.service", self.handler_path, address],
-            env=env, stdin=subprocess.DEVNULL)
+            env=env, stdin=subprocess.DEVNULL,
+            creationflags=getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0))
         connected = threading.Event()
 
         def unblock() -> None:  # a child that dies before it connects: accept() returns
@@ -224,6 +229,8 @@ class Service:
 def main() -> None:
     """The child: ``python -m seglight.widgets.service <module:Class> <address, hex>``."""
     handler_path, address = sys.argv[1], bytes.fromhex(sys.argv[2]).decode()
+    if hasattr(os, "nice"):
+        os.nice(NICE)
     conn = Client(address, authkey=bytes.fromhex(os.environ.pop(KEY_VARIABLE)))
     _serve(conn, handler_path)
 
