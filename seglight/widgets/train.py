@@ -4,7 +4,7 @@ without leaving napari.
 The run is the ``python -m seglight.train ...`` command line shown in the widget (copy it to
 rerun it in a terminal or on a cluster), started as a subprocess: the viewer stays
 responsive, and a crash or out-of-memory in training cannot take it down. While it runs,
-the widget reads the run's TensorBoard logs (in a worker thread) and shows the progress,
+the widget reads the run's TensorBoard logs (in a child process) and shows the progress,
 the loss and validation Dice curves and the latest validation panel. *Cancel* stops the run
 the way Ctrl-C does (SIGTERM; Lightning finishes the step and ``last.ckpt`` keeps the state),
 *Resume* continues the last run from that checkpoint, and at the end the best checkpoint and
