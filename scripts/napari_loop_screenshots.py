@@ -147,6 +147,7 @@ def main() -> None:
     apply.apply_to_layer()
     wait(lambda: not apply.busy)
     apply.threshold_spin.setValue(0.6)
+    wait(lambda: not apply.cutting)  # the re-cut runs in a worker
     apply.folder.fields["input"].edit.setText(str(work / "raw"))
     apply.folder.fields["output"].edit.setText(str(work / "seg2"))
     apply.folder.run()

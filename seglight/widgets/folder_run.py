@@ -23,6 +23,7 @@ from qtpy.QtWidgets import (
 
 from seglight.curate.napari_widget import FolderField
 from seglight.errors import SeglightError
+from seglight.widgets.service import error_line
 
 #: ``job(input, output, input_glob, options, should_stop, on_progress) -> Summary``.
 FolderJob = Callable[..., object]
@@ -32,13 +33,6 @@ class _Relay(QObject):
     """Carries the worker's progress to the GUI thread (a queued signal)."""
 
     progress = Signal(int, int, str)
-
-
-def error_line(err: BaseException) -> str:
-    """One line for an error: the message of ours, the type and first line of others."""
-    if isinstance(err, SeglightError):
-        return str(err)
-    return f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}"
 
 
 class FolderRunBox(QGroupBox):

@@ -4,7 +4,7 @@ without leaving napari.
 The run is the ``python -m seglight.train ...`` command line shown in the widget (copy it to
 rerun it in a terminal or on a cluster), started as a subprocess: the viewer stays
 responsive, and a crash or out-of-memory in training cannot take it down. While it runs,
-the widget reads the run's TensorBoard logs (in a worker thread) and shows the progress,
+the widget reads the run's TensorBoard logs (in a child process) and shows the progress,
 the loss and validation Dice curves and the latest validation panel. *Cancel* stops the run
 the way Ctrl-C does (SIGTERM; Lightning finishes the step and ``last.ckpt`` keeps the state),
 *Resume* continues the last run from that checkpoint, and at the end the best checkpoint and
@@ -13,6 +13,7 @@ its Dice can be handed to the Apply widget.
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -38,8 +39,8 @@ from qtpy.QtWidgets import (
 from seglight.curate.napari_widget import FolderField
 from seglight.widgets import recent
 from seglight.widgets.heartbeat import import_in_background
+from seglight.widgets.service import NICE, shared
 from seglight.widgets.training_run import (
-    LogReader,
     Progress,
     RunLogs,
     TrainRequest,
@@ -48,7 +49,6 @@ from seglight.widgets.training_run import (
     model_options,
     new_run,
     parse_output,
-    render_chart,
     resume_checkpoint,
     runs_of,
     shell_line,
@@ -65,6 +65,18 @@ LIMITS = {"epochs": "epochs", "steps": "optimizer steps", "minutes": "minutes (w
           "budget": "budget (the trainer's budget=)"}
 
 
+def lower_priority(pid: int) -> None:
+    """Run the training at a lower CPU priority than napari (POSIX nice: ``NICE`` more than
+    napari's, set as it starts, before it loads torch: the threads it makes inherit it).
+    Where the cores are all busy the viewer gets them first; where one is idle, training
+    uses it at full speed. Nothing on Windows."""
+    if hasattr(os, "setpriority") and pid:
+        try:
+            os.setpriority(os.PRIO_PROCESS, int(pid), os.getpriority(os.PRIO_PROCESS, 0) + NICE)
+        except OSError:  # gone already
+            pass
+
+
 class TrainWidget(QWidget):
     """Dock widget: choose data, model and budget; Start, Cancel, Resume; watch the run.
 
@@ -75,9 +87,10 @@ class TrainWidget(QWidget):
     def __init__(self, napari_viewer):
         super().__init__()
         self.viewer = napari_viewer
-        self.warm_up = import_in_background(  # what reading the logs needs, loaded meanwhile
-            "tensorboard.backend.event_processing.event_accumulator",
-            "matplotlib.backends.backend_agg", then=lambda: render_chart(RunLogs()))
+        # the logs are read and the curves drawn in a child process, started meanwhile
+        self.log_reader = shared("seglight.widgets.training_run:LogHandler",
+                                 "the log reading process")
+        self.warm_up = import_in_background(then=self.log_reader.warm_up)
         self.keys = train_keys()
         self.process: QProcess | None = None
         self.run_dir: Path | None = None
@@ -85,8 +98,8 @@ class TrainWidget(QWidget):
         self.progress_state: Progress | None = None
         self.logs = RunLogs()
         self.apply_widget = None  # the Apply widget the best checkpoint goes to
-        self._reader: LogReader | None = None
         self._reading = False
+        self._poll_again = False
         self._runs_before: set[Path] = set()
         self._log_dir = Path.cwd() / "runs"
         self._started = 0.0
@@ -247,7 +260,7 @@ class TrainWidget(QWidget):
         log_dir = Path(request.log_dir or Path.cwd() / "runs")
         self._runs_before = runs_of(log_dir)
         self._log_dir = log_dir
-        self.run_dir, self._reader, self.best = None, None, None
+        self.run_dir, self.best = None, None
         self.progress_state, self.logs = None, RunLogs()
         self._cancelled = False
         self.output.clear()
@@ -267,6 +280,7 @@ class TrainWidget(QWidget):
         process.errorOccurred.connect(self._process_error)
         self.process = process
         self._started = time.monotonic()
+        process.started.connect(lambda: lower_priority(process.processId()))
         process.start(argv[0], argv[1:])
         self.status.setText(("resuming " + str(ckpt_path) if ckpt_path else "starting") +
                             " (loading the data and the network)…")
@@ -341,26 +355,30 @@ class TrainWidget(QWidget):
         self.status.setText(text)
 
     def poll(self) -> None:
-        """Find the run folder, then read its logs in a worker (never on the GUI thread)."""
+        """Find the run folder, then have its logs read and drawn in the child process (a
+        worker waits for them; never the GUI thread)."""
         if self.run_dir is None:
             self.run_dir = new_run(self._log_dir, self._runs_before)
             if self.run_dir is None:
                 return
-            self._reader = LogReader(self.run_dir)
-        if self._reading or self._reader is None:
+        if self._reading:
+            self._poll_again = True  # when this read ends (the run's last logs, at its end)
             return
-        reader, width = self._reader, max(320, self.width() - 20)
-        shown = self.logs if not self.chart.pixmap().isNull() else None
+        self._poll_again = False
+        request = ("read", str(self.run_dir), max(320, self.width() - 20), CHART_HEIGHT,
+                   self.chart.pixmap().isNull())
+        reader = self.log_reader
 
         def job():
-            logs = reader.read()
-            if logs == shown:
-                return None  # nothing new: no drawing (it holds the interpreter)
+            answer = reader.call(request)
+            if answer is None:
+                return None  # nothing new
+            logs, png = answer
             # decoded and scaled here (QImage may be used off the GUI thread; QPixmap not)
-            chart = QImage.fromData(render_chart(logs, width, CHART_HEIGHT), "PNG")
+            chart = QImage.fromData(png, "PNG")
             panel = QImage.fromData(logs.panel) if logs.panel is not None else None
             if panel is not None:
-                panel = panel.scaled(min(width, panel.width() * 3), PANEL_HEIGHT,
+                panel = panel.scaled(min(request[2], panel.width() * 3), PANEL_HEIGHT,
                                      Qt.KeepAspectRatio, Qt.SmoothTransformation)
             return logs, chart, panel
 
@@ -372,6 +390,8 @@ class TrainWidget(QWidget):
 
     def _read_done(self) -> None:
         self._reading = False
+        if self._poll_again:
+            self.poll()
 
     def _show_logs(self, returned) -> None:
         if returned is None:
@@ -414,7 +434,7 @@ class TrainWidget(QWidget):
         if self.progress.maximum() == 0:
             self.progress.setRange(0, 1)
         self._cleanup()
-        if self._reader is not None:  # the last curves and panel, in a worker
+        if self.run_dir is not None:  # the last curves and panel
             self.poll()
         self._show_result()
 
@@ -465,3 +485,4 @@ class TrainWidget(QWidget):
             self.process.terminate()
             if not self.process.waitForFinished(30_000):
                 self.process.kill()
+        self.log_reader.close()

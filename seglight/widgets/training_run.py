@@ -197,7 +197,8 @@ class RunLogs:
 
 class LogReader:
     """Reads a run's TensorBoard event files incrementally (each :meth:`read` loads only
-    what was appended since the last one). Call it off the GUI thread."""
+    what was appended since the last one). The Train widget calls it in its child process
+    (:class:`LogHandler`)."""
 
     def __init__(self, run_dir: Path):
         self.folder = Path(run_dir) / "tensorboard"
@@ -231,8 +232,8 @@ class LogReader:
 
 
 def render_chart(logs: RunLogs, width_px: int = 420, height_px: int = 220) -> bytes:
-    """The loss and validation Dice curves as a PNG (matplotlib's Agg, no GUI: callable from
-    a worker thread, so drawing never holds up the viewer)."""
+    """The loss and validation Dice curves as a PNG (matplotlib's Agg, no GUI: the Train
+    widget draws them in its child process, so drawing never holds up the viewer)."""
     import io
 
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -259,3 +260,33 @@ def render_chart(logs: RunLogs, width_px: int = 420, height_px: int = 220) -> by
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+class LogHandler:
+    """What the Train widget's child process does (:mod:`seglight.widgets.service`): read a
+    run's TensorBoard logs and draw the curves there, never in napari's interpreter (parsing
+    the logs and drawing with matplotlib are long pure-Python work that a thread would share
+    with the GUI). Built in the child: loads TensorBoard and matplotlib and draws once.
+
+    Answers ``("read", run folder, width px, height px, redraw)`` with ``(RunLogs, chart
+    PNG)``, or ``None`` when nothing changed since the last answer for that run and
+    ``redraw`` is false.
+    """
+
+    def __init__(self):
+        import tensorboard.backend.event_processing.event_accumulator  # noqa: F401
+
+        render_chart(RunLogs())  # loads what matplotlib loads on first use
+        self.readers: dict[str, LogReader] = {}
+        self.last: dict[str, RunLogs] = {}
+
+    def __call__(self, conn, kind: str, run_dir: str, width: int, height: int,
+                 redraw: bool = False):
+        if kind != "read":
+            raise ValueError(f"unknown request {kind!r}")
+        reader = self.readers.setdefault(run_dir, LogReader(Path(run_dir)))
+        logs = reader.read()
+        if not redraw and self.last.get(run_dir) == logs:
+            return None
+        self.last[run_dir] = logs
+        return logs, render_chart(logs, width, height)

@@ -17,6 +17,7 @@ from napari.components import ViewerModel  # noqa: E402
 
 from seglight.widgets import recent  # noqa: E402
 from seglight.widgets.heartbeat import StallMeter  # noqa: E402
+from seglight.widgets.service import NICE  # noqa: E402
 from seglight.widgets.train import TrainWidget  # noqa: E402
 from tests.widgets.conftest import TINY  # noqa: E402
 
@@ -47,6 +48,11 @@ def test_a_two_step_training_from_the_widget(qtbot, tmp_path, monkeypatch):
     meter = StallMeter().start()
     widget.start_button.click()
     assert widget.running and not widget.start_button.isEnabled()
+    if hasattr(os, "getpriority"):  # the training yields the CPU to the viewer
+        wanted = os.getpriority(os.PRIO_PROCESS, 0) + NICE
+        qtbot.waitUntil(lambda: widget.process is None or widget.process.processId() and
+                        os.getpriority(os.PRIO_PROCESS, widget.process.processId()) == wanted,
+                        timeout=30_000)
     qtbot.waitUntil(lambda: not widget.running, timeout=WAIT_MS)
     meter.stop()
     print(f"event-loop stall during training: max {meter.max_stall_ms:.0f} ms "
