@@ -112,13 +112,14 @@ def _size(fp, memory, budget=600.0, **cost):
 
 
 def test_a_generous_device_gets_a_wide_network_and_a_large_batch():
-    width, batch, patch, _ = _size(fingerprint(), memory=80e9, seconds_per_voxel=1e-9)
+    width, batch, patch, _ = _size(fingerprint(shape=(48, 192, 192)), memory=80e9,
+                                   seconds_per_voxel=1e-9)
     assert width == 32 and batch == 8
     assert patch[1] >= 96  # objects x2 for context
 
 
 def test_memory_at_the_edge_shrinks_and_fits():
-    fp = fingerprint()
+    fp = fingerprint(shape=(48, 192, 192))
     roomy = _size(fp, memory=80e9)
     # memory for about one small patch: the plan shrinks the patch and the batch to fit it
     tight_memory = 1e8 + 1000 * 2 * 16 * 40 * 40
@@ -150,3 +151,26 @@ def test_the_weight_average_spans_a_tenth_of_the_run_from_the_end_of_the_warm_up
     assert d.value["_target_"] == "lightning.pytorch.callbacks.EMAWeightAveraging"
     assert d.value["decay"] == 1 - 1 / 40 and d.value["update_starting_at_step"] == 40
     assert decide_weight_average(steps=50, warmup=5).value["decay"] == 0.9  # 10 steps at least
+
+
+def test_a_patch_never_covers_more_than_half_of_the_smallest_image():
+    """Whole-image patches give every step the same view: the ovule's quadrants."""
+    fp = fingerprint(spacing=(0.235, 0.15, 0.15), shape=(32, 64, 64), extent=(7.3, 9.6, 9.6))
+    _, _, patch, rows = _size(fp, memory=80e9, seconds_per_voxel=1e-9)
+    assert math.prod(patch) <= rules.MAX_PATCH_SHARE * 32 * 64 * 64
+    assert patch[1] == patch[2] and patch[1] % 8 == 0
+    assert any("random crops differ" in r.reason for r in rows)
+
+
+def test_the_zscore_window_is_fitted_to_the_data():
+    # the ovule: walls 12 % of the voxels, uint8 near its top: a narrow window
+    walls = fingerprint(fg=0.12, foreground=IntensityStats(120, 210, 254, 205, 35, 1000),
+                        background=IntensityStats(20, 110, 200, 105, 45, 1000))
+    window = rules.fit_zscore_window(walls).value[0]
+    assert window["op"] == "clipped_zscore"
+    assert (window["lower_std"], window["upper_std"]) == (2.0, 3.0)
+    # a sparse bright structure far above a dim background: the default's wide upper clip
+    lamin = fingerprint(fg=0.02, foreground=IntensityStats(700, 1100, 2000, 1150, 250, 1000),
+                        background=IntensityStats(300, 480, 700, 490, 80, 1000))
+    window = rules.fit_zscore_window(lamin).value[0]
+    assert window["upper_std"] == 10.0 and 1.0 <= window["lower_std"] <= 2.5
