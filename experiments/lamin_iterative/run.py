@@ -438,19 +438,23 @@ def train_and_score(cfg: DictConfig, where: Path, curated: Path, overrides: list
 
 def round2_training(cfg: DictConfig, round1: Path, overrides: list[str]
                     ) -> tuple[DictConfig, list[str]]:
-    """Round 2's setting and overrides: with ``round2.init=scratch`` (the default) it trains
-    anew with the whole recipe, as round 1 did; with ``round2.init=round1`` it fine-tunes the
-    round-1 network (``init_from=``) for ``round2.epochs`` (default: a third of the recipe's)."""
-    init = str(cfg.get("round2", {}).get("init", "scratch"))
+    """Round 2's setting and overrides: with ``round2.init=scratch`` it trains anew with the
+    whole recipe, as round 1 did; with ``round2.init=round1`` it fine-tunes the round-1
+    network (``init_from=``) for ``round2.epochs`` (default: a third of the recipe's) at
+    ``round2.lr`` (default: the recipe's), with ``round2.train``'s overrides added (e.g.
+    ``init.shrink``/``init.perturb``: shrink and perturb)."""
+    r2 = cfg.get("round2") or {}
+    init = str(r2.get("init", "scratch"))
     if init == "scratch":
         return cfg, overrides
     if init != "round1":
         raise ConfigError(f"round2.init={init}: use round1 (fine-tune) or scratch")
-    r2 = cfg.copy()
-    epochs = cfg.round2.get("epochs") or max(1, round(int(cfg.recipe.epochs) / 3))
-    r2.recipe.epochs = int(epochs)
+    fine = cfg.copy()
+    fine.recipe.epochs = int(r2.get("epochs") or max(1, round(int(cfg.recipe.epochs) / 3)))
+    if r2.get("lr"):
+        fine.recipe.lr = float(r2.lr)
     ckpt = round1 / "train" / "checkpoints" / "best.ckpt"
-    return r2, [*overrides, f"init_from={ckpt}"]
+    return fine, [*overrides, f"init_from={ckpt}", *(r2.get("train") or [])]
 
 
 def run(cfg: DictConfig) -> list[dict]:
