@@ -263,3 +263,30 @@ def test_confirm_refuses_the_runs_own_images_and_masks_of_other_images(tmp_path)
     done = subprocess.run([*confirm, "images=2"], capture_output=True, text=True)
     assert done.returncode == 2 and "made with data=/elsewhere" in done.stderr, done.stderr
     assert not (tmp_path / "confirm_data").exists()
+
+
+def _run_module():
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(RUN.parent))
+    return run
+
+
+def test_a_fine_tuned_round_2_starts_from_round_1_with_its_own_length_rate_and_options():
+    run = _run_module()
+    round1 = Path("/out/round1/net")
+    cfg = run.load_setting(["setting=small", "round2.init=scratch"])
+    assert run.round2_training(cfg, round1, ["model=x"]) == (cfg, ["model=x"])
+    cfg = run.load_setting(["setting=small", "round2.init=round1", "round2.epochs=4",
+                            "round2.lr=0.001", "round2.train=[init.shrink=0.4,freeze=encoder]"])
+    fine, overrides = run.round2_training(cfg, round1, ["model=x"])
+    assert overrides == ["model=x", f"init_from={round1}/train/checkpoints/best.ckpt",
+                         "init.shrink=0.4", "freeze=encoder"]
+    train = list(fine.train)  # the recipe's interpolations follow round 2's length and rate
+    assert "trainer.max_epochs=4" in train and "model.optimizer.lr=0.001" in train
+    assert any("max_lr:0.001,total_steps:4" in t for t in train)
+    assert cfg.recipe.epochs == 16 and "trainer.max_epochs=16" in list(cfg.train)
+    with pytest.raises(run.ConfigError, match="round2.init=round3"):
+        run.round2_training(run.load_setting(["round2.init=round3"]), round1, [])
