@@ -288,5 +288,7 @@ def test_a_fine_tuned_round_2_starts_from_round_1_with_its_own_length_rate_and_o
     assert "trainer.max_epochs=4" in train and "model.optimizer.lr=0.001" in train
     assert any("max_lr:0.001,total_steps:4" in t for t in train)
     assert cfg.recipe.epochs == 16 and "trainer.max_epochs=16" in list(cfg.train)
+    fine, _ = run.round2_training(run.load_setting(["round2.init=round1"]), round1, [])
+    assert fine.recipe.epochs == 4  # a quarter of the recipe's 16: under a third of its CPU
     with pytest.raises(run.ConfigError, match="round2.init=round3"):
         run.round2_training(run.load_setting(["round2.init=round3"]), round1, [])
