@@ -277,6 +277,9 @@ def _run_module():
 def test_a_fine_tuned_round_2_starts_from_round_1_with_its_own_length_rate_and_options():
     run = _run_module()
     round1 = Path("/out/round1/net")
+    default = run.load_setting(["setting=small"])  # shrink and perturb, as measured
+    assert default.round2.init == "round1"
+    assert list(default.round2.train) == ["init.shrink=0.6", "init.perturb=0.1"]
     cfg = run.load_setting(["setting=small", "round2.init=scratch"])
     assert run.round2_training(cfg, round1, ["model=x"]) == (cfg, ["model=x"])
     cfg = run.load_setting(["setting=small", "round2.init=round1", "round2.epochs=4",
