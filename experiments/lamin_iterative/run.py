@@ -15,7 +15,9 @@ Stages (each skipped when its outputs exist, so a killed run resumes with the sa
 3. round 1: a person judges each cell of the classic masks; ``seglight.curate`` takes all,
    with the wrong cells excluded; ``python -m seglight.train`` per network; predict;
 4. round 2: the round-1 network predicts the pool; the person keeps it where it is right,
-   merges ``classic.second`` where that is right instead, excludes the rest; retrain; predict;
+   merges ``classic.second`` where that is right instead, excludes the rest; fine-tune the
+   round-1 network on it (``round2.init=round1``, shrink and perturb; ``round2.init=scratch``:
+   train anew); predict;
 5. evaluate every stage on the held-out images against their true masks: ``results.md``,
    ``results.csv``, ``curves.png`` and ``config.yaml`` (the resolved setting) in ``out``.
 """
