@@ -295,3 +295,24 @@ def test_a_fine_tuned_round_2_starts_from_round_1_with_its_own_length_rate_and_o
     assert fine.recipe.epochs == 4  # a quarter of the recipe's 16: under a third of its CPU
     with pytest.raises(run.ConfigError, match="round2.init=round3"):
         run.round2_training(run.load_setting(["round2.init=round3"]), round1, [])
+
+
+def test_round2_init_tables_dice_and_the_cpu_ratio_and_refuses_a_folder_without_a_run(
+        tmp_path):
+    sys.path.insert(0, str(RUN.parent))
+    try:
+        import round2_init
+    finally:
+        sys.path.remove(str(RUN.parent))
+    text = round2_init.table({"scratch": {"dice": 0.758, "train_cpu_s": 175.2},
+                              "default": {"dice": 0.7923, "train_cpu_s": 46.8}})
+    assert "| scratch | 0.758 | 175 | 1.00 |" in text
+    assert "| default | 0.792 | 47 | 0.27 |" in text
+    done = subprocess.run([sys.executable, str(RUN.parent / "round2_init.py"), str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "no config.yaml" in done.stderr
+    assert "Traceback" not in done.stderr
+    (tmp_path / "config.yaml").write_text("setting: smoke\nseed: 0\n")
+    done = subprocess.run([sys.executable, str(RUN.parent / "round2_init.py"), str(tmp_path),
+                           "variants=scratch,best"], capture_output=True, text=True)
+    assert done.returncode == 2 and "unknown ['best']" in done.stderr
