@@ -121,13 +121,19 @@ def test_an_unknown_setting_is_one_line_naming_the_choices(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def _person():
+def _module(name: str):
+    """One of the experiment's scripts, imported as a module."""
+    import importlib
+
     sys.path.insert(0, str(RUN.parent))
     try:
-        import person
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(RUN.parent))
-    return person
+
+
+def _person():
+    return _module("person")
 
 
 def test_the_person_takes_right_cells_merges_the_better_second_and_excludes_the_rest():
@@ -265,17 +271,8 @@ def test_confirm_refuses_the_runs_own_images_and_masks_of_other_images(tmp_path)
     assert not (tmp_path / "confirm_data").exists()
 
 
-def _run_module():
-    sys.path.insert(0, str(RUN.parent))
-    try:
-        import run
-    finally:
-        sys.path.remove(str(RUN.parent))
-    return run
-
-
 def test_a_fine_tuned_round_2_starts_from_round_1_with_its_own_length_rate_and_options():
-    run = _run_module()
+    run = _module("run")
     round1 = Path("/out/round1/net")
     default = run.load_setting(["setting=small"])  # shrink and perturb, as measured
     assert default.round2.init == "round1"
@@ -299,12 +296,7 @@ def test_a_fine_tuned_round_2_starts_from_round_1_with_its_own_length_rate_and_o
 
 def test_round2_init_tables_dice_and_the_cpu_ratio_and_refuses_a_folder_without_a_run(
         tmp_path):
-    sys.path.insert(0, str(RUN.parent))
-    try:
-        import round2_init
-    finally:
-        sys.path.remove(str(RUN.parent))
-    text = round2_init.table({"scratch": {"dice": 0.758, "train_cpu_s": 175.2},
+    text = _module("round2_init").table({"scratch": {"dice": 0.758, "train_cpu_s": 175.2},
                               "default": {"dice": 0.7923, "train_cpu_s": 46.8}})
     assert "| scratch | 0.758 | 175 | 1.00 |" in text
     assert "| default | 0.792 | 47 | 0.27 |" in text
