@@ -152,8 +152,11 @@ def curve(cfg: DictConfig) -> list[dict]:
             if k not in (0, n):
                 curated = mixed_curation(ordered[order], k, out / "round1" / "curated",
                                          round2_curated, where / f"{order}_k{k}" / "curated")
+                # trained as round 2 is (round2.init: fine-tuned from round 1, or anew)
+                point_cfg, point_overrides = experiment.round2_training(
+                    cfg, out / "round1" / net, list(overrides))
                 points[order, k] = experiment.train_and_score(
-                    cfg, where / f"{order}_k{k}", curated, list(overrides), pool, held)
+                    point_cfg, where / f"{order}_k{k}", curated, point_overrides, pool, held)
                 print(f"curve: {order} k={k}: {points[order, k]}", flush=True)
     ends = {r["stage"]: r for r in experiment.run(cfg) if r["network"] == net}  # resumes
     rows = []

@@ -15,7 +15,9 @@ Stages (each skipped when its outputs exist, so a killed run resumes with the sa
 3. round 1: a person judges each cell of the classic masks; ``seglight.curate`` takes all,
    with the wrong cells excluded; ``python -m seglight.train`` per network; predict;
 4. round 2: the round-1 network predicts the pool; the person keeps it where it is right,
-   merges ``classic.second`` where that is right instead, excludes the rest; retrain; predict;
+   merges ``classic.second`` where that is right instead, excludes the rest; fine-tune the
+   round-1 network on it (``round2.init=round1``, shrink and perturb; ``round2.init=scratch``:
+   train anew); predict;
 5. evaluate every stage on the held-out images against their true masks: ``results.md``,
    ``results.csv``, ``curves.png`` and ``config.yaml`` (the resolved setting) in ``out``.
 """
@@ -438,19 +440,24 @@ def train_and_score(cfg: DictConfig, where: Path, curated: Path, overrides: list
 
 def round2_training(cfg: DictConfig, round1: Path, overrides: list[str]
                     ) -> tuple[DictConfig, list[str]]:
-    """Round 2's setting and overrides: with ``round2.init=scratch`` (the default) it trains
-    anew with the whole recipe, as round 1 did; with ``round2.init=round1`` it fine-tunes the
-    round-1 network (``init_from=``) for ``round2.epochs`` (default: a third of the recipe's)."""
-    init = str(cfg.get("round2", {}).get("init", "scratch"))
+    """Round 2's setting and overrides: with ``round2.init=scratch`` it trains anew with the
+    whole recipe, as round 1 did; with ``round2.init=round1`` it fine-tunes the round-1
+    network (``init_from=``) for ``round2.epochs`` (default: a quarter of the recipe's, under a
+    third of its CPU time once start-up and validation are counted) at
+    ``round2.lr`` (default: the recipe's), with ``round2.train``'s overrides added (e.g.
+    ``init.shrink``/``init.perturb``: shrink and perturb)."""
+    r2 = cfg.get("round2") or {}
+    init = str(r2.get("init", "scratch"))
     if init == "scratch":
         return cfg, overrides
     if init != "round1":
         raise ConfigError(f"round2.init={init}: use round1 (fine-tune) or scratch")
-    r2 = cfg.copy()
-    epochs = cfg.round2.get("epochs") or max(1, round(int(cfg.recipe.epochs) / 3))
-    r2.recipe.epochs = int(epochs)
+    fine = cfg.copy()
+    fine.recipe.epochs = int(r2.get("epochs") or max(1, round(int(cfg.recipe.epochs) / 4)))
+    if r2.get("lr"):
+        fine.recipe.lr = float(r2.lr)
     ckpt = round1 / "train" / "checkpoints" / "best.ckpt"
-    return r2, [*overrides, f"init_from={ckpt}"]
+    return fine, [*overrides, f"init_from={ckpt}", *(r2.get("train") or [])]
 
 
 def run(cfg: DictConfig) -> list[dict]:

@@ -23,7 +23,15 @@ from seglight.io.checkpoint import safe_checkpoint_loading
 from seglight.sweep import one_line, record_traceback
 from seglight.training.budget import length_callbacks, run_length, user_overrides
 from seglight.training.checks import validate_train_config
-from seglight.training.init_from import adopt_source, freeze, load_matching, read_source
+from seglight.training.init_from import (
+    adopt_source,
+    check_shrink_perturb,
+    freeze,
+    fresh_names,
+    load_matching,
+    read_source,
+    shrink_perturb,
+)
 from seglight.training.precision import select_precision
 from seglight.training.record import MetricHistory, RunRecord, log_hparams, metric_mode
 from seglight.training.resume import RngStates, continue_in_run_folder, keep_csv_rows
@@ -74,6 +82,7 @@ def _fit(cfg: DictConfig, record: RunRecord) -> TrainResult:
     if cfg.get("freeze") and source is None:
         raise ConfigError(f"freeze={cfg.freeze} needs init_from=<checkpoint or package>: "
                           "frozen layers must start from trained weights")
+    init = _init_options(cfg, source)
     if source is not None:
         adopt_source(cfg, source)  # its network and recipe, unless the command line chose
     validate_train_config(cfg)
@@ -85,10 +94,10 @@ def _fit(cfg: DictConfig, record: RunRecord) -> TrainResult:
         normalization=OmegaConf.to_container(cfg.data.normalization, resolve=True),
         patch_zyx=list(cfg.data.patch_zyx),
         spacing_um=OmegaConf.to_container(cfg.data.spacing_um) if cfg.data.spacing_um else None,
-        parent=source.parent() if source is not None else None,
+        parent={**source.parent(), **init} if source is not None else None,
     )
     if source is not None:
-        log.info(load_matching(model.net, source).line(source))
+        _warm_start(model.net, source, init)
     if cfg.get("freeze"):
         log.info("freeze=%s: %d parameters kept fixed", cfg.freeze, freeze(model.net, cfg.freeze))
     loggers = _instantiate_all(cfg.get("logger"))
@@ -127,6 +136,32 @@ def _fit(cfg: DictConfig, record: RunRecord) -> TrainResult:
     metric = record.result["best"]
     log_hparams(loggers, record.result["overrides"], {f"hp/best_{cfg.optimized_metric}": metric})
     return TrainResult(metric, best, last, log_dir)
+
+
+def _init_options(cfg: DictConfig, source) -> dict:
+    """``init.*`` (how a fine-tuned network starts), checked; {} when at their defaults."""
+    init = {k: v for k, v in (cfg.get("init") or {}).items()}
+    shrink, perturb = float(init.get("shrink", 1.0)), float(init.get("perturb", 0.0))
+    reinit = init.get("reinit")
+    if (shrink, perturb, reinit) == (1.0, 0.0, None):
+        return {}
+    if source is None:
+        raise ConfigError("init.shrink, init.perturb and init.reinit need init_from=<checkpoint "
+                          "or package>: they change how a fine-tuned network starts")
+    check_shrink_perturb(shrink, perturb)
+    return {"shrink": shrink, "perturb": perturb, "reinit": reinit}
+
+
+def _warm_start(net, source, init: dict) -> None:
+    """Load the source's weights into ``net`` as ``init`` says (fresh parts, shrink and
+    perturb), and log what was done."""
+    fresh = {k: v.detach().clone() for k, v in net.named_parameters()}
+    report = load_matching(net, source, fresh_names(net, init.get("reinit")))
+    log.info(report.line(source))
+    if init.get("shrink", 1.0) != 1.0 or init.get("perturb", 0.0):
+        n = shrink_perturb(net, fresh, report.loaded, init["shrink"], init["perturb"])
+        log.info("init: shrink %g and perturb %g (Ash & Adams 2020) applied to %d loaded "
+                 "parameters", init["shrink"], init["perturb"], n)
 
 
 def train(cfg: DictConfig) -> float | None:

@@ -15,6 +15,13 @@ a fresh run (new optimizer, new schedule, step 0) whose network starts from the 
   steps);
 - ``freeze=encoder`` keeps the encoder's weights fixed (the network says which modules are its
   encoder: :meth:`seglight.networks.SegmentationNetwork.encoder_modules`);
+- ``init.reinit=decoder`` keeps a fresh initialisation for everything outside the encoder
+  (decoder and heads), so only the encoder is warm-started;
+- ``init.shrink=λ init.perturb=p`` ("shrink and perturb", Ash & Adams, NeurIPS 2020, "On
+  Warm-Starting Neural Network Training"): every loaded parameter becomes ``λ·w + p·w₀``,
+  ``w₀`` the value a fresh initialisation of the network gave it (noise of the scale of a
+  fresh network's own); a network warm-started this way generalises like one trained anew
+  rather than staying near the source's solution;
 - the new checkpoint records its **parent** (path, kind, SHA-256, step) in its
   hyperparameters (``parent``).
 
@@ -40,6 +47,7 @@ from seglight.errors import ConfigError, SeglightError
 log = logging.getLogger("seglight.train")
 
 FREEZE_CHOICES = ("encoder",)
+REINIT_CHOICES = ("decoder",)
 
 
 @dataclass
@@ -192,8 +200,10 @@ class LoadReport:
         return text
 
 
-def load_matching(net: torch.nn.Module, source: InitSource) -> LoadReport:
-    """Copy every source tensor whose name and shape match into ``net``.
+def load_matching(net: torch.nn.Module, source: InitSource,
+                  keep_fresh: frozenset[str] = frozenset()) -> LoadReport:
+    """Copy every source tensor whose name and shape match into ``net`` (except the names in
+    ``keep_fresh``, which keep their fresh initialisation: :func:`fresh_names`).
 
     Raises:
         ConfigError: nothing matched (another architecture altogether).
@@ -201,12 +211,13 @@ def load_matching(net: torch.nn.Module, source: InitSource) -> LoadReport:
     own = net.state_dict()
     loaded, reinit = [], []
     for name, tensor in own.items():
-        theirs = source.state_dict.get(name)
+        theirs = source.state_dict.get(name) if name not in keep_fresh else None
         if theirs is not None and tuple(theirs.shape) == tuple(tensor.shape):
             own[name] = theirs.to(dtype=tensor.dtype)
             loaded.append(name)
         else:
-            why = "absent" if theirs is None else f"{list(theirs.shape)} -> {list(tensor.shape)}"
+            why = ("kept fresh" if name in keep_fresh else "absent" if theirs is None
+                   else f"{list(theirs.shape)} -> {list(tensor.shape)}")
             reinit.append(f"{name} ({why})")
     if not loaded:
         raise ConfigError(f"init_from={source.path}: none of its tensors fits this network "
@@ -230,5 +241,56 @@ def freeze(net, what: str | None) -> int:
     for module in net.encoder_modules():
         for param in module.parameters():
             param.requires_grad_(False)
+            n += param.numel()
+    return n
+
+
+def fresh_names(net, reinit: str | None) -> frozenset[str]:
+    """The state-dict names ``init.reinit`` keeps freshly initialised (``decoder``: all
+    outside :meth:`~seglight.networks.SegmentationNetwork.encoder_modules`, heads included).
+
+    Raises:
+        ConfigError: an unknown part, or a network that does not name its encoder.
+    """
+    if not reinit:
+        return frozenset()
+    if reinit not in REINIT_CHOICES:
+        raise ConfigError(f"init.reinit={reinit}: unknown; use one of {list(REINIT_CHOICES)} "
+                          "or null")
+    try:
+        modules = net.encoder_modules()
+    except ConfigError:
+        raise ConfigError(f"init.reinit={reinit}: {type(net).__name__} does not say which "
+                          "modules are its encoder (encoder_modules); use init.reinit=null"
+                          ) from None
+    encoder = {id(t) for m in modules for t in (*m.parameters(), *m.buffers())}
+    tensors = {**dict(net.named_parameters()), **dict(net.named_buffers())}
+    return frozenset(name for name, t in tensors.items() if id(t) not in encoder)
+
+
+def check_shrink_perturb(shrink: float, perturb: float) -> None:
+    """Raises ConfigError unless 0 < shrink <= 1 and perturb >= 0."""
+    if not 0 < float(shrink) <= 1:
+        raise ConfigError(f"init.shrink={shrink}: use a factor in (0, 1] (1: the weights as "
+                          "loaded; Ash & Adams use 0.3-0.6)")
+    if float(perturb) < 0:
+        raise ConfigError(f"init.perturb={perturb}: use a scale >= 0 (0: no noise; Ash & "
+                          "Adams use about 0.01)")
+
+
+@torch.no_grad()
+def shrink_perturb(net: torch.nn.Module, fresh: dict[str, torch.Tensor], names: list[str],
+                   shrink: float, perturb: float) -> int:
+    """Ash & Adams' shrink and perturb: each parameter in ``names`` (the loaded ones) becomes
+    ``shrink * w + perturb * fresh[name]``, ``fresh`` a fresh initialisation of the same
+    network. Buffers (running statistics) are left as loaded. Returns how many parameters
+    (elements) changed."""
+    check_shrink_perturb(shrink, perturb)
+    if shrink == 1 and perturb == 0:
+        return 0
+    wanted, n = set(names), 0
+    for name, param in net.named_parameters():
+        if name in wanted and param.is_floating_point():
+            param.mul_(shrink).add_(fresh[name].to(param.dtype), alpha=perturb)
             n += param.numel()
     return n

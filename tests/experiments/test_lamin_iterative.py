@@ -121,13 +121,19 @@ def test_an_unknown_setting_is_one_line_naming_the_choices(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def _person():
+def _module(name: str):
+    """One of the experiment's scripts, imported as a module."""
+    import importlib
+
     sys.path.insert(0, str(RUN.parent))
     try:
-        import person
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(RUN.parent))
-    return person
+
+
+def _person():
+    return _module("person")
 
 
 def test_the_person_takes_right_cells_merges_the_better_second_and_excludes_the_rest():
@@ -263,3 +269,42 @@ def test_confirm_refuses_the_runs_own_images_and_masks_of_other_images(tmp_path)
     done = subprocess.run([*confirm, "images=2"], capture_output=True, text=True)
     assert done.returncode == 2 and "made with data=/elsewhere" in done.stderr, done.stderr
     assert not (tmp_path / "confirm_data").exists()
+
+
+def test_a_fine_tuned_round_2_starts_from_round_1_with_its_own_length_rate_and_options():
+    run = _module("run")
+    round1 = Path("/out/round1/net")
+    default = run.load_setting(["setting=small"])  # shrink and perturb, as measured
+    assert default.round2.init == "round1"
+    assert list(default.round2.train) == ["init.shrink=0.6", "init.perturb=0.1"]
+    cfg = run.load_setting(["setting=small", "round2.init=scratch"])
+    assert run.round2_training(cfg, round1, ["model=x"]) == (cfg, ["model=x"])
+    cfg = run.load_setting(["setting=small", "round2.init=round1", "round2.epochs=4",
+                            "round2.lr=0.001", "round2.train=[init.shrink=0.4,freeze=encoder]"])
+    fine, overrides = run.round2_training(cfg, round1, ["model=x"])
+    assert overrides == ["model=x", f"init_from={round1}/train/checkpoints/best.ckpt",
+                         "init.shrink=0.4", "freeze=encoder"]
+    train = list(fine.train)  # the recipe's interpolations follow round 2's length and rate
+    assert "trainer.max_epochs=4" in train and "model.optimizer.lr=0.001" in train
+    assert any("max_lr:0.001,total_steps:4" in t for t in train)
+    assert cfg.recipe.epochs == 16 and "trainer.max_epochs=16" in list(cfg.train)
+    fine, _ = run.round2_training(run.load_setting(["round2.init=round1"]), round1, [])
+    assert fine.recipe.epochs == 4  # a quarter of the recipe's 16: under a third of its CPU
+    with pytest.raises(run.ConfigError, match="round2.init=round3"):
+        run.round2_training(run.load_setting(["round2.init=round3"]), round1, [])
+
+
+def test_round2_init_tables_dice_and_the_cpu_ratio_and_refuses_a_folder_without_a_run(
+        tmp_path):
+    text = _module("round2_init").table({"scratch": {"dice": 0.758, "train_cpu_s": 175.2},
+                              "default": {"dice": 0.7923, "train_cpu_s": 46.8}})
+    assert "| scratch | 0.758 | 175 | 1.00 |" in text
+    assert "| default | 0.792 | 47 | 0.27 |" in text
+    done = subprocess.run([sys.executable, str(RUN.parent / "round2_init.py"), str(tmp_path)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and "no config.yaml" in done.stderr
+    assert "Traceback" not in done.stderr
+    (tmp_path / "config.yaml").write_text("setting: smoke\nseed: 0\n")
+    done = subprocess.run([sys.executable, str(RUN.parent / "round2_init.py"), str(tmp_path),
+                           "variants=scratch,best"], capture_output=True, text=True)
+    assert done.returncode == 2 and "unknown ['best']" in done.stderr

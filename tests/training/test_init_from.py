@@ -10,7 +10,14 @@ import torch
 
 from seglight.errors import ConfigError
 from seglight.networks import UNetXY
-from seglight.training.init_from import InitSource, freeze, load_matching, read_source
+from seglight.training.init_from import (
+    InitSource,
+    freeze,
+    fresh_names,
+    load_matching,
+    read_source,
+    shrink_perturb,
+)
 
 OLD_CKPT = Path(__file__).parents[1] / "fixtures" / "unet_xy_tiny_w2_before_training_move.ckpt"
 
@@ -68,6 +75,87 @@ def test_freeze_encoder_fixes_the_contracting_path_only():
     assert all(p.requires_grad for p in net.dec.parameters())
     with pytest.raises(ConfigError, match="freeze=decoder: unknown"):
         freeze(UNetXY(width=2), "decoder")
+
+
+def test_shrink_and_perturb_scales_the_loaded_weights_and_adds_the_fresh_init():
+    torch.manual_seed(0)
+    src = UNetXY(width=2, n_classes=2, padded=True, norm="instance")
+    torch.manual_seed(1)
+    dst = UNetXY(width=2, n_classes=3, padded=True, norm="instance")  # other heads
+    fresh = {k: v.detach().clone() for k, v in dst.named_parameters()}
+    report = load_matching(dst, _source(src))
+    n = shrink_perturb(dst, fresh, report.loaded, 0.4, 0.1)
+    theirs = src.state_dict()
+    for name, param in dst.named_parameters():
+        if name in report.loaded:
+            expected = 0.4 * theirs[name] + 0.1 * fresh[name]
+            assert torch.allclose(param, expected, atol=1e-7), name
+        else:  # a re-initialised head keeps its fresh values, not shrunk
+            assert torch.equal(param, fresh[name]), name
+    assert n == sum(p.numel() for k, p in dst.named_parameters() if k in report.loaded)
+    assert shrink_perturb(dst, fresh, report.loaded, 1.0, 0.0) == 0  # as loaded: untouched
+    with pytest.raises(ConfigError, match=r"init.shrink=0: use a factor in \(0, 1\]"):
+        shrink_perturb(dst, fresh, report.loaded, 0, 0.01)
+    with pytest.raises(ConfigError, match="init.perturb=-1"):
+        shrink_perturb(dst, fresh, report.loaded, 0.5, -1)
+
+
+def test_reinit_decoder_keeps_everything_outside_the_encoder_fresh():
+    torch.manual_seed(0)
+    src = UNetXY(width=2, padded=True, norm="instance")
+    torch.manual_seed(1)
+    dst = UNetXY(width=2, padded=True, norm="instance")
+    before = {k: v.clone() for k, v in dst.state_dict().items()}
+    keep = fresh_names(dst, "decoder")
+    report = load_matching(dst, _source(src), keep)
+    assert keep and all(not k.startswith(("enc.", "bottleneck.")) for k in keep)
+    assert {"head.weight", "dec.0.0.weight", "up.0.weight"} <= keep
+    for name, tensor in dst.state_dict().items():
+        expected = before[name] if name in keep else src.state_dict()[name]
+        assert torch.equal(tensor, expected), name
+    assert f"{sorted(keep)[0]} (kept fresh)" in report.reinitialised
+    assert fresh_names(dst, None) == frozenset()
+    with pytest.raises(ConfigError, match="init.reinit=encoder: unknown"):
+        fresh_names(dst, "encoder")
+
+
+def test_init_options_need_a_source_and_default_to_nothing(tmp_path):
+    from omegaconf import OmegaConf
+
+    from seglight.training.fit import _init_options
+
+    plain = OmegaConf.create({"init": {"shrink": 1.0, "perturb": 0.0, "reinit": None}})
+    assert _init_options(plain, None) == {}
+    shrunk = OmegaConf.create({"init": {"shrink": 0.4, "perturb": 0.01, "reinit": None}})
+    with pytest.raises(ConfigError, match="need init_from="):
+        _init_options(shrunk, None)
+    source = read_source(OLD_CKPT)
+    assert _init_options(shrunk, source) == {"shrink": 0.4, "perturb": 0.01, "reinit": None}
+
+
+@pytest.mark.slow
+def test_shrunk_frozen_encoder_is_exactly_the_shrunk_source_and_recorded(tmp_path):
+    from omegaconf import open_dict
+
+    from seglight.io.checkpoint import load_checkpoint
+    from seglight.training import fit
+    from tests.helpers.hydra_utils import compose_config
+
+    cfg = compose_config("train", ["data.demo.n_images=2", "data.demo.shape_zyx=[16,64,64]",
+                                   "data.patch_zyx=[16,64,64]", "data.num_workers=0",
+                                   "+trainer.max_steps=1", "+trainer.limit_val_batches=1",
+                                   "logger=csv", f"init_from='{OLD_CKPT}'", "freeze=encoder",
+                                   "init.shrink=0.5"], tmp_path)
+    with open_dict(cfg):
+        cfg.data.path = str(tmp_path / "demo")
+    new = load_checkpoint(fit(cfg).last_checkpoint)
+    old = load_checkpoint(OLD_CKPT)["state_dict"]
+    assert new["hyper_parameters"]["parent"]["shrink"] == 0.5
+    frozen = [n for n in new["state_dict"] if n.startswith(("net.enc.", "net.bottleneck."))
+              and "running" not in n]
+    assert frozen
+    for name in frozen:
+        assert torch.allclose(new["state_dict"][name], 0.5 * old[name]), name
 
 
 @pytest.mark.slow
