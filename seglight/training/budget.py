@@ -272,8 +272,13 @@ class FinalValidation(L.Callback):
         max_steps = trainer.max_steps
         if max_steps in (None, -1) or max_steps >= _UNPLANNED or trainer.global_step < max_steps:
             return
-        every = TimeBudget._validation_every(trainer)
-        if every and trainer.global_step % every:
+        every = trainer.val_check_batch  # known before any validation has run
+        if not trainer.enable_validation or every in (None, float("inf")):
+            return
+        if trainer.global_step % (int(every) * int(trainer.check_val_every_n_epoch or 1)):
+            # Lightning's implicit min_epochs=1 would veto the stop (and the validation) of a
+            # run ending inside its first epoch; this is the last step, so lift it.
+            trainer.fit_loop.min_epochs = None
             trainer.should_stop = True
 
 

@@ -130,11 +130,12 @@ def test_the_epoch_limit_given_by_the_user_is_named_when_it_stops_first(tmp_path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("max_steps", "validated"), [(6, [3, 5]), (8, [3, 7])])
+@pytest.mark.parametrize(("max_steps", "validated"), [(6, [3, 5]), (8, [3, 7]), (3, [2])])
 def test_training_ends_on_a_validation_when_the_last_step_is_mid_epoch(tmp_path, max_steps,
                                                                         validated):
     """4 steps per epoch: a run ending at step 6 validates after its last step as well (best.ckpt
-    may be the final weights); one ending at an epoch's end validates there once."""
+    may be the final weights); one ending at an epoch's end validates there once; one ending
+    before its first epoch's end validates too (else it has no best.ckpt)."""
     import csv
 
     cfg = compose_config("train", [*TINY, f"+trainer.max_steps={max_steps}"], tmp_path)
@@ -144,6 +145,7 @@ def test_training_ends_on_a_validation_when_the_last_step_is_mid_epoch(tmp_path,
     state = torch.load(tmp_path / "checkpoints" / "last.ckpt", map_location="cpu",
                        weights_only=False)
     assert state["global_step"] == max_steps
+    assert (tmp_path / "checkpoints" / "best.ckpt").is_file()
 
 
 def test_a_cpu_budget_counts_this_process_cpu_seconds(tmp_path):
