@@ -28,8 +28,9 @@ def write_folder(folder: Path, masks, spacing, costmaps=None, seed=0) -> Path:
 
 @pytest.fixture
 def balls(tmp_path) -> Path:
-    """Two images of 32x48x48 at 0.2 um isotropic, each with one ball of radius 6 voxels."""
-    masks = [ball((32, 48, 48), (16, 24, 24), (6, 6, 6)) for _ in range(2)]
+    """Two images of 64x48x48 at 0.2 um isotropic (z is pooled only with 64+ slices), each
+    with one ball of radius 6 voxels."""
+    masks = [ball((64, 48, 48), (32, 24, 24), (6, 6, 6)) for _ in range(2)]
     return write_folder(tmp_path / "balls", masks, (0.2, 0.2, 0.2))
 
 

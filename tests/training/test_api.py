@@ -35,11 +35,13 @@ def test_train_returns_the_best_checkpoint_under_the_working_directory(tmp_path,
 
 
 @pytest.mark.slow
-def test_max_steps_below_an_epoch_returns_the_last_checkpoint(tmp_path):
+def test_max_steps_below_an_epoch_still_validates_and_returns_the_best_checkpoint(tmp_path):
+    # the run ends inside its first epoch: it validates after its last step (FinalValidation)
     ckpt = seglight.train(trainer__max_steps=2, trainer__limit_val_batches=1,
                           paths__root_dir=str(tmp_path / "my root é"),
                           **{**TINY, "data__samples_per_epoch": 4})
-    assert ckpt.name == "last.ckpt" and ckpt.is_relative_to(tmp_path / "my root é")
+    assert ckpt.name == "best.ckpt" and ckpt.is_relative_to(tmp_path / "my root é")
+    assert torch.load(ckpt, map_location="cpu", weights_only=True)["global_step"] == 2
 
 
 def test_unknown_settings_are_one_line_errors(tmp_path):
