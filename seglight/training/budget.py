@@ -119,6 +119,14 @@ def run_length(cfg: DictConfig) -> dict:
     return {"max_epochs": max_epochs, "max_steps": max_steps}
 
 
+def validation_interval(trainer) -> int | None:
+    """Training steps between validations (None: none will run); known before the first."""
+    every = trainer.val_check_batch
+    if not trainer.enable_validation or every in (None, float("inf")):
+        return None
+    return int(every) * int(trainer.check_val_every_n_epoch or 1)
+
+
 class TimeBudget(L.Callback):
     """End training within ``seconds`` of ``start`` (a reading of its clock), with the
     learning-rate schedule spanning the steps the budget buys.
@@ -198,23 +206,13 @@ class TimeBudget(L.Callback):
         batches = sum(int(n) for n in trainer.num_val_batches if n != float("inf"))
         return self._val_s / self._val_batches * batches
 
-    @staticmethod
-    def _validation_every(trainer) -> int | None:
-        """Training steps between validations (None: none will run)."""
-        if not trainer.num_val_batches or not sum(trainer.num_val_batches):
-            return None
-        every = trainer.val_check_batch
-        if every is None or every == float("inf"):
-            return None
-        return int(every) * int(trainer.check_val_every_n_epoch or 1)
-
     def steps_that_fit(self, trainer, now: float) -> int:
         """The largest total step count whose remaining steps and validations end by the
         deadline, at the measured rates."""
         done = trainer.global_step
         left = self.deadline - now
         step_s, val_s = self.step_seconds(), self.validation_seconds(trainer)
-        every = self._validation_every(trainer)
+        every = validation_interval(trainer)
 
         def cost(n: int) -> float:
             vals = (done + n) // every - done // every if every and val_s else 0
@@ -272,10 +270,8 @@ class FinalValidation(L.Callback):
         max_steps = trainer.max_steps
         if max_steps in (None, -1) or max_steps >= _UNPLANNED or trainer.global_step < max_steps:
             return
-        every = trainer.val_check_batch  # known before any validation has run
-        if not trainer.enable_validation or every in (None, float("inf")):
-            return
-        if trainer.global_step % (int(every) * int(trainer.check_val_every_n_epoch or 1)):
+        every = validation_interval(trainer)
+        if every and trainer.global_step % every:
             # Lightning's implicit min_epochs=1 would veto the stop (and the validation) of a
             # run ending inside its first epoch; this is the last step, so lift it.
             trainer.fit_loop.min_epochs = None
