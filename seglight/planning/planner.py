@@ -196,9 +196,7 @@ def make_plan(
     ]
     topo, target, geometry = rules.decide_geometry(fp)
     decisions += geometry
-    decisions.append(rules.decide_normalization(fp))
-    if decisions[-1].value == "clipped_zscore":
-        decisions.append(rules.fit_zscore_window(fp))
+    decisions += rules.decide_normalization(fp)
     decisions.append(rules.decide_sampling(fp))
     n_heads = 3 if topo.model.startswith("unet_xy") else rules.dynunet_heads(topo)
     decisions += rules.decide_loss(fp, n_heads)

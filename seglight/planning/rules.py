@@ -237,24 +237,26 @@ def shrink(topo: Topology, patch: Sequence[int], spacing: Sequence[float]) -> li
 # -- the rest ---------------------------------------------------------------------------------
 
 
-def decide_normalization(fp: Fingerprint) -> Decision:
+def decide_normalization(fp: Fingerprint) -> list[Decision]:
+    """The recipe (a ``data/normalization`` choice) and, for ``clipped_zscore``, its window
+    fitted to the data (:func:`fit_zscore_window`)."""
     fg, bg = fp.foreground, fp.background
-    lo, hi = bg.mean - 2.5 * bg.std, bg.mean + 10 * bg.std  # clipped_zscore's default window
+    hi = bg.mean + 10 * bg.std  # the default window's upper clip
     if fp.dtype.startswith("float") and bg.p00_5 >= -0.05 and fg.p99_5 <= 1.05:
-        return Decision("data/normalization", "none",
-                        f"the images are already scaled to [0, 1] ({fp.dtype})")
+        return [Decision("data/normalization", "none",
+                         f"the images are already scaled to [0, 1] ({fp.dtype})")]
     if fp.background_unevenness > 1.5:  # a flattening step would not travel to a package
-        return Decision("data/normalization", "clipped_zscore",
-                        f"the background's level varies by {fp.background_unevenness:.1f} "
-                        "std across the field; flattening it (background_subtract) has no "
-                        "bioimage.io equivalent, so the network learns it (docs/export.md)")
-    if fg.p50 > hi:
-        return Decision("data/normalization", "min_max",
-                        f"the structure (median {fg.p50:.4g}) is brighter than auto-contrast's "
-                        f"upper clip ({hi:.4g}): min-max keeps it unsaturated")
-    return Decision("data/normalization", "clipped_zscore",
-                    f"the default: structure median {fg.p50:.4g} within the clip window "
-                    f"[{lo:.4g}, {hi:.4g}] (contrast {fp.contrast:.1f} background std)")
+        why = (f"the background's level varies by {fp.background_unevenness:.1f} std across "
+               "the field; flattening it (background_subtract) has no bioimage.io "
+               "equivalent, so the network learns it (docs/export.md)")
+    elif fg.p50 > hi:
+        return [Decision("data/normalization", "min_max",
+                         f"the structure (median {fg.p50:.4g}) is brighter than the default's "
+                         f"upper clip ({hi:.4g}): min-max keeps it unsaturated")]
+    else:
+        why = (f"the default: structure median {fg.p50:.4g} (contrast {fp.contrast:.1f} "
+               "background std)")
+    return [Decision("data/normalization", "clipped_zscore", why), fit_zscore_window(fp)]
 
 
 def fit_zscore_window(fp: Fingerprint) -> Decision:

@@ -80,12 +80,12 @@ def test_loss_and_sampling_follow_the_structure():
 
 
 def test_normalization_prefers_the_default():
-    assert rules.decide_normalization(fingerprint()).value == "clipped_zscore"
+    assert rules.decide_normalization(fingerprint())[0].value == "clipped_zscore"
     uneven = fingerprint(background_unevenness=3.0)
-    assert rules.decide_normalization(uneven).value == "clipped_zscore"  # flattening: no package
+    assert rules.decide_normalization(uneven)[0].value == "clipped_zscore"  # flattening: no package
     scaled = fingerprint(dtype="float32", foreground=IntensityStats(0.3, 0.6, 0.95, 0.6, 0.1, 9),
                          background=IntensityStats(0.0, 0.1, 0.3, 0.1, 0.05, 9))
-    assert rules.decide_normalization(scaled).value == "none"
+    assert rules.decide_normalization(scaled)[0].value == "none"
 
 
 def test_augmentation_respects_anisotropy():
