@@ -7,7 +7,7 @@ from __future__ import annotations
 import faulthandler
 import time
 
-from qtpy.QtCore import QObject, QTimer
+from qtpy.QtCore import QObject, Qt, QTimer
 
 
 class StallMeter(QObject):
@@ -34,6 +34,7 @@ class StallMeter(QObject):
         self.report_ms = report_ms
         self.dump_to = dump_to
         self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.PreciseTimer)  # a coarse timer may fire 5 % early
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._beat)
         self.reset()

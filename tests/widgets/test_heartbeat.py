@@ -28,7 +28,8 @@ def test_a_blocked_loop_is_measured_and_its_stack_dumped(qtbot, tmp_path):
     assert 250 <= meter.max_stall_ms < 2000
     assert len(meter.stalls) == 1 and meter.stalls[0][1] == pytest.approx(meter.max_stall_ms,
                                                                          abs=0.1)
-    assert meter.beats == len(meter.gaps) >= 20
+    # ~20 beats fit in the 200 ms the loop is free; a loaded CI machine schedules fewer
+    assert meter.beats == len(meter.gaps) >= 5
     assert meter.percentile(50) < 100 <= meter.percentile(100) == meter.max_stall_ms
     stacks = (tmp_path / "stacks.txt").read_text()
     assert "block_the_gui_thread_for_a_while" in stacks
