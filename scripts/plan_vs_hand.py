@@ -1,7 +1,9 @@
 """The plan against the best hand-written config, at equal CPU budget, on held-out images.
 
     OMP_NUM_THREADS=1 python scripts/plan_vs_hand.py --curated DIR --heldout DIR --out DIR \
-        [--budget-cpu-s 300] [--seed 0]
+        [--budget-cpu-s 300] [--seed 0] [key=value ...]
+
+(``key=value``: overrides of the planned arm, applied after its plan: an ablation.)
 
 Two trainings on the same curated folder, side by side, one thread each:
 
@@ -83,6 +85,8 @@ def main() -> int:
     parser.add_argument("--budget-cpu-s", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--arms", default="hand,auto")
+    parser.add_argument("overrides", nargs="*",
+                        help="key=value given to the auto arm after its plan (an ablation)")
     args = parser.parse_args()
     out = args.out.resolve()
     common = [f"data.path={args.curated.resolve()}", f"seed={args.seed}", *COMMON]
@@ -90,7 +94,7 @@ def main() -> int:
         "hand": [*hand_overrides(), *common, f"hydra.run.dir={out / 'hand'}"],
         "auto": ["experiment=auto", "auto.clock=cpu", f"auto.budget={args.budget_cpu_s:g}s",
                  f"paths.root_dir={out / 'auto_root'}", *common,
-                 f"hydra.run.dir={out / 'auto'}"],
+                 f"hydra.run.dir={out / 'auto'}", *args.overrides],
     }
     arms = {k: v for k, v in arms.items() if k in args.arms.split(",")}
     procs = {name: launch(a, out / name / "train.log") for name, a in arms.items()}
