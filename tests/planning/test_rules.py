@@ -162,6 +162,18 @@ def test_a_patch_never_covers_more_than_half_of_the_smallest_image():
     assert any("random crops differ" in r.reason for r in rows)
 
 
+def test_a_patch_leaves_random_crops_room_along_every_axis():
+    """The ovule's quadrants: 28 of 32 slices passed the volume rule and left crops 4
+    positions in z; every axis is now at most 3/4 of the smallest image's."""
+    fp = fingerprint(spacing=(0.235, 0.15, 0.15), shape=(32, 64, 64), extent=(7.3, 9.6, 9.6))
+    _, _, patch, rows = _size(fp, memory=80e9, seconds_per_voxel=1e-9)
+    assert patch == [24, 48, 48]
+    assert any("along each axis" in r.reason for r in rows if r.key == "data.patch_zyx")
+    # the benchmark's shells with all the time in the world: the whole 32 slices no more
+    _, _, patch, _ = _size(fingerprint(), memory=80e9, seconds_per_voxel=1e-9)
+    assert patch == [24, 88, 88]
+
+
 def test_the_zscore_window_is_fitted_to_the_data():
     # the ovule: walls 12 % of the voxels, uint8 near its top: a narrow window
     walls = fingerprint(fg=0.12, foreground=IntensityStats(120, 210, 254, 205, 35, 1000),
