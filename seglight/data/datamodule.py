@@ -85,6 +85,10 @@ class CuratedDataModule(L.LightningDataModule):
         test_fraction: fraction of the images held out of training and validation entirely
             (:mod:`seglight.data.splits`; ignored with test_names); 0: none.
         test_names: names of the images to hold out for testing.
+        val_on_train: with no validation images (``val_fraction`` 0), validate on fixed
+            patches of the training images: ``val/dice`` then measures the fit to the labels,
+            not generalization, and ``best.ckpt`` and the curves still exist. For a folder too
+            small to spare an image (the plan sets it under 5 images).
 
     After ``setup``, ``split`` records the names of the train, val and test images.
     """
@@ -106,6 +110,7 @@ class CuratedDataModule(L.LightningDataModule):
         demo: dict[str, Any] | None = None,
         test_fraction: float = 0.0,
         test_names: Sequence[str] | None = None,
+        val_on_train: bool = False,
     ):
         super().__init__()
         self.path = Path(path)
@@ -114,6 +119,7 @@ class CuratedDataModule(L.LightningDataModule):
         self.batch_size, self.samples_per_epoch = batch_size, samples_per_epoch
         self.val_fraction, self.val_names = val_fraction, list(val_names or [])
         self.val_patches_per_image = val_patches_per_image
+        self.val_on_train = bool(val_on_train)
         self.foreground_fraction = foreground_fraction
         self.augmentation = Augmentation(**augmentation) if augmentation is not None else None
         self.num_workers = num_workers
@@ -151,8 +157,13 @@ class CuratedDataModule(L.LightningDataModule):
             )
         rest, test = hold_out_test(triplets, self.test_fraction, self.test_names)
         train, val = split_triplets(rest, self.val_fraction, self.val_names)
+        if not val and self.val_on_train:
+            val = list(train)
+            log.info("data.val_on_train: validation patches come from the training images "
+                     "(val/dice measures the fit to the labels, not generalization)")
         self.split = split_record(self.path, train, val, test, val_fraction=self.val_fraction,
-                                  test_fraction=self.test_fraction)
+                                  test_fraction=self.test_fraction,
+                                  val_on_train=self.val_on_train and val == train)
         log.info("data: %d training, %d validation and %d test images from %s", len(train),
                  len(val), len(test), self.path)
         warn_if_too_few(train, val, self.path)

@@ -39,6 +39,25 @@ def test_datamodule_serves_normalized_batches(tmp_path):
     assert len(dm.val_set) == 2 * 4
 
 
+def test_too_few_images_validate_on_the_training_images(tmp_path):
+    """data.val_on_train: with no validation images, fixed patches of the training images."""
+    kwargs = dict(normalization=[{"op": "min_max"}], patch_zyx=(4, 16, 16), batch_size=1,
+                  samples_per_epoch=2, val_fraction=0.0, val_patches_per_image=2,
+                  augmentation={})
+    dm = CuratedDataModule(str(_folder(tmp_path, n=3)), val_on_train=True, **kwargs)
+    dm.setup("fit")
+    assert dm.split["val"] == dm.split["train"] and len(dm.split["train"]) == 3
+    assert dm.split["val_on_train"] is True
+    assert len(dm.val_set) == 3 * 2
+    plain = CuratedDataModule(str(tmp_path), **kwargs)
+    plain.setup("fit")
+    assert plain.val_set is None and plain.split["val"] == []
+    # held-out validation images, when there are any, are kept as they are
+    held = CuratedDataModule(str(tmp_path), val_on_train=True, **{**kwargs, "val_fraction": 0.4})
+    held.setup("fit")
+    assert len(held.split["val"]) == 1 and held.split["val_on_train"] is False
+
+
 def test_empty_folder_says_what_to_do(tmp_path):
     dm = CuratedDataModule(str(tmp_path), [], patch_zyx=(4, 16, 16))
     with pytest.raises(SeglightError, match="no curated triplets.*data.path="):

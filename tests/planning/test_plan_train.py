@@ -29,11 +29,14 @@ def test_every_plan_is_a_config_that_trains(folder, model, request, tmp_path):
     assert plan.get("model") == model
     assert plan.get("steps (estimate)") >= 20
     assert plan.get("trainer.max_steps") == -1 and plan.get("budget") == "10min"  # ends on time
+    # two images, too few to spare one: both train, validated on patches of themselves
+    assert plan.get("data.val_fraction") == 0.0 and plan.get("data.val_on_train") is True
     cfg = compose_config("train", prepare_overrides(overrides(plan) + ONE_STEP), tmp_path / "run")
     assert list(cfg.data.patch_zyx) == plan.get("data.patch_zyx")
     assert 0.9 <= cfg.callbacks.ema.decay < 1  # the weight average the plan chose
     train(cfg)
     assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
+    assert (tmp_path / "run" / "checkpoints" / "best.ckpt").is_file()  # validated all the same
 
 
 def test_a_planned_step_fits_the_memory_it_planned_for(shells, tmp_path):
