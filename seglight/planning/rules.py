@@ -52,7 +52,7 @@ MAX_AXIS_SHARE = 0.75
 #: Fewer curated images than this: all of them train, and validation patches come from the
 #: training images (``data.val_on_train``). One image held out of the ovule's three took a
 #: third of the data: held-out Dice 0.679 / 0.725 / 0.612 over three seeds; with all three
-#: training, 0.684 / 0.733 / 0.706 (docs/plan.md). With EMA and a final validation the kept
+#: training, 0.700 / 0.729 / 0.680 (docs/plan.md). With EMA and a final validation the kept
 #: checkpoint is the last one anyway, so validation had little to pick.
 MIN_VAL_IMAGES = 5
 #: Smallest xy patch side (voxels at the network input).
