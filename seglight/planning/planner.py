@@ -216,7 +216,8 @@ def make_plan(
     probes = [measure_step(config_at(w, 1, probe_patch), 1, probe_patch, precision, device)
               for w in PROBE_WIDTHS]
     cost = CostModel(probes, device, PROBE_WIDTHS, clock)
-    n_val = 0 if fp.n_images < rules.MIN_VAL_IMAGES else max(1, round(0.2 * fp.n_images))
+    val_fraction = 0.2 if fp.n_images >= rules.MIN_VAL_IMAGES else 0.0
+    n_val = max(1, round(val_fraction * fp.n_images)) if val_fraction else 0
     n_val_images = n_val or fp.n_images  # too few to spare one: patches of the training images
     val_per_image = max(1, min(8, 32 // n_val_images))
     read_s = t_read * fp.n_images / min(fp.n_images, MAX_SHAPE_IMAGES)  # an upper bound
@@ -276,7 +277,7 @@ def make_plan(
         Decision("data.samples_per_epoch", per_epoch * batch,
                  f"{per_epoch} steps per epoch: {rules.VALIDATIONS} validations over the run "
                  "(best.ckpt is the best)"),
-        Decision("data.val_fraction", 0.2 if n_val else 0.0,
+        Decision("data.val_fraction", val_fraction,
                  f"{n_val} of {fp.n_images} images held out for validation" if n_val else
                  f"only {fp.n_images} image(s), under {rules.MIN_VAL_IMAGES}: all train (one held "
                  "out would take a large share of the data)"),
