@@ -24,7 +24,7 @@ import argparse
 import numpy as np
 import torch
 
-from seglight.data.patches import PatchSampler, crop_padded, inside
+from seglight.data.patches import PatchSampler, crop_padded
 from seglight.data.splits import CHECKPOINT_KEY
 from seglight.io.checkpoint import load_checkpoint
 from seglight.io.curated import find_triplets, load_triplet
@@ -73,7 +73,7 @@ def main() -> None:
         full = binarizer.predict_proba(raws[i]) > hp.threshold
         whole += _counts(full, sample.gt, sample.costmap)
         for _ in range(args.per_image):
-            start = inside(sampler._center(i, rng) - np.array(patch) // 2, patch, sample.image.shape)
+            start = sampler._center(i, rng) - np.array(patch) // 2
             image, gt, cm = (crop_padded(v, start, patch)
                              for v in (sample.image, sample.gt, sample.costmap))
             logits = module.net.predict_logits(torch.from_numpy(image)[None, None])

@@ -3,11 +3,8 @@
 Patches are drawn so that training time is spent where it teaches: the centre of a patch is
 a voxel with costmap > 0, and with probability ``foreground_fraction`` a foreground voxel
 (thin structures such as a nuclear envelope fill ~2 % of an image, and uniform sampling
-would show the network mostly background). A window is then shifted to lie inside its image
-along every axis the image is at least as long as the window (as nnU-Net's loader keeps its
-patches in the image): a window centred on a border voxel would otherwise be half padding.
-Along an axis the image is shorter than the window, the window covers the whole image and
-the missing part is zero-padded with costmap 0, so it teaches nothing.
+would show the network mostly background). Near the image border, the missing part of a
+patch is zero-padded with costmap 0, so it teaches nothing.
 """
 
 from __future__ import annotations
@@ -35,14 +32,6 @@ def crop_padded(volume: np.ndarray, start: Sequence[int], size: Sequence[int]) -
         dst.append(slice(lo - s, hi - s))
     out[tuple(dst)] = volume[tuple(src)]
     return out
-
-
-def inside(start: np.ndarray, size: Sequence[int], shape: Sequence[int]) -> np.ndarray:
-    """``start`` shifted so that the window lies in the volume along each axis where it fits
-    (``0 <= start <= dim - size``), and covers the whole volume where it does not."""
-    lo = np.minimum(0, np.subtract(shape, size))
-    hi = np.maximum(0, np.subtract(shape, size))
-    return np.clip(start, lo, hi)
 
 
 class PatchSampler:
@@ -86,8 +75,8 @@ class PatchSampler:
         size = tuple(size_zyx or self.patch_zyx)
         i = int(rng.choice(len(self.samples), p=self.image_weights)) if image_index is None \
             else image_index
+        start = self._center(i, rng) - np.array(size) // 2
         s = self.samples[i]
-        start = inside(self._center(i, rng) - np.array(size) // 2, size, s.image.shape)
         return (crop_padded(s.image, start, size), crop_padded(s.gt, start, size),
                 crop_padded(s.costmap, start, size))
 

@@ -2,8 +2,7 @@ import numpy as np
 import torch
 
 from seglight.data.augment import Augmentation
-from seglight.data.patches import (FixedPatchDataset, PatchSampler, RandomPatchDataset, crop_padded,
-                                   inside)
+from seglight.data.patches import FixedPatchDataset, PatchSampler, RandomPatchDataset, crop_padded
 from seglight.io.curated import Sample
 
 
@@ -55,27 +54,3 @@ def test_fixed_validation_patches_are_deterministic():
     a, b = FixedPatchDataset(sampler, 3), FixedPatchDataset(sampler, 3)
     assert len(a) == 6
     assert all(torch.equal(a[i]["image"], b[i]["image"]) for i in range(6))
-
-
-def test_windows_stay_inside_images_long_enough_to_hold_them():
-    # A (4, 16, 16) window in an (8, 40, 40) image never reaches the padding, even when it
-    # is drawn around a border voxel: every voxel of every patch is supervised.
-    sample = _sample()
-    sample.image += 1.0  # no zero voxel inside the image
-    sampler = PatchSampler([sample], (4, 16, 16), foreground_fraction=0.0)
-    rng = np.random.default_rng(0)
-    for _ in range(200):
-        image, _, costmap = sampler.draw(rng)
-        assert costmap.min() == 1 and image.min() > 0
-
-
-def test_windows_longer_than_the_image_cover_all_of_it():
-    # z: 12 > 8 slices, so the window holds all 8 (4 padded slices in all); y, x fit inside.
-    sample = _sample()
-    sampler = PatchSampler([sample], (12, 16, 16), foreground_fraction=0.5)
-    rng = np.random.default_rng(0)
-    for _ in range(100):
-        _, _, costmap = sampler.draw(rng)
-        assert costmap.sum(axis=(1, 2)).astype(bool).sum() == 8
-    np.testing.assert_array_equal(inside(np.array([-9, -3, 30]), (12, 16, 16), (8, 40, 40)),
-                                  [-4, 0, 24])
