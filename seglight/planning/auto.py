@@ -18,6 +18,15 @@ from seglight.errors import ConfigError
 from seglight.planning.plan_file import expand_plan_argument, take_plan_argument
 
 AUTO = "experiment=auto"
+#: The settings the planner reads from the training command line; the others (any key the
+#: plan sets, such as ``callbacks.ema.decay``, which ``conf/train.yaml`` leaves empty) apply
+#: to the training run only, after the plan.
+PLANNER_READS = ("data", "paths", "auto", "budget", "task_name", "experiment", "hydra")
+
+
+def _planner_arguments(args: Sequence[str]) -> list[str]:
+    return [a for a in args
+            if a.lstrip("+~").split("=", 1)[0].split(".", 1)[0].split("@", 1)[0] in PLANNER_READS]
 
 
 def plan_for_auto(args: Sequence[str]) -> Path:
@@ -27,7 +36,7 @@ def plan_for_auto(args: Sequence[str]) -> Path:
     from seglight.planning import make_plan, plan_table, save_plan
     from seglight.planning.planner import compose_train
 
-    cfg = compose_train(args)
+    cfg = compose_train(_planner_arguments(args))
     folder = Path(str(cfg.data.path))
     if cfg.data.get("demo") is not None:
         from seglight.data.demo import ensure_demo_dataset

@@ -94,9 +94,10 @@ def test_plan_then_train_from_the_command_line_user_keys_win(shells, tmp_path):
 
 
 def test_experiment_auto_plans_and_trains_in_one_command(shells, tmp_path):
+    # callbacks.ema.decay: a key only the plan creates (conf/train.yaml has no average)
     result = run_module("seglight.train", "experiment=auto", f"data.path={shells}",
                         "auto.budget=5min", "paths.root_dir=" + str(tmp_path), *ONE_STEP,
-                        cwd=tmp_path)
+                        "callbacks.ema.decay=0.5", cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     (plan,) = tmp_path.glob("runs/train_auto/plans/*_plan.yaml")
     (config,) = tmp_path.glob("runs/train_auto/*/.hydra/config.yaml")
@@ -104,6 +105,8 @@ def test_experiment_auto_plans_and_trains_in_one_command(shells, tmp_path):
     planned = yaml.safe_load(plan.read_text())["overrides"]
     assert composed["data"]["patch_zyx"] == planned["data.patch_zyx"]
     assert composed["trainer"]["max_steps"] == 1  # the command line wins over the plan
+    assert planned["callbacks.ema"]["decay"] != 0.5
+    assert composed["callbacks"]["ema"]["decay"] == 0.5  # also inside what the plan sets
 
 
 def test_plan_help_and_bad_folders_are_one_line(tmp_path):
