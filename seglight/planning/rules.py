@@ -30,11 +30,15 @@ ANISOTROPIC = 2.0
 MIN_STEPS = 200
 #: A wider network (or a batch over 4) is taken only while the run keeps this many steps.
 GOOD_STEPS = 500
-#: Batch 4 (instead of 2) while the run keeps this many steps, the learning rate doubled
-#: (:func:`learning_rate`). On the ovule's three quadrants (170 CPU s) batch 4 at 241-273
-#: steps spread its seeds' held-out Dice by 0.022 against 0.049 for batch 2 at 524-531; on
-#: the Lamin-like benchmark batch 4 got only 130-167 steps and spread by 0.093 (docs/plan.md).
-BATCH4_STEPS = 250
+#: Batch 4 (instead of 2) while the cost model predicts this many steps for it, the learning
+#: rate doubled (:func:`learning_rate`). The prediction is conservative (it sets a fifth of
+#: the budget aside, and start-up and validation besides): runs that the budget ends did
+#: 1.3-1.6 times as many steps, so 140 predicted are about 200 done (:data:`MIN_STEPS`). On
+#: the ovule's three quadrants (170 CPU s; 172-176 predicted) batch 4 did 241-273 steps and
+#: spread its seeds' held-out Dice by 0.022, against 0.049 for batch 2 at 524-531 steps; on
+#: the Lamin-like benchmark (93-111 predicted) batch 4 did only 130-167 steps and spread by
+#: 0.093 (docs/plan.md).
+BATCH4_STEPS = 140
 #: Share of the budget spent on steps; the rest goes to start-up, reading, validation, saving.
 STEP_SHARE = 0.8
 #: Widths (channels of the first level) tried, widest first.
@@ -443,8 +447,8 @@ def decide_size(
             break
     else:
         if batch == 2 and fits(width, 4, patch, BATCH4_STEPS):
-            batch, why = 4, (f"batch 4 keeps >= {BATCH4_STEPS} steps: fewer, steadier steps "
-                             "(seeds agree better)")
+            batch, why = 4, (f"batch 4 keeps >= {BATCH4_STEPS} predicted steps: fewer, "
+                             "steadier steps (seeds agree better)")
     step_s, need = cost(width, batch, patch)
     rows = [
         Decision("data.patch_zyx", patch,
