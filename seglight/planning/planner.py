@@ -262,7 +262,7 @@ def make_plan(
         has_budget_key = "budget" in compose_train([])
     per_epoch = max(1, math.ceil(steps / rules.VALIDATIONS))
     unit = "CPU s" if clock == "cpu" else "s"
-    lr, lr_why = rules.learning_rate(width, batch)
+    lr = 3e-3 if width <= 8 else 1e-3
     warmup = max(5, round(0.1 * steps))
     decisions += [
         Decision("trainer.max_steps", -1 if has_budget_key else steps,
@@ -290,7 +290,8 @@ def make_plan(
                  "patches drawn in the training process (CPU cores do the training)"
                  if device == "cpu" else "patches drawn beside the GPU"),
         Decision("model.optimizer._target_", "torch.optim.AdamW", "Adam with decoupled decay"),
-        Decision("model.optimizer.lr", lr, lr_why),
+        Decision("model.optimizer.lr", lr,
+                 "3e-3 for a narrow network" if width <= 8 else "1e-3 for a wide network"),
         Decision("model.optimizer.weight_decay", 1e-4, "light decay"),
         Decision("model.scheduler", {"_target_": "seglight.training.schedules.warmup_cosine",
                                      "_partial_": True,

@@ -28,17 +28,8 @@ from seglight.planning.timing import DATA_BYTES_PER_VOXEL, StepMeasure
 ANISOTROPIC = 2.0
 #: Fewer optimizer steps than this: the run is too short to converge (refused below 20).
 MIN_STEPS = 200
-#: A wider network (or a batch over 4) is taken only while the run keeps this many steps.
+#: A wider network (or a larger batch) is taken only while the run keeps this many steps.
 GOOD_STEPS = 500
-#: Batch 4 (instead of 2) while the cost model predicts this many steps for it, the learning
-#: rate doubled (:func:`learning_rate`). The prediction is conservative (it sets a fifth of
-#: the budget aside, and start-up and validation besides): runs that the budget ends did
-#: 1.3-1.6 times as many steps, so 140 predicted are about 200 done (:data:`MIN_STEPS`). On
-#: the ovule's three quadrants (170 CPU s; 172-176 predicted) batch 4 did 241-273 steps and
-#: spread its seeds' held-out Dice by 0.022, against 0.049 for batch 2 at 524-531 steps; on
-#: the Lamin-like benchmark (93-111 predicted) batch 4 did only 130-167 steps and spread by
-#: 0.093 (docs/plan.md).
-BATCH4_STEPS = 140
 #: Share of the budget spent on steps; the rest goes to start-up, reading, validation, saving.
 STEP_SHARE = 0.8
 #: Widths (channels of the first level) tried, widest first.
@@ -359,17 +350,6 @@ def decide_weight_average(steps: int, warmup: int) -> Decision:
                     "last steps")
 
 
-def learning_rate(width: int, batch: int) -> tuple[float, str]:
-    """AdamW's peak learning rate: 3e-3 for a narrow network (width <= 8), 1e-3 for a wide
-    one, at batch 2; doubled from batch 4 (linear scaling with the batch, up to 4: larger
-    rates were erratic, e.g. 1e-2 at batch 2 on the benchmark, docs/plan.md)."""
-    base, why = (3e-3, "3e-3 for a narrow network") if width <= 8 else \
-        (1e-3, "1e-3 for a wide network")
-    if batch >= 4:
-        return 2 * base, why + ", doubled for a batch of 4 or more"
-    return base, why
-
-
 def _steps(budget_s: float, step_s: float, overhead_s: float) -> int:
     return int(max(budget_s * STEP_SHARE - overhead_s, 0) // step_s)
 
@@ -387,8 +367,7 @@ def decide_size(
     ``cost(width, batch, patch)`` returns the (seconds per step, bytes) the cost model
     predicts. The patch shrinks (physically largest axis first) until the narrowest network
     fits with batch 2 and :data:`MIN_STEPS`; then the widest network keeping
-    :data:`GOOD_STEPS`; then the largest batch (up to 8) keeping them, or else batch 4 if it
-    keeps :data:`BATCH4_STEPS`.
+    :data:`GOOD_STEPS`; then the largest batch (up to 8) keeping them.
     """
     shape = fp.min_shape
     data_bytes = fp.total_voxels * DATA_BYTES_PER_VOXEL if request.device == "cpu" else 0
@@ -440,15 +419,10 @@ def decide_size(
             f"{need / 1e9:.2f} GB but {room / 1e9:.2f} GB is free for training "
             f"({request.memory_source}); give more memory (memory_gb=) or another device")
     width = next((w for w in WIDTHS if fits(w, batch, patch, GOOD_STEPS)), narrow)
-    why = f"largest batch (<= 8) keeping >= {GOOD_STEPS} steps"
     for b in range(8, batch, -1):
         if fits(width, b, patch, GOOD_STEPS):
             batch = b
             break
-    else:
-        if batch == 2 and fits(width, 4, patch, BATCH4_STEPS):
-            batch, why = 4, (f"batch 4 keeps >= {BATCH4_STEPS} predicted steps: fewer, "
-                             "steadier steps (seeds agree better)")
     step_s, need = cost(width, batch, patch)
     rows = [
         Decision("data.patch_zyx", patch,
@@ -461,7 +435,7 @@ def decide_size(
                  applied=topo.model.startswith("unet_xy")),
         Decision("data.batch_size", batch,
                  f"{need / 1e9:.2f} GB predicted of {room / 1e9:.2f} GB free "
-                 f"({request.memory_source}); {why}"),
+                 f"({request.memory_source}); largest batch (<= 8) keeping the steps"),
     ]
     return width, batch, patch, rows
 

@@ -118,29 +118,6 @@ def test_a_generous_device_gets_a_wide_network_and_a_large_batch():
     assert patch[1] >= 96  # objects x2 for context
 
 
-@pytest.mark.parametrize(("steps_at_batch2", "width", "batch"),
-                         [(40000, 32, 8), (1200, 8, 4), (353, 4, 4), (220, 4, 2)])
-def test_batch_4_where_it_keeps_enough_steps_and_its_learning_rate_doubles(steps_at_batch2,
-                                                                           width, batch):
-    # ovule-like: batch 2 is predicted 353 steps, under the 500 a larger batch needs, so batch
-    # 4 at 176; 220 at batch 2 (benchmark-like) would leave 110 at batch 4: batch 2 stays
-    budget = 100.0
-    step_at_2 = budget * rules.STEP_SHARE / (steps_at_batch2 + 0.5)
-
-    def cost(width, b, patch):
-        return step_at_2 * (b / 2) * (width / 4), 1e8
-
-    fp = fingerprint(spacing=(0.235, 0.15, 0.15), shape=(32, 64, 64), extent=(7.3, 9.6, 9.6))
-    topo, target, _ = rules.decide_geometry(fp)
-    request = rules.Request(budget, "cpu", 80e9, "test")
-    got = rules.decide_size(fp, topo, target, request, cost, overhead_s=0.0)
-    assert got[:2] == (width, batch)
-    lr, why = rules.learning_rate(width, batch)
-    assert lr == (3e-3 if width <= 8 else 1e-3) * (1 if batch == 2 else 2)
-    assert ("doubled" in why) == (batch > 2)
-    assert rules.learning_rate(32, 2)[0] == 1e-3 and rules.learning_rate(32, 8)[0] == 2e-3
-
-
 def test_memory_at_the_edge_shrinks_and_fits():
     fp = fingerprint(shape=(48, 192, 192))
     roomy = _size(fp, memory=80e9)
