@@ -157,13 +157,14 @@ class CuratedDataModule(L.LightningDataModule):
             )
         rest, test = hold_out_test(triplets, self.test_fraction, self.test_names)
         train, val = split_triplets(rest, self.val_fraction, self.val_names)
-        if not val and self.val_on_train:
+        on_train = self.val_on_train and not val
+        if on_train:
             val = list(train)
             log.info("data.val_on_train: validation patches come from the training images "
                      "(val/dice measures the fit to the labels, not generalization)")
         self.split = split_record(self.path, train, val, test, val_fraction=self.val_fraction,
                                   test_fraction=self.test_fraction,
-                                  val_on_train=self.val_on_train and val == train)
+                                  val_on_train=on_train)
         log.info("data: %d training, %d validation and %d test images from %s", len(train),
                  len(val), len(test), self.path)
         warn_if_too_few(train, val, self.path)
