@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from seglight.errors import ConfigError
-from seglight.planning.plan_file import _key_of, expand_plan_argument, take_plan_argument
+from seglight.planning.plan_file import expand_plan_argument, override_key, take_plan_argument
 
 AUTO = "experiment=auto"
 #: The settings the planner reads from the training command line; the others (any key the
@@ -26,7 +26,7 @@ PLANNER_READS = ("data", "paths", "auto", "budget", "task_name", "experiment", "
 
 def _planner_arguments(args: Sequence[str]) -> list[str]:
     return [a for a in args
-            if (key := _key_of(a)) and key.split(".", 1)[0].split("@", 1)[0] in PLANNER_READS]
+            if (key := override_key(a)) and key.split(".", 1)[0].split("@", 1)[0] in PLANNER_READS]
 
 
 def plan_for_auto(args: Sequence[str]) -> Path:

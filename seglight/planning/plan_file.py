@@ -94,7 +94,8 @@ def read_overrides(path: str | Path) -> list[tuple[str, Any]]:
     return list(content["overrides"].items())
 
 
-def _key_of(arg: str) -> str | None:
+def override_key(arg: str) -> str | None:
+    """The key a ``key=value`` override sets (``+``/``~`` dropped); None for a flag."""
     if arg.startswith("-") or "=" not in arg:
         return None
     return arg.split("=", 1)[0].lstrip("+~")
@@ -106,7 +107,7 @@ def merge_plan(plan: Sequence[tuple[str, Any]], args: Sequence[str]) -> tuple[li
     Returns:
         (the arguments to compose with, one line per plan setting the user's choices dropped)
     """
-    user_keys = {k for k in map(_key_of, args) if k}
+    user_keys = {k for k in map(override_key, args) if k}
     out, dropped = [], []
     for key, value in plan:
         if key in user_keys:
