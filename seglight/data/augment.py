@@ -25,6 +25,12 @@ class Augmentation:
         intensity_scale: image multiplied by a factor in [1 − s, 1 + s].
         intensity_shift: image shifted by an offset in [−s, s] (images are normalized to ~[0, 1]).
         noise_std: Gaussian noise with a standard deviation drawn in [0, noise_std].
+        gamma: with probability ``gamma_prob``, the patch's intensities, mapped to [0, 1] by
+            its own minimum and maximum, are raised to a power γ with ln γ drawn in
+            [−gamma, gamma], then mapped back: faint structures brighten or dim relative to
+            bright ones (a nonlinear change that instance normalization does not undo,
+            unlike a scale or a shift). 0: off.
+        gamma_prob: how often the gamma change is applied.
     """
 
     flip: bool = True
@@ -34,6 +40,8 @@ class Augmentation:
     intensity_scale: float = 0.1
     intensity_shift: float = 0.1
     noise_std: float = 0.03
+    gamma: float = 0.0
+    gamma_prob: float = 0.3
 
     def rotation_angle(self, rng: np.random.Generator) -> float:
         """Draw the free rotation angle for one patch (0 = none)."""
@@ -65,6 +73,8 @@ class Augmentation:
             k = int(rng.integers(4))
             arrays = [np.rot90(a, k, axes=(1, 2)) for a in arrays]
         image, gt, costmap = (np.ascontiguousarray(a) for a in arrays)
+        if self.gamma and rng.random() < self.gamma_prob:
+            image = _gamma(image, float(np.exp(rng.uniform(-self.gamma, self.gamma))))
         if self.intensity_scale:
             image = image * np.float32(1 + rng.uniform(-self.intensity_scale, self.intensity_scale))
         if self.intensity_shift:
@@ -73,3 +83,12 @@ class Augmentation:
             sigma = rng.uniform(0, self.noise_std)
             image = image + rng.normal(0, sigma, image.shape).astype(np.float32)
         return image.astype(np.float32, copy=False), gt, costmap
+
+
+def _gamma(image: np.ndarray, gamma: float) -> np.ndarray:
+    """``image`` with its [min, max] range mapped to [0, 1], raised to ``gamma``, mapped back."""
+    low, high = float(image.min()), float(image.max())
+    if high <= low:
+        return image
+    unit = (image - np.float32(low)) / np.float32(high - low)
+    return (unit ** np.float32(gamma)) * np.float32(high - low) + np.float32(low)

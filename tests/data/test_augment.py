@@ -37,3 +37,16 @@ def test_intensity_transforms_touch_only_the_image(rng):
     assert not np.allclose(out_image, image)
     np.testing.assert_array_equal(out_gt, gt)
     np.testing.assert_array_equal(out_cm, cm)
+
+
+def test_gamma_changes_faint_relative_to_bright_and_keeps_the_range(rng):
+    image, gt, cm = _volumes(rng)
+    image = image * 3 + 1  # not [0, 1]: the change works on the patch's own range
+    plain = dict(flip=False, rot90=False, rotate_prob=0, intensity_scale=0, intensity_shift=0,
+                 noise_std=0)
+    out, out_gt, _ = Augmentation(**plain, gamma=0.4, gamma_prob=1.0)(image, gt, cm, rng)
+    assert np.isclose(out.min(), image.min()) and np.isclose(out.max(), image.max())
+    assert not np.allclose(out, image)
+    order = np.argsort(image, axis=None)
+    assert np.all(np.diff(out.ravel()[order]) >= -1e-5)  # monotonic: ranks kept
+    np.testing.assert_array_equal(out_gt, gt)
