@@ -69,7 +69,7 @@ def test_a_two_step_training_from_the_widget(qtbot, tmp_path, monkeypatch):
     assert widget.apply_button.isEnabled()
     assert recent.recall("checkpoint") == best
     # the curves and the panel, read from the run's TensorBoard logs in a worker
-    qtbot.waitUntil(lambda: widget.logs.dice and widget.panel.pixmap() is not None
+    qtbot.waitUntil(lambda: bool(widget.logs.dice) and widget.panel.pixmap() is not None
                     and not widget.panel.pixmap().isNull(), timeout=60_000)
     assert widget.logs.dice[-1][1] == pytest.approx(dice, abs=1e-4)
     assert not widget.chart.pixmap().isNull()
