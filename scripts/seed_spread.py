@@ -12,7 +12,7 @@ mean range of three normal draws) and the chance that three seeds spread by at m
 ``--target``.
 
 Why: three seeds are a small sample of a spread. With σ = 0.018 the three-seed spread is
-under 0.02 one time in three, so one three-seed run that meets a target (or misses it) says
+under 0.02 about three times in ten, so one three-seed run that meets a target (or misses it) says
 little; six seeds estimate σ well enough to say which.
 """
 
@@ -77,8 +77,8 @@ def row(label: str, dice: dict[int, float], target: float) -> str:
     sd = statistics.stdev(values) if len(values) > 1 else float("nan")
     first = [dice[s] for s in (0, 1, 2) if s in dice]
     first_spread = f"{max(first) - min(first):.3f}" if len(first) == 3 else "–"
-    chance = (f"{chance_range_of_three_within(target, sd):.0%}" if len(values) > 2 else "–")
-    seeds = " / ".join(f"{dice[s]:.3f}" for s in sorted(dice))
+    chance = f"{chance_range_of_three_within(target, sd):.0%}" if len(values) > 2 else "–"
+    seeds = " / ".join(f"{v:.3f}" for v in values)
     return (f"| {label} | {len(values)} | {seeds} | {statistics.fmean(values):.3f} | {sd:.3f} "
             f"| {max(values) - min(values):.3f} | {first_spread} | {D2_THREE * sd:.3f} "
             f"| {chance} |")
